@@ -1,0 +1,154 @@
+/*
+ * Public value types shared by the library's layers and its callers.
+ * Plain data; no allocation. Field names follow the JSON schema
+ * (docs/json-schema.md) wherever a field is printed.
+ */
+#ifndef TLSSCOPE_TYPES_H
+#define TLSSCOPE_TYPES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Capture time, nanosecond resolution. */
+struct tsc_ts {
+    int64_t sec;
+    uint32_t nsec;
+};
+
+struct tsc_endpoint {
+    uint8_t family; /* 4 or 6 */
+    uint8_t addr[16];
+    uint16_t port;
+};
+
+/* Direction of a byte stream inside a connection. */
+enum tsc_dir {
+    TSC_DIR_C2S = 0, /* client to server */
+    TSC_DIR_S2C = 1, /* server to client */
+};
+
+/* How the client side of a connection was decided. */
+enum tsc_role_source {
+    TSC_ROLE_SYN = 0,      /* sender of the SYN */
+    TSC_ROLE_SYNACK,       /* receiver of the SYN-ACK */
+    TSC_ROLE_CLIENT_HELLO, /* sender of the first ClientHello */
+    TSC_ROLE_PORT,         /* port heuristic */
+};
+
+/* Tri-state for facts that may be unknown (printed as null). */
+enum tsc_tri {
+    TSC_TRI_UNKNOWN = 0,
+    TSC_TRI_NO = 1,
+    TSC_TRI_YES = 2,
+};
+
+/* Per-direction TCP statistics (filled by src/tcp). */
+struct tsc_tcp_dir_stats {
+    uint64_t packets;
+    uint64_t bytes;              /* TCP payload bytes seen, retransmissions included */
+    uint64_t delivered_bytes;    /* bytes delivered in order to the consumer */
+    uint64_t retransmitted_bytes;
+    uint64_t conflict_bytes;     /* overlapping bytes that differed from first-seen */
+    uint64_t gap_bytes;          /* bytes never seen (lost / not captured) */
+    uint64_t ooo_segments;       /* segments that arrived ahead of the expected sequence */
+    uint64_t truncated_segments; /* segments cut by the snap length */
+};
+
+/* Certificate summary (filled by src/x509). Strings are NUL-terminated, truncated to fit. */
+struct tsc_cert_summary {
+    uint8_t sha256[32];
+    char subject[256];
+    char issuer[256];
+    char serial[80]; /* hex */
+    int64_t not_before; /* unix seconds */
+    int64_t not_after;
+    char not_before_str[24]; /* "YYYY-MM-DDTHH:MM:SSZ" */
+    char not_after_str[24];
+    char san[512];        /* comma separated "DNS:x", "IP:y" ... */
+    char key_type[16];    /* "RSA", "EC", "Ed25519", "DSA", ... */
+    int key_bits;
+    char key_curve[32];   /* EC curve name, empty otherwise */
+    char sig_alg[48];     /* e.g. "sha256WithRSAEncryption" */
+    uint32_t der_len;
+    bool parse_ok;        /* false: only sha256 and der_len are meaningful */
+};
+
+#define TSC_MAX_HS_TYPES 256 /* handshake types kept per direction */
+#define TSC_MAX_ALERTS 32
+#define TSC_MAX_CERTS 16
+#define TSC_MAX_HANDSHAKES 8 /* ClientHello/ServerHello pairs kept (renegotiation, HRR) */
+
+struct tsc_alert_fact {
+    uint8_t from; /* enum tsc_dir of the sender */
+    uint8_t level;
+    uint8_t description;
+};
+
+/* One ClientHello/ServerHello exchange (several with HRR or renegotiation). */
+struct tsc_hello_fact {
+    bool have_client_hello;
+    bool have_server_hello;
+    bool sslv2; /* the ClientHello was SSLv2-format */
+    bool hello_retry_request;
+    uint16_t client_hello_record_version;
+    uint16_t client_hello_version;
+    uint16_t server_hello_record_version;
+    uint16_t server_hello_version;
+    uint16_t negotiated_version;
+    uint16_t cipher_suite;
+    uint8_t client_random[32];
+    uint8_t server_random[32];
+    uint8_t client_random_len; /* SSLv2 challenge may be 16..32 */
+};
+
+/* Per-direction TLS record statistics. */
+struct tsc_tls_dir_facts {
+    uint64_t records[5];     /* count by content type 20..24 (index = type - 20) */
+    uint64_t records_other;  /* records with another content type (after a valid header) */
+    uint64_t encrypted_alerts;
+    uint64_t encrypted_handshake_records;
+    uint64_t app_data_bytes; /* application_data record payload bytes (ciphertext) */
+    uint64_t non_tls_prefix_bytes;
+    uint16_t hs_types[TSC_MAX_HS_TYPES]; /* handshake types in wire order (SSLv2 numbers for SSLv2) */
+    uint32_t n_hs_types;
+    uint32_t hs_types_dropped; /* past the cap */
+    uint8_t sslv2_types[32];
+    uint32_t n_sslv2_types;
+    bool malformed;
+    bool heartbleed;
+};
+
+/*
+ * Facts about one connection's TLS, maintained by the dissector (src/tls) and
+ * printed by the writers (src/output).
+ */
+struct tsc_tls_facts {
+    bool is_tls;          /* at least one well-formed TLS/SSL record or SSLv2 hello seen */
+    bool sslv2;           /* SSLv2 session (not just an SSLv2-compatible hello) */
+    bool partial;         /* picked up midstream */
+    bool malformed;       /* either direction hit a hard parse error */
+    int32_t version;      /* negotiated (from supported_versions for 1.3), -1 unknown */
+    int32_t cipher_suite; /* -1 unknown */
+    char sni[256];        /* empty: none */
+    char alpn[256];       /* server's choice; empty: none */
+    uint8_t alpn_offered[512]; /* the client's ProtocolNameList, raw wire form (len-prefixed names) */
+    uint16_t alpn_offered_len;
+    bool resumed;
+    bool hello_retry_request;
+    enum tsc_tri extended_master_secret; /* both sides sent it */
+    enum tsc_tri encrypt_then_mac;       /* both sides sent it (meaningless for 1.3: unknown) */
+    uint8_t session_id[32];
+    uint8_t session_id_len;
+    struct tsc_hello_fact hellos[TSC_MAX_HANDSHAKES];
+    uint32_t n_hellos;
+    struct tsc_alert_fact alerts[TSC_MAX_ALERTS];
+    uint32_t n_alerts;
+    uint32_t alerts_dropped;
+    const struct tsc_cert_summary *certs[TSC_MAX_CERTS]; /* server chain, borrowed from x509 cache */
+    uint32_t n_certs;
+    uint32_t certs_dropped;
+    struct tsc_tls_dir_facts dir[2];
+};
+
+#endif

@@ -1,0 +1,97 @@
+/*
+ * Receive-only TLS dissector for one TCP connection (both directions).
+ *
+ * Bytes arrive in order per direction (from src/tcp). The record layer splits
+ * records across any segmentation, reassembles handshake messages across
+ * records, parses every message (src/tls/msg_*.c, ext_*.c), keeps the
+ * connection's facts (struct tsc_tls_facts) and reports events to a sink.
+ * Parsing never depends on what will be printed.
+ */
+#ifndef TSC_TLS_H
+#define TSC_TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tlsscope/types.h"
+#include "util/diag.h"
+#include "util/err.h"
+
+struct tsc_hs_msg;     /* parsed handshake message: src/tls/msg.h */
+struct tsc_x509_cache; /* certificate summary cache: src/x509/x509.h */
+
+struct tsc_tls_record_info {
+    uint8_t content_type;
+    uint16_t version;     /* record-layer version; 0x0002 for SSLv2 records */
+    uint32_t length;      /* fragment length */
+    int64_t offset;       /* stream offset of the record header in this direction */
+    bool encrypted;       /* payload is protected (after CCS / TLS 1.3 encrypted records) */
+    bool sslv2;
+    uint64_t pkt;
+    struct tsc_ts ts;
+};
+
+struct tsc_tls_alert_info {
+    uint8_t level;
+    uint8_t description;
+    bool encrypted; /* level/description unknown */
+    uint64_t pkt;
+    struct tsc_ts ts;
+};
+
+/* Events out of the dissector. Any callback may be NULL. dir is enum tsc_dir. */
+struct tsc_tls_events {
+    void (*on_record)(void *ud, uint64_t conn_id, int dir, const struct tsc_tls_record_info *r);
+    /* m is valid only during the call. pkt/ts: packet that completed the message. */
+    void (*on_handshake)(void *ud, uint64_t conn_id, int dir, const struct tsc_hs_msg *m,
+                         uint64_t pkt, struct tsc_ts ts);
+    void (*on_alert)(void *ud, uint64_t conn_id, int dir, const struct tsc_tls_alert_info *a);
+    void (*on_ccs)(void *ud, uint64_t conn_id, int dir, uint64_t pkt, struct tsc_ts ts);
+    /* Heartbeat message (plaintext); overlong: payload_length larger than the record allows. */
+    void (*on_heartbeat)(void *ud, uint64_t conn_id, int dir, uint8_t type,
+                         uint16_t payload_length, uint32_t record_len, bool overlong, uint64_t pkt,
+                         struct tsc_ts ts);
+    void *ud;
+};
+
+struct tsc_tls_config {
+    uint32_t max_handshake_msg;   /* cap on one buffered handshake message, default 256 KiB */
+    uint32_t max_record_len;      /* default 16384 + 2048 (RFC 5246 6.2.3 TLSCiphertext bound) */
+    struct tsc_x509_cache *certs; /* may be NULL: no certificate summaries */
+    struct tsc_diag_sink *sink;
+    const char *file;             /* for diagnostics' where->file (current input name) */
+    struct tsc_tls_events events;
+};
+
+void tsc_tls_config_default(struct tsc_tls_config *cfg);
+
+struct tsc_tls_conn;
+
+TSC_MUST_USE enum tsc_err tsc_tls_conn_new(struct tsc_tls_conn **out,
+                                           const struct tsc_tls_config *cfg, uint64_t conn_id);
+/* Releases certificate references held in the facts. NULL is fine. */
+void tsc_tls_conn_free(struct tsc_tls_conn *t);
+
+/*
+ * In-order stream bytes of one direction. If nothing has been parsed yet in
+ * either direction and these bytes start a ClientHello in the S2C direction,
+ * nothing is consumed and *swap_roles is set: the caller swaps the TCP roles
+ * (tsc_tcp_conn_swap_roles) and feeds the same bytes again as C2S.
+ * swap_roles may be NULL (no swap requested then).
+ */
+void tsc_tls_conn_data(struct tsc_tls_conn *t, int dir, const uint8_t *p, size_t n, uint64_t pkt,
+                       struct tsc_ts ts, bool *swap_roles);
+/* len bytes are missing in this direction: resynchronise on the next record header. */
+void tsc_tls_conn_gap(struct tsc_tls_conn *t, int dir, uint64_t len, uint64_t pkt,
+                      struct tsc_ts ts);
+/* This direction ended; an incomplete record or message left is reported. */
+void tsc_tls_conn_end(struct tsc_tls_conn *t, int dir);
+
+const struct tsc_tls_facts *tsc_tls_conn_facts(const struct tsc_tls_conn *t);
+
+/* Handshake message accessors (the full struct is in src/tls/msg.h). */
+uint8_t tsc_hs_msg_type(const struct tsc_hs_msg *m);
+uint32_t tsc_hs_msg_length(const struct tsc_hs_msg *m);
+
+#endif
