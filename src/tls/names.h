@@ -1,6 +1,6 @@
 /*
  * Name tables for TLS registry values, generated at build time from
- * data/tls-registries/*.csv (tools/gen_names.py). Each returns NULL for an
+ * the CSV files in data/tls-registries (tools/gen_names.py). Each returns NULL for an
  * unknown value. GREASE values are named "grease_0xNNNN".
  */
 #ifndef TSC_TLS_NAMES_H

@@ -1,0 +1,86 @@
+/*
+ * libtlsscope: passive TLS dissector and traffic analyzer.
+ *
+ * An analyzer reads captures (files or a live interface), reassembles TCP,
+ * dissects TLS in both directions of every connection and writes events
+ * (text or JSON Lines, see docs/json-schema.md) to an output stream.
+ *
+ * Threading: an analyzer has no global mutable state; use one analyzer per
+ * thread. tsc_analyzer_stop() may be called from a signal handler.
+ */
+#ifndef TLSSCOPE_TLSSCOPE_H
+#define TLSSCOPE_TLSSCOPE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tlsscope/types.h"
+
+#define TSC_VERSION_MAJOR 0
+#define TSC_VERSION_MINOR 1
+#define TSC_VERSION_PATCH 0
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Run-time version string, e.g. "0.1.0". */
+const char *tsc_version(void);
+
+enum tsc_format {
+    TSC_FORMAT_TEXT = 0,  /* ssldump-like lines */
+    TSC_FORMAT_JSONL = 1, /* one JSON object per line */
+};
+
+struct tsc_config {
+    enum tsc_format format;
+    int verbosity;          /* 0, 1 (-v), 2 (-vv) */
+    bool summary_only;      /* JSON: only run, connection, diagnostic, stats */
+    bool numeric;           /* -n: no name resolution (tlsscope never resolves; kept for ssldump users) */
+    bool quiet;             /* no progress display */
+    bool progress;          /* progress on stderr (the CLI sets it when stderr is a terminal) */
+    FILE *out;              /* output stream, default stdout */
+    /* Limits (0 = default). */
+    uint32_t max_flows;             /* tracked TCP flows */
+    uint64_t max_buffered_bytes;    /* global out-of-order bytes */
+    uint32_t max_conn_ooo_bytes;    /* per connection direction */
+    uint32_t idle_timeout_s;
+    uint32_t max_handshake_msg;     /* one buffered handshake message */
+    uint32_t cert_cache_entries;
+    /* Live capture. */
+    int snaplen;
+    bool no_promisc;
+    int buffer_size;
+    const char *filter;     /* BPF expression or NULL */
+    /* Options echoed into the run record (argv as given). */
+    int argc;
+    char **argv;
+};
+
+void tsc_config_default(struct tsc_config *cfg);
+
+struct tsc_analyzer;
+
+/* Returns 0 on success, -1 on failure (message in errbuf). */
+int tsc_analyzer_new(struct tsc_analyzer **out, const struct tsc_config *cfg, char *errbuf,
+                     size_t errlen);
+/*
+ * Read capture files in order as one time line ("-" = stdin), then flush all
+ * connections and write the final statistics. Unreadable inputs are reported
+ * as diagnostics and skipped. Returns 0 when every input was read, 3 when some
+ * input could not be opened at all.
+ */
+int tsc_analyzer_run_files(struct tsc_analyzer *a, const char *const *paths, int n);
+/* Capture live until stopped; returns 0, or 3 when the interface cannot be opened. */
+int tsc_analyzer_run_live(struct tsc_analyzer *a, const char *iface, char *errbuf,
+                          size_t errlen);
+/* Ask a running analyzer to stop soon (async-signal-safe). */
+void tsc_analyzer_stop(struct tsc_analyzer *a);
+void tsc_analyzer_free(struct tsc_analyzer *a);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,283 @@
+/* tlsscope command line: a thin client of libtlsscope (include/tlsscope/). */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tlsscope/tlsscope.h"
+
+#define EXIT_USAGE 2
+#define MAX_INPUTS 1024
+
+static struct tsc_analyzer *g_analyzer; /* for the signal handler only */
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (g_analyzer != NULL) {
+        tsc_analyzer_stop(g_analyzer);
+    }
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: tlsscope [options] -r FILE [-r FILE ...] [BPF filter]\n"
+            "       tlsscope [options] -i IFACE [BPF filter]\n"
+            "\n"
+            "Explains every TLS connection in a capture or on an interface.\n"
+            "\n"
+            "Input:\n"
+            "  -r FILE            read a pcap or pcapng capture (gzip ok); repeat to read\n"
+            "                     several files as one time line; '-' reads stdin\n"
+            "  -i IFACE           capture live on IFACE ('any' for all interfaces)\n"
+            "  -s SNAPLEN         live snap length (default 262144)\n"
+            "  --no-promisc       do not put the interface into promiscuous mode\n"
+            "  --buffer-size N    live kernel buffer size in bytes\n"
+            "  [BPF filter]       trailing arguments form a capture filter, as in tcpdump\n"
+            "\n"
+            "Output:\n"
+            "  -j, --json         JSON Lines (one object per event; see docs/json-schema.md)\n"
+            "  -v                 more detail: message fields (-v), raw hex too (-vv)\n"
+            "  --summary-only     JSON: only run, connection, diagnostic and stats objects\n"
+            "  -o FILE            write to FILE instead of standard output\n"
+            "  -n                 no name resolution (tlsscope never resolves; accepted for\n"
+            "                     ssldump users)\n"
+            "  -q, --quiet        no progress display on standard error\n"
+            "\n"
+            "Limits:\n"
+            "  --max-flows N           tracked TCP connections (default 1000000)\n"
+            "  --max-buffer-bytes N    out-of-order bytes buffered in all (default 256 MiB)\n"
+            "  --max-conn-buffer N     out-of-order bytes per connection direction (4 MiB)\n"
+            "  --idle-timeout SECONDS  close idle connections (default 600)\n"
+            "  --max-handshake N       largest handshake message buffered (default 262144)\n"
+            "\n"
+            "  -h, --help         this help\n"
+            "  -V, --version      version\n"
+            "\n"
+            "Exit status: 0 success, 2 usage error, 3 an input could not be read.\n");
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || s[0] == '-') {
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static int parse_u32(const char *s, uint32_t *out)
+{
+    uint64_t v;
+    if (parse_u64(s, &v) != 0 || v > UINT32_MAX) {
+        return -1;
+    }
+    *out = (uint32_t)v;
+    return 0;
+}
+
+enum {
+    OPT_SUMMARY_ONLY = 256,
+    OPT_NO_PROMISC,
+    OPT_BUFFER_SIZE,
+    OPT_MAX_FLOWS,
+    OPT_MAX_BUFFER,
+    OPT_MAX_CONN_BUFFER,
+    OPT_IDLE_TIMEOUT,
+    OPT_MAX_HANDSHAKE,
+};
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"json", no_argument, NULL, 'j'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {"summary-only", no_argument, NULL, OPT_SUMMARY_ONLY},
+        {"no-promisc", no_argument, NULL, OPT_NO_PROMISC},
+        {"buffer-size", required_argument, NULL, OPT_BUFFER_SIZE},
+        {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
+        {"max-buffer-bytes", required_argument, NULL, OPT_MAX_BUFFER},
+        {"max-conn-buffer", required_argument, NULL, OPT_MAX_CONN_BUFFER},
+        {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+        {"max-handshake", required_argument, NULL, OPT_MAX_HANDSHAKE},
+        {NULL, 0, NULL, 0},
+    };
+    struct tsc_config cfg;
+    tsc_config_default(&cfg);
+    const char *inputs[MAX_INPUTS];
+    int n_inputs = 0;
+    const char *iface = NULL;
+    const char *outpath = NULL;
+    int opt;
+    uint32_t u32;
+    uint64_t u64;
+
+    while ((opt = getopt_long(argc, argv, "+r:i:s:o:jvnqhV", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'r':
+            if (n_inputs >= MAX_INPUTS) {
+                fprintf(stderr, "tlsscope: at most %d -r inputs\n", MAX_INPUTS);
+                return EXIT_USAGE;
+            }
+            inputs[n_inputs++] = optarg;
+            break;
+        case 'i':
+            iface = optarg;
+            break;
+        case 's':
+            if (parse_u32(optarg, &u32) != 0 || u32 == 0 || u32 > 262144) {
+                fprintf(stderr, "tlsscope: -s wants a snap length from 1 to 262144\n");
+                return EXIT_USAGE;
+            }
+            cfg.snaplen = (int)u32;
+            break;
+        case 'o':
+            outpath = optarg;
+            break;
+        case 'j':
+            cfg.format = TSC_FORMAT_JSONL;
+            break;
+        case 'v':
+            cfg.verbosity++;
+            break;
+        case 'n':
+            cfg.numeric = true;
+            break;
+        case 'q':
+            cfg.quiet = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf("tlsscope %s\n", tsc_version());
+            return 0;
+        case OPT_SUMMARY_ONLY:
+            cfg.summary_only = true;
+            break;
+        case OPT_NO_PROMISC:
+            cfg.no_promisc = true;
+            break;
+        case OPT_BUFFER_SIZE:
+            if (parse_u32(optarg, &u32) != 0 || u32 > INT32_MAX) {
+                fprintf(stderr, "tlsscope: --buffer-size wants a number of bytes\n");
+                return EXIT_USAGE;
+            }
+            cfg.buffer_size = (int)u32;
+            break;
+        case OPT_MAX_FLOWS:
+            if (parse_u32(optarg, &u32) != 0 || u32 == 0) {
+                fprintf(stderr, "tlsscope: --max-flows wants a positive number\n");
+                return EXIT_USAGE;
+            }
+            cfg.max_flows = u32;
+            break;
+        case OPT_MAX_BUFFER:
+            if (parse_u64(optarg, &u64) != 0 || u64 == 0) {
+                fprintf(stderr, "tlsscope: --max-buffer-bytes wants a positive number\n");
+                return EXIT_USAGE;
+            }
+            cfg.max_buffered_bytes = u64;
+            break;
+        case OPT_MAX_CONN_BUFFER:
+            if (parse_u32(optarg, &u32) != 0 || u32 == 0) {
+                fprintf(stderr, "tlsscope: --max-conn-buffer wants a positive number\n");
+                return EXIT_USAGE;
+            }
+            cfg.max_conn_ooo_bytes = u32;
+            break;
+        case OPT_IDLE_TIMEOUT:
+            if (parse_u32(optarg, &u32) != 0 || u32 == 0) {
+                fprintf(stderr, "tlsscope: --idle-timeout wants a positive number of seconds\n");
+                return EXIT_USAGE;
+            }
+            cfg.idle_timeout_s = u32;
+            break;
+        case OPT_MAX_HANDSHAKE:
+            if (parse_u32(optarg, &u32) != 0 || u32 < 1024 || u32 > (1u << 24)) {
+                fprintf(stderr, "tlsscope: --max-handshake wants 1024 to 16777216 bytes\n");
+                return EXIT_USAGE;
+            }
+            cfg.max_handshake_msg = u32;
+            break;
+        default:
+            fprintf(stderr, "Try 'tlsscope --help'.\n");
+            return EXIT_USAGE;
+        }
+    }
+    if ((n_inputs == 0) == (iface == NULL)) {
+        fprintf(stderr, "tlsscope: give either -r FILE (one or more) or -i IFACE\n"
+                        "Try 'tlsscope --help'.\n");
+        return EXIT_USAGE;
+    }
+    /* Trailing arguments are a BPF filter expression, joined by spaces. */
+    static char filter[4096];
+    size_t flen = 0;
+    for (int i = optind; i < argc; i++) {
+        size_t l = strlen(argv[i]);
+        if (flen + l + 2 > sizeof(filter)) {
+            fprintf(stderr, "tlsscope: filter expression too long\n");
+            return EXIT_USAGE;
+        }
+        if (flen > 0) {
+            filter[flen++] = ' ';
+        }
+        memcpy(filter + flen, argv[i], l);
+        flen += l;
+        filter[flen] = '\0';
+    }
+    if (flen > 0) {
+        cfg.filter = filter;
+    }
+    FILE *out = stdout;
+    if (outpath != NULL) {
+        out = fopen(outpath, "w");
+        if (out == NULL) {
+            fprintf(stderr, "tlsscope: cannot write %s: %s\n", outpath, strerror(errno));
+            return 3;
+        }
+    }
+    cfg.out = out;
+    cfg.progress = isatty(STDERR_FILENO) && !cfg.quiet;
+    cfg.argc = argc;
+    cfg.argv = argv;
+
+    char err[512] = "";
+    struct tsc_analyzer *a = NULL;
+    if (tsc_analyzer_new(&a, &cfg, err, sizeof(err)) != 0) {
+        fprintf(stderr, "tlsscope: %s\n", err);
+        return 3;
+    }
+    g_analyzer = a;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    int rc;
+    if (iface != NULL) {
+        rc = tsc_analyzer_run_live(a, iface, err, sizeof(err));
+        if (rc != 0) {
+            fprintf(stderr, "tlsscope: %s\n", err);
+        }
+    } else {
+        rc = tsc_analyzer_run_files(a, inputs, n_inputs);
+    }
+    g_analyzer = NULL;
+    tsc_analyzer_free(a);
+    if (out != stdout) {
+        fclose(out);
+    }
+    return rc;
+}

@@ -1,0 +1,579 @@
+/*
+ * The analyzer: wires the data flow together.
+ *
+ *   capture (frames) -> net (TCP segments) -> tcp (in-order bytes per direction)
+ *   -> tls (records, messages, facts) -> output (events, connection summaries)
+ *
+ * It owns one instance of each stage, routes callbacks between them and keeps
+ * the run's statistics. It parses nothing itself.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <openssl/evp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture/capture.h"
+#include "net/net.h"
+#include "output/writer.h"
+#include "tcp/tcp.h"
+#include "tls/tls.h"
+#include "tlsscope/tlsscope.h"
+#include "x509/x509.h"
+
+struct conn_state {
+    struct tsc_out_conn out;
+    struct tsc_tls_conn *tls; /* created on the first payload byte */
+};
+
+struct tsc_analyzer {
+    struct tsc_config cfg;
+    struct tsc_writer *writer;
+    struct tsc_net *net;
+    struct tsc_tcp_table *tcp;
+    struct tsc_x509_cache *certs;
+    struct tsc_diag_sink sink;
+    struct tsc_tls_config tls_cfg;
+    const char *cur_file;
+    uint64_t next_pkt;
+    volatile sig_atomic_t stop;
+    struct tsc_run_stats st;
+    uint64_t *suite_counts; /* 65536 */
+    struct timespec t0;
+    struct tsc_capture *live; /* for stop() */
+    struct conn_state *cur;   /* connection being fed to the TLS layer */
+    /* progress */
+    struct timespec last_progress;
+    uint64_t progress_done_before; /* bytes of earlier files */
+    uint64_t progress_total;
+    bool progress_shown;
+};
+
+const char *tsc_version(void)
+{
+    return TSC_VERSION_STRING;
+}
+
+void tsc_config_default(struct tsc_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->format = TSC_FORMAT_TEXT;
+    cfg->out = NULL;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- diagnostics: counted by the sink, printed by the writer ---- */
+
+static void on_diag(void *ud, enum tsc_diag_kind kind, const struct tsc_where *where,
+                    const char *msg)
+{
+    struct tsc_analyzer *a = ud;
+    tsc_writer_diag(a->writer, kind, where, msg);
+}
+
+/* ---- TLS events -> writer ----
+ * Calls into the TLS layer are synchronous, so every event it reports belongs
+ * to the connection the analyzer is feeding at that moment (a->cur). */
+
+static struct tsc_out_conn *cur_out(struct tsc_analyzer *a, uint64_t conn_id)
+{
+    (void)conn_id; /* equals a->cur->out.tcp->id */
+    return &a->cur->out;
+}
+
+static void ev_record(void *ud, uint64_t conn_id, int dir, const struct tsc_tls_record_info *r)
+{
+    struct tsc_analyzer *a = ud;
+    tsc_writer_record(a->writer, cur_out(a, conn_id), dir, r);
+}
+
+static void ev_handshake(void *ud, uint64_t conn_id, int dir, const struct tsc_hs_msg *m,
+                         uint64_t pkt, struct tsc_ts ts)
+{
+    struct tsc_analyzer *a = ud;
+    tsc_writer_handshake(a->writer, cur_out(a, conn_id), dir, m, pkt, ts);
+}
+
+static void ev_alert(void *ud, uint64_t conn_id, int dir, const struct tsc_tls_alert_info *al)
+{
+    struct tsc_analyzer *a = ud;
+    tsc_writer_alert(a->writer, cur_out(a, conn_id), dir, al);
+}
+
+static void ev_ccs(void *ud, uint64_t conn_id, int dir, uint64_t pkt, struct tsc_ts ts)
+{
+    struct tsc_analyzer *a = ud;
+    tsc_writer_ccs(a->writer, cur_out(a, conn_id), dir, pkt, ts);
+}
+
+static void ev_heartbeat(void *ud, uint64_t conn_id, int dir, uint8_t type,
+                         uint16_t payload_length, uint32_t record_len, bool overlong, uint64_t pkt,
+                         struct tsc_ts ts)
+{
+    struct tsc_analyzer *a = ud;
+    tsc_writer_heartbeat(a->writer, cur_out(a, conn_id), dir, type, payload_length, record_len,
+                         overlong, pkt, ts);
+}
+
+/* ---- TCP callbacks -> TLS ---- */
+
+static void tcp_open(void *ud, struct tsc_tcp_conn *c)
+{
+    struct tsc_analyzer *a = ud;
+    struct conn_state *cs = calloc(1, sizeof(*cs));
+    if (cs == NULL) {
+        struct tsc_where w = {a->cur_file, 0, c->id, -1, -1};
+        tsc_diag(&a->sink, TSC_DIAG_RUN, &w, "out of memory: connection not analysed");
+        return;
+    }
+    cs->out.tcp = c;
+    c->user = cs;
+    a->st.tcp_connections++;
+}
+
+static void tcp_data(void *ud, struct tsc_tcp_conn *c, int dir, const uint8_t *p, size_t n,
+                     uint64_t pkt, struct tsc_ts ts)
+{
+    struct tsc_analyzer *a = ud;
+    struct conn_state *cs = c->user;
+    if (cs == NULL) {
+        return;
+    }
+    if (cs->tls == NULL) {
+        a->tls_cfg.file = a->cur_file;
+        if (tsc_tls_conn_new(&cs->tls, &a->tls_cfg, c->id) != TSC_OK) {
+            struct tsc_where w = {a->cur_file, pkt, c->id, dir, -1};
+            tsc_diag(&a->sink, TSC_DIAG_RUN, &w, "out of memory: TLS state not created");
+            return;
+        }
+    }
+    a->cur = cs;
+    bool swap = false;
+    tsc_tls_conn_data(cs->tls, dir, p, n, pkt, ts, &swap);
+    if (swap && tsc_tcp_conn_swap_roles(a->tcp, c)) {
+        tsc_tls_conn_data(cs->tls, 1 - dir, p, n, pkt, ts, NULL);
+    } else if (swap) {
+        tsc_tls_conn_data(cs->tls, dir, p, n, pkt, ts, NULL);
+    }
+    a->cur = NULL;
+}
+
+static void tcp_gap(void *ud, struct tsc_tcp_conn *c, int dir, uint64_t len, uint64_t pkt,
+                    struct tsc_ts ts)
+{
+    struct tsc_analyzer *a = ud;
+    struct conn_state *cs = c->user;
+    if (cs == NULL || cs->tls == NULL) {
+        return; /* nothing parsed yet: the TLS layer will find its start itself */
+    }
+    a->cur = cs;
+    tsc_writer_gap(a->writer, &cs->out, dir, len, pkt, ts);
+    tsc_tls_conn_gap(cs->tls, dir, len, pkt, ts);
+    a->cur = NULL;
+}
+
+static void tcp_end(void *ud, struct tsc_tcp_conn *c, int dir, enum tsc_tcp_end_reason why)
+{
+    struct tsc_analyzer *a = ud;
+    struct conn_state *cs = c->user;
+    (void)why;
+    if (cs == NULL || cs->tls == NULL) {
+        return;
+    }
+    a->cur = cs;
+    tsc_tls_conn_end(cs->tls, dir);
+    a->cur = NULL;
+}
+
+static int version_bucket(int32_t v)
+{
+    switch (v) {
+    case 0x0002:
+        return 0;
+    case 0x0300:
+        return 1;
+    case 0x0301:
+        return 2;
+    case 0x0302:
+        return 3;
+    case 0x0303:
+        return 4;
+    case 0x0304:
+        return 5;
+    default:
+        return (v >= 0x7f00 && v <= 0x7fff) ? 6 : 7;
+    }
+}
+
+static void tcp_close(void *ud, struct tsc_tcp_conn *c, enum tsc_tcp_end_reason why)
+{
+    struct tsc_analyzer *a = ud;
+    struct conn_state *cs = c->user;
+    if (cs == NULL) {
+        return;
+    }
+    if (cs->tls != NULL) {
+        a->cur = cs;
+        /* Directions that never ended cleanly still get their end (reports
+         * a record or message cut short). */
+        tsc_tls_conn_end(cs->tls, TSC_DIR_C2S);
+        tsc_tls_conn_end(cs->tls, TSC_DIR_S2C);
+        const struct tsc_tls_facts *f = tsc_tls_conn_facts(cs->tls);
+        if (f->is_tls) {
+            a->st.tls_connections++;
+            a->st.versions[version_bucket(f->version)]++;
+            if (f->cipher_suite >= 0 && f->cipher_suite <= 0xffff) {
+                a->suite_counts[f->cipher_suite]++;
+            }
+            if (f->malformed) {
+                a->st.malformed_connections++;
+            }
+            if (f->dir[0].heartbleed || f->dir[1].heartbleed) {
+                a->st.heartbleed_connections++;
+            }
+            if (f->partial) {
+                a->st.partial_connections++;
+            }
+            tsc_writer_connection(a->writer, &cs->out, f, why);
+        }
+        a->cur = NULL;
+        tsc_tls_conn_free(cs->tls);
+    }
+    c->user = NULL;
+    free(cs);
+}
+
+/* ---- lifecycle ---- */
+
+int tsc_analyzer_new(struct tsc_analyzer **out, const struct tsc_config *cfg, char *errbuf,
+                     size_t errlen)
+{
+    struct tsc_analyzer *a = calloc(1, sizeof(*a));
+    if (a == NULL) {
+        snprintf(errbuf, errlen, "out of memory");
+        return -1;
+    }
+    a->cfg = *cfg;
+    if (a->cfg.out == NULL) {
+        a->cfg.out = stdout;
+    }
+    struct tsc_tcp_config tc;
+    tsc_tcp_config_default(&tc);
+    if (cfg->max_flows != 0) {
+        tc.max_flows = cfg->max_flows;
+    }
+    if (cfg->max_buffered_bytes != 0) {
+        tc.max_buffered_bytes = cfg->max_buffered_bytes;
+    }
+    if (cfg->max_conn_ooo_bytes != 0) {
+        tc.max_conn_ooo_bytes = cfg->max_conn_ooo_bytes;
+    }
+    if (cfg->idle_timeout_s != 0) {
+        tc.idle_timeout_s = cfg->idle_timeout_s;
+    }
+    /* Echo the limits actually in force into the run record. */
+    a->cfg.max_flows = tc.max_flows;
+    a->cfg.max_buffered_bytes = tc.max_buffered_bytes;
+    a->cfg.max_conn_ooo_bytes = tc.max_conn_ooo_bytes;
+    a->cfg.idle_timeout_s = tc.idle_timeout_s;
+
+    tsc_tls_config_default(&a->tls_cfg);
+    if (cfg->max_handshake_msg != 0) {
+        a->tls_cfg.max_handshake_msg = cfg->max_handshake_msg;
+    }
+    a->cfg.max_handshake_msg = a->tls_cfg.max_handshake_msg;
+    if (a->cfg.cert_cache_entries == 0) {
+        a->cfg.cert_cache_entries = 4096;
+    }
+
+    a->sink.emit = on_diag;
+    a->sink.ud = a;
+    a->suite_counts = calloc(65536, sizeof(uint64_t));
+    struct tsc_net_config nc = {0, 0, 0};
+    struct tsc_tcp_callbacks cb = {tcp_open, tcp_data, tcp_gap, tcp_end, tcp_close, a};
+    if (a->suite_counts == NULL || tsc_writer_new(&a->writer, &a->cfg) != 0 ||
+        tsc_net_new(&a->net, &nc, &a->sink) != TSC_OK ||
+        tsc_tcp_table_new(&a->tcp, &tc, &cb, &a->sink) != TSC_OK ||
+        tsc_x509_cache_new(&a->certs, a->cfg.cert_cache_entries) != TSC_OK) {
+        snprintf(errbuf, errlen, "out of memory creating the analyzer");
+        tsc_analyzer_free(a);
+        return -1;
+    }
+    a->tls_cfg.certs = a->certs;
+    a->tls_cfg.sink = &a->sink;
+    a->tls_cfg.events.on_record = ev_record;
+    a->tls_cfg.events.on_handshake = ev_handshake;
+    a->tls_cfg.events.on_alert = ev_alert;
+    a->tls_cfg.events.on_ccs = ev_ccs;
+    a->tls_cfg.events.on_heartbeat = ev_heartbeat;
+    a->tls_cfg.events.ud = a;
+    a->next_pkt = 1;
+    clock_gettime(CLOCK_MONOTONIC, &a->t0);
+    *out = a;
+    return 0;
+}
+
+void tsc_analyzer_stop(struct tsc_analyzer *a)
+{
+    a->stop = 1;
+    if (a->live != NULL) {
+        tsc_capture_breakloop(a->live);
+    }
+}
+
+void tsc_analyzer_free(struct tsc_analyzer *a)
+{
+    if (a == NULL) {
+        return;
+    }
+    /* The TCP table closes open flows through our callbacks: writer and
+     * certificate cache must still exist then. */
+    tsc_tcp_table_free(a->tcp);
+    a->tcp = NULL;
+    tsc_net_free(a->net);
+    tsc_x509_cache_free(a->certs);
+    tsc_writer_free(a->writer);
+    free(a->suite_counts);
+    free(a);
+}
+
+/* ---- input ---- */
+
+static bool hash_file(const char *path, uint8_t out[32], int64_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        return false;
+    }
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    bool ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+    uint8_t buf[1 << 16];
+    size_t n;
+    int64_t total = 0;
+    while (ok && (n = fread(buf, 1, sizeof(buf), f)) > 0) {
+        ok = EVP_DigestUpdate(ctx, buf, n) == 1;
+        total += (int64_t)n;
+    }
+    if (ferror(f)) {
+        ok = false;
+    }
+    unsigned int len = 0;
+    ok = ok && EVP_DigestFinal_ex(ctx, out, &len) == 1 && len == 32;
+    EVP_MD_CTX_free(ctx);
+    fclose(f);
+    *size = total;
+    return ok;
+}
+
+static void fill_stats(struct tsc_analyzer *a, bool final)
+{
+    tsc_net_get_stats(a->net, &a->st.net);
+    tsc_tcp_get_stats(a->tcp, &a->st.tcp);
+    struct tsc_x509_stats xs;
+    tsc_x509_get_stats(a->certs, &xs);
+    a->st.cert_lookups = xs.lookups;
+    a->st.cert_hits = xs.hits;
+    a->st.suite_counts = a->suite_counts;
+    a->st.diag_counts = a->sink.counts;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    a->st.elapsed_s = (double)(t.tv_sec - a->t0.tv_sec) + (double)(t.tv_nsec - a->t0.tv_nsec) / 1e9;
+    a->st.final = final;
+}
+
+static void progress(struct tsc_analyzer *a, struct tsc_capture *cap, bool done)
+{
+    if (!a->cfg.progress || a->cfg.quiet) {
+        return;
+    }
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    double since = (double)(t.tv_sec - a->last_progress.tv_sec) +
+                   (double)(t.tv_nsec - a->last_progress.tv_nsec) / 1e9;
+    if (!done && since < 0.5) {
+        return;
+    }
+    a->last_progress = t;
+    uint64_t d = 0, total = 0;
+    if (cap != NULL) {
+        tsc_capture_progress(cap, &d, &total);
+    }
+    d += a->progress_done_before;
+    total = a->progress_total;
+    double el = (double)(t.tv_sec - a->t0.tv_sec) + (double)(t.tv_nsec - a->t0.tv_nsec) / 1e9;
+    double rate = el > 0 ? (double)d / el / 1e6 : 0;
+    if (total > 0) {
+        double left = rate > 0 ? ((double)(total > d ? total - d : 0) / 1e6) / rate : 0;
+        fprintf(stderr, "\r%6.1f%%  %8.1f MB of %.1f MB  %7.1f MB/s  %" PRIu64
+                        " connections  %5.0f s left ",
+                100.0 * (double)d / (double)total, (double)d / 1e6, (double)total / 1e6, rate,
+                a->st.tcp_connections, left);
+    } else {
+        fprintf(stderr, "\r%8.1f MB  %7.1f MB/s  %" PRIu64 " connections ", (double)d / 1e6, rate,
+                a->st.tcp_connections);
+    }
+    a->progress_shown = true;
+    if (done) {
+        fprintf(stderr, "\n");
+    }
+}
+
+static void feed_frame(struct tsc_analyzer *a, const struct tsc_frame *f)
+{
+    a->st.packets++;
+    a->st.bytes += f->caplen;
+    a->st.wire_bytes += f->wirelen;
+    struct tsc_tcp_seg seg;
+    bool is_tcp = false;
+    if (tsc_net_decode(a->net, f, &seg, &is_tcp) != TSC_OK || !is_tcp) {
+        return;
+    }
+    tsc_tcp_process(a->tcp, &seg);
+}
+
+/* Read one capture to its end; returns false if it could not be opened. */
+static bool run_one(struct tsc_analyzer *a, const char *path)
+{
+    char err[256] = "";
+    struct tsc_capture *cap = NULL;
+    a->cur_file = path;
+    if (tsc_capture_open_file(&cap, path, &a->sink, err, sizeof(err)) != TSC_OK) {
+        struct tsc_where w = {path, 0, TSC_NO_CONN, -1, -1};
+        tsc_diag(&a->sink, TSC_DIAG_CAPTURE_OPEN, &w, "cannot read capture: %s", err);
+        return false;
+    }
+    if (a->cfg.filter != NULL &&
+        tsc_capture_set_filter(cap, a->cfg.filter, err, sizeof(err)) != TSC_OK) {
+        struct tsc_where w = {path, 0, TSC_NO_CONN, -1, -1};
+        tsc_diag(&a->sink, TSC_DIAG_RUN, &w, "filter not applied: %s", err);
+    }
+    tsc_capture_set_first_num(cap, a->next_pkt);
+    uint64_t n = 0;
+    while (!a->stop) {
+        struct tsc_frame f;
+        bool eof = false;
+        enum tsc_err e = tsc_capture_next(cap, &f, &eof);
+        if (eof || e != TSC_OK) {
+            break;
+        }
+        if (f.data == NULL) {
+            continue;
+        }
+        a->next_pkt = f.num + 1;
+        feed_frame(a, &f);
+        if ((++n & 0xfff) == 0) {
+            progress(a, cap, false);
+        }
+    }
+    uint64_t d = 0, t = 0;
+    tsc_capture_progress(cap, &d, &t);
+    a->progress_done_before += d;
+    tsc_capture_close(cap);
+    return true;
+}
+
+int tsc_analyzer_run_files(struct tsc_analyzer *a, const char *const *paths, int n)
+{
+    struct tsc_run_input *inputs = calloc((size_t)(n > 0 ? n : 1), sizeof(*inputs));
+    if (inputs == NULL) {
+        return 3;
+    }
+    for (int i = 0; i < n; i++) {
+        inputs[i].file = paths[i];
+        inputs[i].size = -1;
+        if (strcmp(paths[i], "-") != 0) {
+            inputs[i].have_sha256 = hash_file(paths[i], inputs[i].sha256, &inputs[i].size);
+            if (!inputs[i].have_sha256) {
+                inputs[i].size = -1;
+            } else {
+                a->progress_total += (uint64_t)inputs[i].size;
+            }
+        }
+    }
+    struct tsc_run_info info = {&a->cfg, inputs, n, NULL, {0, 0}};
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    info.start_wall.sec = wall.tv_sec;
+    info.start_wall.nsec = (uint32_t)wall.tv_nsec;
+    tsc_writer_run(a->writer, &info);
+    int rc = 0;
+    for (int i = 0; i < n && !a->stop; i++) {
+        if (!run_one(a, paths[i])) {
+            rc = 3;
+        }
+    }
+    a->cur_file = NULL;
+    tsc_tcp_flush_all(a->tcp, TSC_TCP_END_EOF);
+    progress(a, NULL, true);
+    fill_stats(a, true);
+    tsc_writer_stats(a->writer, &a->st);
+    free(inputs);
+    return rc;
+}
+
+int tsc_analyzer_run_live(struct tsc_analyzer *a, const char *iface, char *errbuf, size_t errlen)
+{
+    struct tsc_capture_live_opts lo = {a->cfg.snaplen, !a->cfg.no_promisc, true,
+                                       a->cfg.buffer_size, 100};
+    struct tsc_capture *cap = NULL;
+    if (tsc_capture_open_live(&cap, iface, &lo, &a->sink, errbuf, errlen) != TSC_OK) {
+        return 3;
+    }
+    if (a->cfg.filter != NULL &&
+        tsc_capture_set_filter(cap, a->cfg.filter, errbuf, errlen) != TSC_OK) {
+        tsc_capture_close(cap);
+        return 2;
+    }
+    a->live = cap;
+    a->cur_file = NULL;
+    struct tsc_run_info info = {&a->cfg, NULL, 0, iface, {0, 0}};
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    info.start_wall.sec = wall.tv_sec;
+    info.start_wall.nsec = (uint32_t)wall.tv_nsec;
+    tsc_writer_run(a->writer, &info);
+    tsc_writer_flush(a->writer);
+    double last_flush = now_s();
+    while (!a->stop) {
+        struct tsc_frame f;
+        bool eof = false;
+        enum tsc_err e = tsc_capture_next(cap, &f, &eof);
+        if (eof || (e != TSC_OK && e != TSC_ERR_STATE)) {
+            break;
+        }
+        if (f.data != NULL) {
+            feed_frame(a, &f);
+        } else {
+            clock_gettime(CLOCK_REALTIME, &wall);
+            struct tsc_ts nowts = {wall.tv_sec, (uint32_t)wall.tv_nsec};
+            tsc_tcp_expire(a->tcp, nowts);
+        }
+        double t = now_s();
+        if (t - last_flush > 0.2) {
+            tsc_writer_flush(a->writer); /* streaming output stays current */
+            last_flush = t;
+        }
+    }
+    uint64_t recv = 0, drop = 0;
+    if (tsc_capture_kernel_stats(cap, &recv, &drop)) {
+        a->st.have_kernel = true;
+        a->st.kernel_recv = recv;
+        a->st.kernel_drop = drop;
+    }
+    tsc_tcp_flush_all(a->tcp, TSC_TCP_END_EOF);
+    fill_stats(a, true);
+    tsc_writer_stats(a->writer, &a->st);
+    a->live = NULL;
+    tsc_capture_close(cap);
+    return 0;
+}

@@ -1,0 +1,584 @@
+/* JSON Lines writer: one object per event (docs/json-schema.md). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "output/hs_render.h"
+#include "output/writer_impl.h"
+#include "tls/names.h"
+#include "util/jw.h"
+
+static void kts(struct tsc_jw *j, const char *k, struct tsc_ts ts)
+{
+    char tmp[48];
+    /* Exact decimal: a double cannot hold nanoseconds of an epoch time. */
+    snprintf(tmp, sizeof(tmp), "%" PRId64 ".%09u", ts.sec, (unsigned)ts.nsec);
+    tsc_jw_key(j, k);
+    tsc_jw_raw(j, tmp);
+}
+
+static void ktime(struct tsc_jw *j, const char *k, struct tsc_ts ts)
+{
+    char tmp[48];
+    tsc_fmt_time(ts, tmp, sizeof(tmp));
+    tsc_jw_kstr(j, k, tmp);
+}
+
+static void kname(struct tsc_jw *j, const char *k, const char *name)
+{
+    tsc_jw_key(j, k);
+    if (name != NULL) {
+        tsc_jw_str(j, name);
+    } else {
+        tsc_jw_null(j);
+    }
+}
+
+static void begin(struct tsc_writer *w, struct tsc_jw *j, const char *type)
+{
+    tsc_jw_init(j, &w->buf);
+    tsc_jw_obj_begin(j);
+    tsc_jw_kstr(j, "type", type);
+}
+
+static void end(struct tsc_jw *j)
+{
+    tsc_jw_obj_end(j);
+    (void)tsc_buf_append(j->out, "\n", 1);
+}
+
+static void conn_head(struct tsc_jw *j, struct tsc_out_conn *c, int dir, uint64_t pkt,
+                      struct tsc_ts ts)
+{
+    tsc_jw_kuint(j, "conn", c->tcp->id);
+    tsc_jw_kstr(j, "dir", tsc_dir_name(dir));
+    tsc_jw_kuint(j, "pkt", pkt);
+    kts(j, "ts", ts);
+}
+
+void tsc_jsonl_run(struct tsc_writer *w, const struct tsc_run_info *info)
+{
+    struct tsc_jw j;
+    const struct tsc_config *cfg = info->cfg;
+    begin(w, &j, "run");
+    tsc_jw_kstr(&j, "tool", "tlsscope");
+    tsc_jw_kstr(&j, "version", tsc_version());
+    tsc_jw_key(&j, "capabilities");
+    tsc_jw_arr_begin(&j);
+    tsc_jw_str(&j, "dissect");
+    tsc_jw_arr_end(&j);
+    tsc_jw_key(&j, "options");
+    tsc_jw_obj_begin(&j);
+    tsc_jw_kint(&j, "verbose", cfg->verbosity);
+    tsc_jw_kbool(&j, "summary_only", cfg->summary_only);
+    tsc_jw_kstr_or_null(&j, "filter", cfg->filter);
+    tsc_jw_kuint(&j, "max_flows", cfg->max_flows);
+    tsc_jw_kuint(&j, "max_buffered_bytes", cfg->max_buffered_bytes);
+    tsc_jw_kuint(&j, "max_conn_ooo_bytes", cfg->max_conn_ooo_bytes);
+    tsc_jw_kuint(&j, "idle_timeout_s", cfg->idle_timeout_s);
+    tsc_jw_kuint(&j, "max_handshake_msg", cfg->max_handshake_msg);
+    tsc_jw_key(&j, "argv");
+    tsc_jw_arr_begin(&j);
+    for (int i = 0; i < cfg->argc; i++) {
+        tsc_jw_str(&j, cfg->argv[i]);
+    }
+    tsc_jw_arr_end(&j);
+    tsc_jw_obj_end(&j);
+    tsc_jw_key(&j, "inputs");
+    tsc_jw_arr_begin(&j);
+    for (int i = 0; i < info->n_inputs; i++) {
+        const struct tsc_run_input *in = &info->inputs[i];
+        tsc_jw_obj_begin(&j);
+        tsc_jw_kstr(&j, "file", in->file);
+        if (in->have_sha256) {
+            tsc_jw_khex(&j, "sha256", in->sha256, 32);
+        } else {
+            tsc_jw_knull(&j, "sha256");
+        }
+        if (in->size >= 0) {
+            tsc_jw_kint(&j, "size", in->size);
+        } else {
+            tsc_jw_knull(&j, "size");
+        }
+        tsc_jw_obj_end(&j);
+    }
+    tsc_jw_arr_end(&j);
+    tsc_jw_kstr_or_null(&j, "interface", info->interface);
+    ktime(&j, "start_time", info->start_wall);
+    end(&j);
+}
+
+void tsc_jsonl_record(struct tsc_writer *w, struct tsc_out_conn *c, int dir,
+                      const struct tsc_tls_record_info *r)
+{
+    struct tsc_jw j;
+    begin(w, &j, "record");
+    conn_head(&j, c, dir, r->pkt, r->ts);
+    tsc_jw_kint(&j, "offset", r->offset);
+    tsc_jw_kuint(&j, "content_type", r->content_type);
+    kname(&j, "content_type_name", tsc_name_content_type(r->content_type));
+    tsc_jw_kuint(&j, "version", r->version);
+    tsc_jw_kuint(&j, "length", r->length);
+    tsc_jw_kbool(&j, "encrypted", r->encrypted);
+    tsc_jw_kbool(&j, "sslv2", r->sslv2);
+    end(&j);
+}
+
+void tsc_jsonl_handshake(struct tsc_writer *w, struct tsc_out_conn *c, int dir,
+                         const struct tsc_hs_msg *m, uint64_t pkt, struct tsc_ts ts)
+{
+    struct tsc_jw j;
+    uint8_t t = tsc_hs_msg_type(m);
+    begin(w, &j, "handshake");
+    conn_head(&j, c, dir, pkt, ts);
+    tsc_jw_kuint(&j, "msg_type", t);
+    kname(&j, "msg_type_name", tsc_name_handshake_type(t));
+    tsc_jw_kuint(&j, "length", tsc_hs_msg_length(m));
+    tsc_render_hs_json(&j, m, w->verbosity);
+    end(&j);
+}
+
+void tsc_jsonl_alert(struct tsc_writer *w, struct tsc_out_conn *c, int dir,
+                     const struct tsc_tls_alert_info *a)
+{
+    struct tsc_jw j;
+    begin(w, &j, "alert");
+    conn_head(&j, c, dir, a->pkt, a->ts);
+    tsc_jw_kbool(&j, "encrypted", a->encrypted);
+    if (a->encrypted) {
+        tsc_jw_knull(&j, "level");
+        tsc_jw_knull(&j, "description");
+    } else {
+        tsc_jw_kuint(&j, "level", a->level);
+        kname(&j, "level_name", tsc_name_alert_level(a->level));
+        tsc_jw_kuint(&j, "description", a->description);
+        kname(&j, "description_name", tsc_name_alert_description(a->description));
+    }
+    end(&j);
+}
+
+void tsc_jsonl_simple(struct tsc_writer *w, struct tsc_out_conn *c, int dir, const char *type,
+                      uint64_t pkt, struct tsc_ts ts)
+{
+    struct tsc_jw j;
+    begin(w, &j, type);
+    conn_head(&j, c, dir, pkt, ts);
+    end(&j);
+}
+
+void tsc_jsonl_heartbeat(struct tsc_writer *w, struct tsc_out_conn *c, int dir, uint8_t type,
+                         uint16_t payload_length, uint32_t record_len, bool overlong,
+                         uint64_t pkt, struct tsc_ts ts)
+{
+    struct tsc_jw j;
+    begin(w, &j, "heartbeat");
+    conn_head(&j, c, dir, pkt, ts);
+    tsc_jw_kuint(&j, "heartbeat_type", type);
+    tsc_jw_kuint(&j, "payload_length", payload_length);
+    tsc_jw_kuint(&j, "record_length", record_len);
+    tsc_jw_kbool(&j, "overlong", overlong);
+    end(&j);
+}
+
+void tsc_jsonl_gap(struct tsc_writer *w, struct tsc_out_conn *c, int dir, uint64_t len,
+                   uint64_t pkt, struct tsc_ts ts)
+{
+    struct tsc_jw j;
+    begin(w, &j, "gap");
+    conn_head(&j, c, dir, pkt, ts);
+    tsc_jw_kuint(&j, "length", len);
+    end(&j);
+}
+
+static const char *severity_name(int s)
+{
+    return s >= 2 ? "error" : s == 1 ? "warning" : "info";
+}
+
+void tsc_jsonl_diag(struct tsc_writer *w, enum tsc_diag_kind kind, const struct tsc_where *where,
+                    const char *msg)
+{
+    struct tsc_jw j;
+    begin(w, &j, "diagnostic");
+    tsc_jw_kstr(&j, "kind", tsc_diag_name(kind));
+    tsc_jw_kstr(&j, "severity", severity_name(tsc_diag_severity(kind)));
+    tsc_jw_kstr(&j, "message", msg);
+    if (where->file != NULL) {
+        tsc_jw_kstr(&j, "file", where->file);
+    }
+    if (where->pkt != 0) {
+        tsc_jw_kuint(&j, "pkt", where->pkt);
+    }
+    if (where->conn != TSC_NO_CONN) {
+        tsc_jw_kuint(&j, "conn", where->conn);
+    }
+    if (where->dir == 0 || where->dir == 1) {
+        tsc_jw_kstr(&j, "dir", tsc_dir_name(where->dir));
+    }
+    if (where->offset >= 0) {
+        tsc_jw_kint(&j, "offset", where->offset);
+    }
+    end(&j);
+}
+
+static const char *role_name(enum tsc_role_source r)
+{
+    switch (r) {
+    case TSC_ROLE_SYN:
+        return "syn";
+    case TSC_ROLE_SYNACK:
+        return "synack";
+    case TSC_ROLE_CLIENT_HELLO:
+        return "client_hello";
+    case TSC_ROLE_PORT:
+        return "port";
+    }
+    return "port";
+}
+
+static void ktri(struct tsc_jw *j, const char *k, enum tsc_tri t)
+{
+    tsc_jw_key(j, k);
+    if (t == TSC_TRI_UNKNOWN) {
+        tsc_jw_null(j);
+    } else {
+        tsc_jw_bool(j, t == TSC_TRI_YES);
+    }
+}
+
+static void kver(struct tsc_jw *j, const char *k, bool have, uint16_t v)
+{
+    tsc_jw_key(j, k);
+    if (have) {
+        tsc_jw_uint(j, v);
+    } else {
+        tsc_jw_null(j);
+    }
+}
+
+static void khex_or_null(struct tsc_jw *j, const char *k, bool have, const uint8_t *p, size_t n)
+{
+    if (have) {
+        tsc_jw_khex(j, k, p, n);
+    } else {
+        tsc_jw_knull(j, k);
+    }
+}
+
+static void alpn_list(struct tsc_jw *j, const uint8_t *p, size_t n)
+{
+    tsc_jw_arr_begin(j);
+    size_t i = 0;
+    while (i < n) {
+        size_t l = p[i];
+        if (l == 0 || l > n - i - 1) {
+            break;
+        }
+        tsc_jw_strn(j, p + i + 1, l);
+        i += 1 + l;
+    }
+    tsc_jw_arr_end(j);
+}
+
+static void hs_list(struct tsc_jw *j, const uint16_t *types, uint32_t n)
+{
+    tsc_jw_arr_begin(j);
+    for (uint32_t i = 0; i < n && i < TSC_MAX_HS_TYPES; i++) {
+        tsc_jw_uint(j, types[i]);
+    }
+    tsc_jw_arr_end(j);
+}
+
+static void cert_json(struct tsc_jw *j, const struct tsc_cert_summary *s)
+{
+    tsc_jw_obj_begin(j);
+    tsc_jw_khex(j, "sha256", s->sha256, 32);
+    tsc_jw_kuint(j, "der_length", s->der_len);
+    if (!s->parse_ok) {
+        tsc_jw_kbool(j, "parse_error", true);
+        tsc_jw_obj_end(j);
+        return;
+    }
+    tsc_jw_kstr(j, "subject", s->subject);
+    tsc_jw_kstr(j, "issuer", s->issuer);
+    tsc_jw_kstr(j, "serial", s->serial);
+    tsc_jw_kstr(j, "not_before", s->not_before_str);
+    tsc_jw_kstr(j, "not_after", s->not_after_str);
+    tsc_jw_kstr(j, "san", s->san);
+    tsc_jw_kstr(j, "key_type", s->key_type);
+    tsc_jw_kint(j, "key_bits", s->key_bits);
+    tsc_jw_kstr_or_null(j, "key_curve", s->key_curve);
+    tsc_jw_kstr(j, "signature_algorithm", s->sig_alg);
+    tsc_jw_obj_end(j);
+}
+
+static void dir_json(struct tsc_jw *j, const struct tsc_tcp_dir_stats *ts,
+                     const struct tsc_tls_dir_facts *d)
+{
+    tsc_jw_obj_begin(j);
+    tsc_jw_kuint(j, "packets", ts->packets);
+    tsc_jw_kuint(j, "bytes", ts->bytes);
+    tsc_jw_kuint(j, "delivered_bytes", ts->delivered_bytes);
+    tsc_jw_kuint(j, "retransmitted_bytes", ts->retransmitted_bytes);
+    tsc_jw_kuint(j, "conflict_bytes", ts->conflict_bytes);
+    tsc_jw_kuint(j, "gap_bytes", ts->gap_bytes);
+    tsc_jw_kuint(j, "ooo_segments", ts->ooo_segments);
+    tsc_jw_kuint(j, "truncated_segments", ts->truncated_segments);
+    tsc_jw_key(j, "records");
+    tsc_jw_obj_begin(j);
+    for (int t = 0; t < 5; t++) {
+        if (d->records[t] != 0) {
+            char k[8];
+            snprintf(k, sizeof(k), "%d", t + 20);
+            tsc_jw_kuint(j, k, d->records[t]);
+        }
+    }
+    if (d->records_other != 0) {
+        tsc_jw_kuint(j, "other", d->records_other);
+    }
+    if (d->n_sslv2_types != 0) {
+        tsc_jw_kuint(j, "sslv2", d->n_sslv2_types);
+    }
+    tsc_jw_obj_end(j);
+    tsc_jw_key(j, "handshake_types");
+    hs_list(j, d->hs_types, d->n_hs_types);
+    if (d->hs_types_dropped != 0) {
+        tsc_jw_kuint(j, "handshake_types_dropped", d->hs_types_dropped);
+    }
+    tsc_jw_key(j, "sslv2_message_types");
+    tsc_jw_arr_begin(j);
+    for (uint32_t i = 0; i < d->n_sslv2_types && i < 32; i++) {
+        tsc_jw_uint(j, d->sslv2_types[i]);
+    }
+    tsc_jw_arr_end(j);
+    tsc_jw_kuint(j, "encrypted_handshake_records", d->encrypted_handshake_records);
+    tsc_jw_kuint(j, "encrypted_alerts", d->encrypted_alerts);
+    tsc_jw_kuint(j, "app_data_bytes", d->app_data_bytes);
+    tsc_jw_kuint(j, "non_tls_prefix_bytes", d->non_tls_prefix_bytes);
+    tsc_jw_kbool(j, "malformed", d->malformed);
+    tsc_jw_kbool(j, "heartbleed", d->heartbleed);
+    tsc_jw_obj_end(j);
+}
+
+static const char *end_reason_name(enum tsc_tcp_end_reason why)
+{
+    return tsc_tcp_end_reason_name(why);
+}
+
+void tsc_jsonl_connection(struct tsc_writer *w, struct tsc_out_conn *c,
+                          const struct tsc_tls_facts *f, enum tsc_tcp_end_reason why)
+{
+    struct tsc_jw j;
+    const struct tsc_tcp_conn *t = c->tcp;
+    char ip[64];
+    begin(w, &j, "connection");
+    tsc_jw_kuint(&j, "id", t->id);
+    tsc_fmt_ip(&t->client, ip, sizeof(ip));
+    tsc_jw_kstr(&j, "client_ip", ip);
+    tsc_jw_kuint(&j, "client_port", t->client.port);
+    tsc_fmt_ip(&t->server, ip, sizeof(ip));
+    tsc_jw_kstr(&j, "server_ip", ip);
+    tsc_jw_kuint(&j, "server_port", t->server.port);
+    tsc_jw_kstr(&j, "client_identified_by", role_name(t->role_source));
+    tsc_jw_kuint(&j, "first_packet", t->first_pkt);
+    kts(&j, "start_ts", t->first_ts);
+    kts(&j, "end_ts", t->last_ts);
+    ktime(&j, "start_time", t->first_ts);
+    ktime(&j, "end_time", t->last_ts);
+    tsc_jw_key(&j, "duration");
+    tsc_jw_double(&j, tsc_ts_diff(t->last_ts, t->first_ts));
+    tsc_jw_kstr(&j, "end_reason", end_reason_name(why));
+
+    tsc_jw_key(&j, "version");
+    if (f->version >= 0) {
+        tsc_jw_int(&j, f->version);
+    } else {
+        tsc_jw_null(&j);
+    }
+    kname(&j, "version_name", f->version >= 0 ? tsc_name_version((uint16_t)f->version) : NULL);
+    tsc_jw_key(&j, "cipher_suite");
+    if (f->cipher_suite >= 0) {
+        tsc_jw_int(&j, f->cipher_suite);
+    } else {
+        tsc_jw_null(&j);
+    }
+    kname(&j, "cipher_suite_name",
+          f->cipher_suite >= 0 ? tsc_name_cipher_suite((uint16_t)f->cipher_suite) : NULL);
+    tsc_jw_kstr_or_null(&j, "sni", f->sni);
+    tsc_jw_kstr_or_null(&j, "alpn", f->alpn);
+    tsc_jw_key(&j, "alpn_offered");
+    alpn_list(&j, f->alpn_offered, f->alpn_offered_len);
+    tsc_jw_kbool(&j, "resumed", f->resumed);
+    tsc_jw_kbool(&j, "hello_retry_request", f->hello_retry_request);
+    ktri(&j, "extended_master_secret", f->extended_master_secret);
+    ktri(&j, "encrypt_then_mac", f->encrypt_then_mac);
+    tsc_jw_kbool(&j, "sslv2", f->sslv2);
+    const struct tsc_hello_fact *h0 = f->n_hellos > 0 ? &f->hellos[0] : NULL;
+    tsc_jw_kbool(&j, "sslv2_client_hello", h0 != NULL && h0->sslv2);
+    bool ch = h0 != NULL && h0->have_client_hello;
+    bool sh = h0 != NULL && h0->have_server_hello;
+    kver(&j, "client_hello_version", ch, ch ? h0->client_hello_version : 0);
+    kver(&j, "client_hello_record_version", ch, ch ? h0->client_hello_record_version : 0);
+    kver(&j, "server_hello_version", sh, sh ? h0->server_hello_version : 0);
+    kver(&j, "server_hello_record_version", sh, sh ? h0->server_hello_record_version : 0);
+    khex_or_null(&j, "client_random", ch, ch ? h0->client_random : NULL,
+                 ch ? h0->client_random_len : 0);
+    khex_or_null(&j, "server_random", sh, sh ? h0->server_random : NULL, 32);
+    khex_or_null(&j, "session_id", f->session_id_len > 0, f->session_id, f->session_id_len);
+
+    tsc_jw_key(&j, "handshakes");
+    tsc_jw_arr_begin(&j);
+    for (uint32_t i = 0; i < f->n_hellos && i < TSC_MAX_HANDSHAKES; i++) {
+        const struct tsc_hello_fact *h = &f->hellos[i];
+        tsc_jw_obj_begin(&j);
+        tsc_jw_kbool(&j, "sslv2", h->sslv2);
+        khex_or_null(&j, "client_random", h->have_client_hello, h->client_random,
+                     h->client_random_len);
+        kver(&j, "client_hello_version", h->have_client_hello, h->client_hello_version);
+        kver(&j, "client_hello_record_version", h->have_client_hello,
+             h->client_hello_record_version);
+        khex_or_null(&j, "server_random", h->have_server_hello, h->server_random, 32);
+        kver(&j, "server_hello_version", h->have_server_hello, h->server_hello_version);
+        kver(&j, "server_hello_record_version", h->have_server_hello,
+             h->server_hello_record_version);
+        kver(&j, "negotiated_version", h->have_server_hello, h->negotiated_version);
+        kver(&j, "cipher_suite", h->have_server_hello, h->cipher_suite);
+        tsc_jw_kbool(&j, "hello_retry_request", h->hello_retry_request);
+        tsc_jw_obj_end(&j);
+    }
+    tsc_jw_arr_end(&j);
+
+    tsc_jw_key(&j, "client_handshake");
+    hs_list(&j, f->dir[TSC_DIR_C2S].hs_types, f->dir[TSC_DIR_C2S].n_hs_types);
+    tsc_jw_key(&j, "server_handshake");
+    hs_list(&j, f->dir[TSC_DIR_S2C].hs_types, f->dir[TSC_DIR_S2C].n_hs_types);
+
+    tsc_jw_key(&j, "alerts");
+    tsc_jw_arr_begin(&j);
+    for (uint32_t i = 0; i < f->n_alerts && i < TSC_MAX_ALERTS; i++) {
+        const struct tsc_alert_fact *a = &f->alerts[i];
+        tsc_jw_obj_begin(&j);
+        tsc_jw_kstr(&j, "from", a->from == TSC_DIR_C2S ? "client" : "server");
+        tsc_jw_kuint(&j, "level", a->level);
+        tsc_jw_kuint(&j, "description", a->description);
+        kname(&j, "level_name", tsc_name_alert_level(a->level));
+        kname(&j, "description_name", tsc_name_alert_description(a->description));
+        tsc_jw_obj_end(&j);
+    }
+    tsc_jw_arr_end(&j);
+    tsc_jw_key(&j, "encrypted_alerts");
+    tsc_jw_obj_begin(&j);
+    tsc_jw_kuint(&j, "c2s", f->dir[0].encrypted_alerts);
+    tsc_jw_kuint(&j, "s2c", f->dir[1].encrypted_alerts);
+    tsc_jw_obj_end(&j);
+
+    tsc_jw_key(&j, "certificates");
+    tsc_jw_arr_begin(&j);
+    for (uint32_t i = 0; i < f->n_certs && i < TSC_MAX_CERTS; i++) {
+        if (f->certs[i] != NULL) {
+            cert_json(&j, f->certs[i]);
+        }
+    }
+    tsc_jw_arr_end(&j);
+    if (f->certs_dropped != 0) {
+        tsc_jw_kuint(&j, "certificates_dropped", f->certs_dropped);
+    }
+    tsc_jw_kbool(&j, "partial", f->partial);
+    tsc_jw_kbool(&j, "malformed", f->malformed);
+    tsc_jw_key(&j, "c2s");
+    dir_json(&j, &t->stats[0], &f->dir[0]);
+    tsc_jw_key(&j, "s2c");
+    dir_json(&j, &t->stats[1], &f->dir[1]);
+    end(&j);
+}
+
+static const char *const version_bucket_names[8] = {"SSLv2",   "SSLv3",   "TLSv1.0",
+                                                    "TLSv1.1", "TLSv1.2", "TLSv1.3",
+                                                    "TLSv1.3-draft", "unknown"};
+
+void tsc_jsonl_stats(struct tsc_writer *w, const struct tsc_run_stats *st)
+{
+    struct tsc_jw j;
+    begin(w, &j, "stats");
+    tsc_jw_kbool(&j, "final", st->final);
+    tsc_jw_kuint(&j, "packets", st->packets);
+    tsc_jw_kuint(&j, "bytes", st->bytes);
+    tsc_jw_kuint(&j, "wire_bytes", st->wire_bytes);
+    tsc_jw_key(&j, "frames");
+    tsc_jw_obj_begin(&j);
+    tsc_jw_kuint(&j, "ipv4", st->net.ipv4);
+    tsc_jw_kuint(&j, "ipv6", st->net.ipv6);
+    tsc_jw_kuint(&j, "tcp", st->net.tcp);
+    tsc_jw_kuint(&j, "udp", st->net.udp);
+    tsc_jw_kuint(&j, "other", st->net.other);
+    tsc_jw_kuint(&j, "malformed", st->net.malformed);
+    tsc_jw_kuint(&j, "fragments", st->net.fragments);
+    tsc_jw_kuint(&j, "reassembled", st->net.reassembled);
+    tsc_jw_kuint(&j, "unknown_linktype", st->net.unknown_linktype);
+    tsc_jw_obj_end(&j);
+    tsc_jw_kuint(&j, "tcp_connections", st->tcp_connections);
+    tsc_jw_kuint(&j, "tls_connections", st->tls_connections);
+    tsc_jw_kuint(&j, "open_flows", st->tcp.open_flows);
+    tsc_jw_kuint(&j, "open_flows_peak", st->tcp.peak_flows);
+    tsc_jw_kuint(&j, "evicted_flows", st->tcp.evicted_flows);
+    tsc_jw_kuint(&j, "timed_out_flows", st->tcp.timed_out_flows);
+    tsc_jw_kuint(&j, "gap_bytes", st->tcp.gap_bytes);
+    tsc_jw_kuint(&j, "conflict_bytes", st->tcp.conflict_bytes);
+    tsc_jw_kuint(&j, "buffered_bytes_peak", st->tcp.peak_buffered_bytes);
+    tsc_jw_kuint(&j, "ooo_dropped_bytes", st->tcp.ooo_dropped_bytes);
+    tsc_jw_key(&j, "versions");
+    tsc_jw_obj_begin(&j);
+    for (int i = 0; i < 8; i++) {
+        if (st->versions[i] != 0) {
+            tsc_jw_kuint(&j, version_bucket_names[i], st->versions[i]);
+        }
+    }
+    tsc_jw_obj_end(&j);
+    tsc_jw_key(&j, "cipher_suites");
+    tsc_jw_obj_begin(&j);
+    if (st->suite_counts != NULL) {
+        for (uint32_t s = 0; s < 65536; s++) {
+            if (st->suite_counts[s] != 0) {
+                const char *n = tsc_name_cipher_suite((uint16_t)s);
+                char tmp[16];
+                if (n == NULL) {
+                    snprintf(tmp, sizeof(tmp), "0x%04x", s);
+                    n = tmp;
+                }
+                tsc_jw_kuint(&j, n, st->suite_counts[s]);
+            }
+        }
+    }
+    tsc_jw_obj_end(&j);
+    tsc_jw_key(&j, "anomalies");
+    tsc_jw_obj_begin(&j);
+    tsc_jw_kuint(&j, "malformed", st->malformed_connections);
+    tsc_jw_kuint(&j, "heartbleed", st->heartbleed_connections);
+    tsc_jw_kuint(&j, "partial", st->partial_connections);
+    tsc_jw_obj_end(&j);
+    tsc_jw_key(&j, "diagnostics");
+    tsc_jw_obj_begin(&j);
+    if (st->diag_counts != NULL) {
+        for (int k = 0; k < TSC_DIAG__COUNT; k++) {
+            if (st->diag_counts[k] != 0) {
+                tsc_jw_kuint(&j, tsc_diag_name((enum tsc_diag_kind)k), st->diag_counts[k]);
+            }
+        }
+    }
+    tsc_jw_obj_end(&j);
+    tsc_jw_key(&j, "certificate_cache");
+    tsc_jw_obj_begin(&j);
+    tsc_jw_kuint(&j, "lookups", st->cert_lookups);
+    tsc_jw_kuint(&j, "hits", st->cert_hits);
+    tsc_jw_obj_end(&j);
+    tsc_jw_key(&j, "elapsed_s");
+    tsc_jw_double(&j, st->elapsed_s);
+    if (st->have_kernel) {
+        tsc_jw_key(&j, "kernel");
+        tsc_jw_obj_begin(&j);
+        tsc_jw_kuint(&j, "received", st->kernel_recv);
+        tsc_jw_kuint(&j, "dropped", st->kernel_drop);
+        tsc_jw_obj_end(&j);
+    }
+    end(&j);
+}

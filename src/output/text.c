@@ -1,0 +1,281 @@
+/*
+ * Text writer, close to ssldump's layout so its users feel at home:
+ *
+ *   New TCP connection #1: 10.0.0.80(56637) <-> 68.233.76.12(443)
+ *   1 1  0.0010 (0.0010)  C>S  Handshake
+ *         ClientHello
+ *   1 2  0.0702 (0.0692)  S>C  Handshake
+ *         ServerHello TLS_RSA_WITH_RC4_128_MD5
+ *
+ * connection number, record number, seconds since the connection's first
+ * packet, (seconds since the previous line of this connection), direction,
+ * record type; handshake messages indented below; -v adds their fields.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "output/hs_render.h"
+#include "output/writer_impl.h"
+#include "tls/names.h"
+
+static void announce(struct tsc_writer *w, struct tsc_out_conn *c)
+{
+    if (c->announced) {
+        return;
+    }
+    char a[64], b[64];
+    tsc_fmt_ip(&c->tcp->client, a, sizeof(a));
+    tsc_fmt_ip(&c->tcp->server, b, sizeof(b));
+    tsc_bprintf(&w->buf, "New TCP connection #%" PRIu64 ": %s(%u) <-> %s(%u)\n", c->tcp->id, a,
+                c->tcp->client.port, b, c->tcp->server.port);
+    c->announced = true;
+    c->last = c->tcp->first_ts;
+}
+
+/* "1 2  0.0702 (0.0692)  S>C  " */
+static void line_head(struct tsc_writer *w, struct tsc_out_conn *c, int dir, bool numbered,
+                      struct tsc_ts ts)
+{
+    announce(w, c);
+    double since = tsc_ts_diff(ts, c->tcp->first_ts);
+    double delta = tsc_ts_diff(ts, c->last);
+    c->last = ts;
+    if (numbered) {
+        c->nrec++;
+        tsc_bprintf(&w->buf, "%" PRIu64 " %" PRIu64 "  %.4f (%.4f)  %s  ", c->tcp->id, c->nrec,
+                    since, delta, dir == TSC_DIR_C2S ? "C>S" : "S>C");
+    } else {
+        tsc_bprintf(&w->buf, "%" PRIu64 "    %.4f (%.4f)  %s  ", c->tcp->id, since, delta,
+                    dir == TSC_DIR_C2S ? "C>S" : "S>C");
+    }
+}
+
+void tsc_text_run(struct tsc_writer *w, const struct tsc_run_info *info)
+{
+    if (w->verbosity < 1) {
+        return;
+    }
+    tsc_bprintf(&w->buf, "# tlsscope %s", tsc_version());
+    for (int i = 0; i < info->n_inputs; i++) {
+        char hex[65] = "";
+        if (info->inputs[i].have_sha256) {
+            tsc_hex(info->inputs[i].sha256, 32, hex);
+        }
+        tsc_bprintf(&w->buf, "%s %s%s%s", i == 0 ? " reading" : ",", info->inputs[i].file,
+                    hex[0] ? " sha256:" : "", hex);
+    }
+    if (info->interface != NULL) {
+        tsc_bprintf(&w->buf, " listening on %s", info->interface);
+    }
+    tsc_bprintf(&w->buf, "\n");
+}
+
+void tsc_text_record(struct tsc_writer *w, struct tsc_out_conn *c, int dir,
+                     const struct tsc_tls_record_info *r)
+{
+    line_head(w, c, dir, true, r->ts);
+    if (r->sslv2) {
+        tsc_bprintf(&w->buf, "SSLv2 record%s length %" PRIu32 "\n",
+                    r->encrypted ? " (encrypted)" : "", r->length);
+        return;
+    }
+    const char *name = tsc_name_content_type(r->content_type);
+    if (name == NULL) {
+        tsc_bprintf(&w->buf, "record type %u", r->content_type);
+    } else if (strcmp(name, "change_cipher_spec") == 0) {
+        tsc_bprintf(&w->buf, "ChangeCipherSpec");
+    } else if (strcmp(name, "handshake") == 0) {
+        tsc_bprintf(&w->buf, "Handshake");
+    } else if (strcmp(name, "alert") == 0) {
+        tsc_bprintf(&w->buf, "Alert");
+    } else if (strcmp(name, "application_data") == 0) {
+        tsc_bprintf(&w->buf, "application_data");
+    } else {
+        tsc_bprintf(&w->buf, "%s", name);
+    }
+    if (r->encrypted && r->content_type == 22) {
+        tsc_bprintf(&w->buf, " (encrypted)");
+    }
+    if (w->verbosity >= 1) {
+        const char *vn = tsc_name_version(r->version);
+        tsc_bprintf(&w->buf, "  [%s, %" PRIu32 " bytes]", vn != NULL ? vn : "?", r->length);
+    }
+    tsc_bprintf(&w->buf, "\n");
+}
+
+void tsc_text_handshake(struct tsc_writer *w, struct tsc_out_conn *c, int dir,
+                        const struct tsc_hs_msg *m, uint64_t pkt, struct tsc_ts ts)
+{
+    (void)dir;
+    (void)pkt;
+    (void)ts;
+    announce(w, c);
+    uint8_t t = tsc_hs_msg_type(m);
+    const char *name = tsc_name_handshake_type(t);
+    if (name != NULL) {
+        tsc_bprintf(&w->buf, "      %s", name);
+    } else {
+        tsc_bprintf(&w->buf, "      handshake type %u", t);
+    }
+    size_t before = w->buf.len;
+    tsc_render_hs_text(&w->buf, m, 0, "");
+    (void)before;
+    tsc_bprintf(&w->buf, "\n");
+    if (w->verbosity >= 1) {
+        tsc_render_hs_text(&w->buf, m, w->verbosity, "        ");
+    }
+}
+
+void tsc_text_alert(struct tsc_writer *w, struct tsc_out_conn *c, int dir,
+                    const struct tsc_tls_alert_info *a)
+{
+    (void)dir;
+    announce(w, c);
+    if (a->encrypted) {
+        tsc_bprintf(&w->buf, "      (encrypted alert)\n");
+        return;
+    }
+    const char *lv = tsc_name_alert_level(a->level);
+    const char *ds = tsc_name_alert_description(a->description);
+    tsc_bprintf(&w->buf, "      level           %s\n", lv != NULL ? lv : "?");
+    tsc_bprintf(&w->buf, "      value           %s (%u)\n", ds != NULL ? ds : "?",
+                a->description);
+}
+
+void tsc_text_heartbeat(struct tsc_writer *w, struct tsc_out_conn *c, int dir, uint8_t type,
+                        uint16_t payload_length, uint32_t record_len, bool overlong,
+                        uint64_t pkt, struct tsc_ts ts)
+{
+    (void)dir;
+    (void)pkt;
+    (void)ts;
+    announce(w, c);
+    tsc_bprintf(&w->buf, "      heartbeat %s payload_length %u in a %" PRIu32 "-byte record%s\n",
+                type == 1 ? "request" : type == 2 ? "response" : "?", payload_length, record_len,
+                overlong ? "  ** OVERLONG (Heartbleed-style) **" : "");
+}
+
+void tsc_text_gap(struct tsc_writer *w, struct tsc_out_conn *c, int dir, uint64_t len,
+                  uint64_t pkt, struct tsc_ts ts)
+{
+    (void)pkt;
+    line_head(w, c, dir, false, ts);
+    tsc_bprintf(&w->buf, "TCP gap: %" PRIu64 " bytes missing\n", len);
+}
+
+void tsc_text_diag(struct tsc_writer *w, enum tsc_diag_kind kind, const struct tsc_where *where,
+                   const char *msg)
+{
+    /* Diagnostics go to the same stream as the events they explain. */
+    tsc_bprintf(&w->buf, "!! %s: %s", tsc_diag_name(kind), msg);
+    if (where->file != NULL) {
+        tsc_bprintf(&w->buf, " [file %s", where->file);
+        if (where->pkt != 0) {
+            tsc_bprintf(&w->buf, ", packet %" PRIu64, where->pkt);
+        }
+        tsc_bprintf(&w->buf, "]");
+    } else if (where->pkt != 0) {
+        tsc_bprintf(&w->buf, " [packet %" PRIu64 "]", where->pkt);
+    }
+    if (where->conn != TSC_NO_CONN) {
+        tsc_bprintf(&w->buf, " [conn %" PRIu64, where->conn);
+        if (where->dir == 0 || where->dir == 1) {
+            tsc_bprintf(&w->buf, " %s", where->dir == 0 ? "C>S" : "S>C");
+        }
+        if (where->offset >= 0) {
+            tsc_bprintf(&w->buf, " offset %" PRId64, where->offset);
+        }
+        tsc_bprintf(&w->buf, "]");
+    }
+    tsc_bprintf(&w->buf, "\n");
+}
+
+void tsc_text_connection(struct tsc_writer *w, struct tsc_out_conn *c,
+                         const struct tsc_tls_facts *f, enum tsc_tcp_end_reason why)
+{
+    announce(w, c);
+    double since = tsc_ts_diff(c->tcp->last_ts, c->tcp->first_ts);
+    double delta = tsc_ts_diff(c->tcp->last_ts, c->last);
+    const char *vn = f->version >= 0 ? tsc_name_version((uint16_t)f->version) : NULL;
+    const char *cs = f->cipher_suite >= 0 ? tsc_name_cipher_suite((uint16_t)f->cipher_suite)
+                                          : NULL;
+    tsc_bprintf(&w->buf, "%" PRIu64 "    %.4f (%.4f)  connection end (%s): %s", c->tcp->id,
+                since, delta, tsc_tcp_end_reason_name(why), vn != NULL ? vn : "version unknown");
+    if (cs != NULL) {
+        tsc_bprintf(&w->buf, " %s", cs);
+    } else if (f->cipher_suite >= 0) {
+        tsc_bprintf(&w->buf, " cipher 0x%04x", (unsigned)f->cipher_suite);
+    }
+    if (f->sni[0] != '\0') {
+        tsc_bprintf(&w->buf, " sni=%s", f->sni);
+    }
+    if (f->alpn[0] != '\0') {
+        tsc_bprintf(&w->buf, " alpn=%s", f->alpn);
+    }
+    if (f->resumed) {
+        tsc_bprintf(&w->buf, " resumed");
+    }
+    if (f->n_certs > 0 && f->certs[0] != NULL && f->certs[0]->parse_ok) {
+        tsc_bprintf(&w->buf, " cert=\"%s\"", f->certs[0]->subject);
+    }
+    if (f->malformed) {
+        tsc_bprintf(&w->buf, " MALFORMED");
+    }
+    tsc_bprintf(&w->buf, "\n");
+}
+
+static const char *const version_bucket_names[8] = {"SSLv2",   "SSLv3",   "TLSv1.0",
+                                                    "TLSv1.1", "TLSv1.2", "TLSv1.3",
+                                                    "TLSv1.3-draft", "unknown"};
+
+void tsc_text_stats(struct tsc_writer *w, const struct tsc_run_stats *st)
+{
+    tsc_bprintf(&w->buf,
+                "\n== tlsscope statistics ==\npackets %" PRIu64 ", bytes %" PRIu64
+                ", TCP connections %" PRIu64 ", TLS connections %" PRIu64 ", %.3f s\n",
+                st->packets, st->bytes, st->tcp_connections, st->tls_connections,
+                st->elapsed_s);
+    tsc_bprintf(&w->buf, "versions:");
+    for (int i = 0; i < 8; i++) {
+        if (st->versions[i] != 0) {
+            tsc_bprintf(&w->buf, " %s=%" PRIu64, version_bucket_names[i], st->versions[i]);
+        }
+    }
+    tsc_bprintf(&w->buf, "\ncipher suites:");
+    if (st->suite_counts != NULL) {
+        for (uint32_t s = 0; s < 65536; s++) {
+            if (st->suite_counts[s] != 0) {
+                const char *n = tsc_name_cipher_suite((uint16_t)s);
+                if (n != NULL) {
+                    tsc_bprintf(&w->buf, " %s=%" PRIu64, n, st->suite_counts[s]);
+                } else {
+                    tsc_bprintf(&w->buf, " 0x%04x=%" PRIu64, s, st->suite_counts[s]);
+                }
+            }
+        }
+    }
+    tsc_bprintf(&w->buf,
+                "\nanomalies: malformed=%" PRIu64 " heartbleed=%" PRIu64 " partial=%" PRIu64
+                "; TCP gaps %" PRIu64 " bytes, conflicting overlaps %" PRIu64
+                " bytes, evicted flows %" PRIu64 "\n",
+                st->malformed_connections, st->heartbleed_connections, st->partial_connections,
+                st->tcp.gap_bytes, st->tcp.conflict_bytes, st->tcp.evicted_flows);
+    bool any = false;
+    if (st->diag_counts != NULL) {
+        for (int k = 0; k < TSC_DIAG__COUNT; k++) {
+            if (st->diag_counts[k] != 0) {
+                tsc_bprintf(&w->buf, "%s %s=%" PRIu64, any ? "" : "diagnostics:",
+                            tsc_diag_name((enum tsc_diag_kind)k), st->diag_counts[k]);
+                any = true;
+            }
+        }
+    }
+    if (any) {
+        tsc_bprintf(&w->buf, "\n");
+    }
+    if (st->have_kernel) {
+        tsc_bprintf(&w->buf, "kernel: received %" PRIu64 ", dropped %" PRIu64 "\n",
+                    st->kernel_recv, st->kernel_drop);
+    }
+}

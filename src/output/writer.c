@@ -1,0 +1,238 @@
+#include "output/writer_impl.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define WRITER_FLUSH_AT (64 * 1024)
+
+int tsc_writer_new(struct tsc_writer **out, const struct tsc_config *cfg)
+{
+    struct tsc_writer *w = calloc(1, sizeof(*w));
+    if (w == NULL) {
+        return -1;
+    }
+    w->format = cfg->format;
+    w->verbosity = cfg->verbosity;
+    w->summary_only = cfg->summary_only;
+    w->out = cfg->out != NULL ? cfg->out : stdout;
+    /* Output is produced by us, not the wire; no cap beyond memory. */
+    tsc_buf_init(&w->buf, 0);
+    *out = w;
+    return 0;
+}
+
+void tsc_writer_flush(struct tsc_writer *w)
+{
+    if (w->buf.len > 0) {
+        fwrite(w->buf.p, 1, w->buf.len, w->out);
+        tsc_buf_reset(&w->buf);
+    }
+    fflush(w->out);
+}
+
+void tsc_writer_free(struct tsc_writer *w)
+{
+    if (w == NULL) {
+        return;
+    }
+    tsc_writer_flush(w);
+    tsc_buf_free(&w->buf);
+    free(w);
+}
+
+void tsc_writer_emit(struct tsc_writer *w)
+{
+    if (w->buf.len >= WRITER_FLUSH_AT) {
+        fwrite(w->buf.p, 1, w->buf.len, w->out);
+        tsc_buf_reset(&w->buf);
+    }
+}
+
+void tsc_bprintf(struct tsc_buf *b, const char *fmt, ...)
+{
+    char tmp[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        return;
+    }
+    if ((size_t)n < sizeof(tmp)) {
+        (void)tsc_buf_append(b, tmp, (size_t)n);
+        return;
+    }
+    if (tsc_buf_reserve(b, (size_t)n + 1) != TSC_OK) {
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf((char *)b->p + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+#define DISPATCH(fn, ...)                                                                          \
+    do {                                                                                           \
+        if (w->format == TSC_FORMAT_JSONL) {                                                       \
+            tsc_jsonl_##fn(__VA_ARGS__);                                                           \
+        } else {                                                                                   \
+            tsc_text_##fn(__VA_ARGS__);                                                            \
+        }                                                                                          \
+        tsc_writer_emit(w);                                                                        \
+    } while (0)
+
+void tsc_writer_run(struct tsc_writer *w, const struct tsc_run_info *info)
+{
+    DISPATCH(run, w, info);
+}
+
+void tsc_writer_record(struct tsc_writer *w, struct tsc_out_conn *c, int dir,
+                       const struct tsc_tls_record_info *r)
+{
+    if (w->summary_only) {
+        return;
+    }
+    DISPATCH(record, w, c, dir, r);
+}
+
+void tsc_writer_handshake(struct tsc_writer *w, struct tsc_out_conn *c, int dir,
+                          const struct tsc_hs_msg *m, uint64_t pkt, struct tsc_ts ts)
+{
+    if (w->summary_only) {
+        return;
+    }
+    DISPATCH(handshake, w, c, dir, m, pkt, ts);
+}
+
+void tsc_writer_alert(struct tsc_writer *w, struct tsc_out_conn *c, int dir,
+                      const struct tsc_tls_alert_info *a)
+{
+    if (w->summary_only) {
+        return;
+    }
+    DISPATCH(alert, w, c, dir, a);
+}
+
+void tsc_writer_ccs(struct tsc_writer *w, struct tsc_out_conn *c, int dir, uint64_t pkt,
+                    struct tsc_ts ts)
+{
+    if (w->summary_only) {
+        return;
+    }
+    /* Text output shows CCS as its record line already. */
+    if (w->format == TSC_FORMAT_JSONL) {
+        tsc_jsonl_simple(w, c, dir, "change_cipher_spec", pkt, ts);
+        tsc_writer_emit(w);
+    }
+}
+
+void tsc_writer_heartbeat(struct tsc_writer *w, struct tsc_out_conn *c, int dir, uint8_t type,
+                          uint16_t payload_length, uint32_t record_len, bool overlong,
+                          uint64_t pkt, struct tsc_ts ts)
+{
+    if (w->summary_only && !overlong) {
+        return;
+    }
+    DISPATCH(heartbeat, w, c, dir, type, payload_length, record_len, overlong, pkt, ts);
+}
+
+void tsc_writer_gap(struct tsc_writer *w, struct tsc_out_conn *c, int dir, uint64_t len,
+                    uint64_t pkt, struct tsc_ts ts)
+{
+    if (w->summary_only) {
+        return;
+    }
+    DISPATCH(gap, w, c, dir, len, pkt, ts);
+}
+
+void tsc_writer_diag(struct tsc_writer *w, enum tsc_diag_kind kind, const struct tsc_where *where,
+                     const char *msg)
+{
+    DISPATCH(diag, w, kind, where, msg);
+}
+
+void tsc_writer_connection(struct tsc_writer *w, struct tsc_out_conn *c,
+                           const struct tsc_tls_facts *f, enum tsc_tcp_end_reason why)
+{
+    DISPATCH(connection, w, c, f, why);
+}
+
+void tsc_writer_stats(struct tsc_writer *w, const struct tsc_run_stats *st)
+{
+    DISPATCH(stats, w, st);
+    tsc_writer_flush(w);
+}
+
+/* ---- formatting helpers ---- */
+
+void tsc_fmt_ip(const struct tsc_endpoint *e, char *out, size_t outlen)
+{
+    if (e->family == 6) {
+        /* RFC 5952 text form through inet_ntop semantics, written by hand to
+         * avoid a dependency on <arpa/inet.h> in the output layer. */
+        uint16_t g[8];
+        for (int i = 0; i < 8; i++) {
+            g[i] = (uint16_t)((e->addr[2 * i] << 8) | e->addr[2 * i + 1]);
+        }
+        int best = -1, bestlen = 0;
+        for (int i = 0; i < 8;) {
+            if (g[i] != 0) {
+                i++;
+                continue;
+            }
+            int j = i;
+            while (j < 8 && g[j] == 0) {
+                j++;
+            }
+            if (j - i > bestlen && j - i >= 2) {
+                best = i;
+                bestlen = j - i;
+            }
+            i = j;
+        }
+        size_t pos = 0;
+        out[0] = '\0';
+        for (int i = 0; i < 8; i++) {
+            if (i == best) {
+                pos += (size_t)snprintf(out + pos, pos < outlen ? outlen - pos : 0, "::");
+                i += bestlen - 1;
+                continue;
+            }
+            bool after_gap = (best >= 0 && i == best + bestlen);
+            pos += (size_t)snprintf(out + pos, pos < outlen ? outlen - pos : 0, "%s%x",
+                                    (i == 0 || after_gap) ? "" : ":", g[i]);
+        }
+        return;
+    }
+    snprintf(out, outlen, "%u.%u.%u.%u", e->addr[0], e->addr[1], e->addr[2], e->addr[3]);
+}
+
+void tsc_fmt_time(struct tsc_ts ts, char *out, size_t outlen)
+{
+    time_t t = (time_t)ts.sec;
+    struct tm tm;
+    if (gmtime_r(&t, &tm) == NULL) {
+        snprintf(out, outlen, "invalid");
+        return;
+    }
+    snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d.%09uZ", tm.tm_year + 1900, tm.tm_mon + 1,
+             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)ts.nsec);
+}
+
+double tsc_ts_to_double(struct tsc_ts ts)
+{
+    return (double)ts.sec + (double)ts.nsec / 1e9;
+}
+
+double tsc_ts_diff(struct tsc_ts a, struct tsc_ts b)
+{
+    return (double)(a.sec - b.sec) + ((double)a.nsec - (double)b.nsec) / 1e9;
+}
+
+const char *tsc_dir_name(int dir)
+{
+    return dir == TSC_DIR_S2C ? "s2c" : "c2s";
+}

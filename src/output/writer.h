@@ -1,0 +1,101 @@
+/*
+ * Event writers: the print pass. The analyzer (src/core) calls these with
+ * facts already parsed and processed; nothing here parses wire data.
+ * Two formats: text (ssldump-like, text.c) and JSON Lines (jsonl.c).
+ */
+#ifndef TSC_OUTPUT_WRITER_H
+#define TSC_OUTPUT_WRITER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tcp/tcp.h"
+#include "tls/tls.h"
+#include "tlsscope/tlsscope.h"
+#include "util/buf.h"
+#include "util/diag.h"
+
+/* Per-connection context the writers need (owned by the analyzer). */
+struct tsc_out_conn {
+    const struct tsc_tcp_conn *tcp;
+    uint64_t nrec;       /* records printed so far (text record numbers) */
+    struct tsc_ts last;  /* time of the last printed event (text deltas) */
+    bool announced;      /* text: "New TCP connection" line written */
+};
+
+struct tsc_run_input {
+    const char *file;
+    bool have_sha256;
+    uint8_t sha256[32];
+    int64_t size; /* -1 unknown */
+};
+
+struct tsc_run_info {
+    const struct tsc_config *cfg;
+    const struct tsc_run_input *inputs;
+    int n_inputs;
+    const char *interface;
+    struct tsc_ts start_wall;
+};
+
+/* Counters for the final statistics (filled by the analyzer). */
+struct tsc_run_stats {
+    uint64_t packets;
+    uint64_t bytes;      /* captured bytes */
+    uint64_t wire_bytes; /* original lengths */
+    struct tsc_net_stats net;
+    struct tsc_tcp_stats tcp;
+    uint64_t tcp_connections;
+    uint64_t tls_connections;
+    uint64_t malformed_connections;
+    uint64_t heartbleed_connections;
+    uint64_t partial_connections;
+    uint64_t versions[8];          /* SSLv2, SSLv3, TLS1.0, 1.1, 1.2, 1.3, draft, unknown */
+    const uint64_t *suite_counts;  /* 65536 entries, connections per negotiated suite */
+    const uint64_t *diag_counts;   /* TSC_DIAG__COUNT entries */
+    uint64_t cert_lookups;
+    uint64_t cert_hits;
+    double elapsed_s;
+    bool have_kernel;
+    uint64_t kernel_recv;
+    uint64_t kernel_drop;
+    bool final;                    /* last stats record of the run */
+};
+
+struct tsc_writer;
+
+int tsc_writer_new(struct tsc_writer **out, const struct tsc_config *cfg);
+void tsc_writer_free(struct tsc_writer *w);
+void tsc_writer_flush(struct tsc_writer *w);
+
+void tsc_writer_run(struct tsc_writer *w, const struct tsc_run_info *info);
+void tsc_writer_record(struct tsc_writer *w, struct tsc_out_conn *c, int dir,
+                       const struct tsc_tls_record_info *r);
+void tsc_writer_handshake(struct tsc_writer *w, struct tsc_out_conn *c, int dir,
+                          const struct tsc_hs_msg *m, uint64_t pkt, struct tsc_ts ts);
+void tsc_writer_alert(struct tsc_writer *w, struct tsc_out_conn *c, int dir,
+                      const struct tsc_tls_alert_info *a);
+void tsc_writer_ccs(struct tsc_writer *w, struct tsc_out_conn *c, int dir, uint64_t pkt,
+                    struct tsc_ts ts);
+void tsc_writer_heartbeat(struct tsc_writer *w, struct tsc_out_conn *c, int dir, uint8_t type,
+                          uint16_t payload_length, uint32_t record_len, bool overlong,
+                          uint64_t pkt, struct tsc_ts ts);
+void tsc_writer_gap(struct tsc_writer *w, struct tsc_out_conn *c, int dir, uint64_t len,
+                    uint64_t pkt, struct tsc_ts ts);
+void tsc_writer_diag(struct tsc_writer *w, enum tsc_diag_kind kind, const struct tsc_where *where,
+                     const char *msg);
+void tsc_writer_connection(struct tsc_writer *w, struct tsc_out_conn *c,
+                           const struct tsc_tls_facts *f, enum tsc_tcp_end_reason why);
+void tsc_writer_stats(struct tsc_writer *w, const struct tsc_run_stats *st);
+
+/* Shared helpers (fmt.c). */
+void tsc_fmt_ip(const struct tsc_endpoint *e, char *out, size_t outlen);
+/* "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ" */
+void tsc_fmt_time(struct tsc_ts ts, char *out, size_t outlen);
+double tsc_ts_to_double(struct tsc_ts ts);
+/* a - b in seconds */
+double tsc_ts_diff(struct tsc_ts a, struct tsc_ts b);
+const char *tsc_dir_name(int dir); /* "c2s" / "s2c" */
+
+#endif

@@ -1,0 +1,65 @@
+/* Internal: the writer object shared by writer.c, jsonl.c and text.c. */
+#ifndef TSC_OUTPUT_WRITER_IMPL_H
+#define TSC_OUTPUT_WRITER_IMPL_H
+
+#include "output/writer.h"
+#include "util/buf.h"
+#include "util/jw.h"
+
+struct tsc_writer {
+    enum tsc_format format;
+    int verbosity;
+    bool summary_only;
+    FILE *out;
+    struct tsc_buf buf; /* one event at a time, written out on flush threshold */
+};
+
+/* Append the finished line in w->buf to the stream when it is large enough. */
+void tsc_writer_emit(struct tsc_writer *w);
+
+void tsc_jsonl_run(struct tsc_writer *w, const struct tsc_run_info *info);
+void tsc_jsonl_record(struct tsc_writer *w, struct tsc_out_conn *c, int dir,
+                      const struct tsc_tls_record_info *r);
+void tsc_jsonl_handshake(struct tsc_writer *w, struct tsc_out_conn *c, int dir,
+                         const struct tsc_hs_msg *m, uint64_t pkt, struct tsc_ts ts);
+void tsc_jsonl_alert(struct tsc_writer *w, struct tsc_out_conn *c, int dir,
+                     const struct tsc_tls_alert_info *a);
+void tsc_jsonl_simple(struct tsc_writer *w, struct tsc_out_conn *c, int dir, const char *type,
+                      uint64_t pkt, struct tsc_ts ts);
+void tsc_jsonl_heartbeat(struct tsc_writer *w, struct tsc_out_conn *c, int dir, uint8_t type,
+                         uint16_t payload_length, uint32_t record_len, bool overlong,
+                         uint64_t pkt, struct tsc_ts ts);
+void tsc_jsonl_gap(struct tsc_writer *w, struct tsc_out_conn *c, int dir, uint64_t len,
+                   uint64_t pkt, struct tsc_ts ts);
+void tsc_jsonl_diag(struct tsc_writer *w, enum tsc_diag_kind kind, const struct tsc_where *where,
+                    const char *msg);
+void tsc_jsonl_connection(struct tsc_writer *w, struct tsc_out_conn *c,
+                          const struct tsc_tls_facts *f, enum tsc_tcp_end_reason why);
+void tsc_jsonl_stats(struct tsc_writer *w, const struct tsc_run_stats *st);
+
+void tsc_text_run(struct tsc_writer *w, const struct tsc_run_info *info);
+void tsc_text_record(struct tsc_writer *w, struct tsc_out_conn *c, int dir,
+                     const struct tsc_tls_record_info *r);
+void tsc_text_handshake(struct tsc_writer *w, struct tsc_out_conn *c, int dir,
+                        const struct tsc_hs_msg *m, uint64_t pkt, struct tsc_ts ts);
+void tsc_text_alert(struct tsc_writer *w, struct tsc_out_conn *c, int dir,
+                    const struct tsc_tls_alert_info *a);
+void tsc_text_heartbeat(struct tsc_writer *w, struct tsc_out_conn *c, int dir, uint8_t type,
+                        uint16_t payload_length, uint32_t record_len, bool overlong,
+                        uint64_t pkt, struct tsc_ts ts);
+void tsc_text_gap(struct tsc_writer *w, struct tsc_out_conn *c, int dir, uint64_t len,
+                  uint64_t pkt, struct tsc_ts ts);
+void tsc_text_diag(struct tsc_writer *w, enum tsc_diag_kind kind, const struct tsc_where *where,
+                   const char *msg);
+void tsc_text_connection(struct tsc_writer *w, struct tsc_out_conn *c,
+                         const struct tsc_tls_facts *f, enum tsc_tcp_end_reason why);
+void tsc_text_stats(struct tsc_writer *w, const struct tsc_run_stats *st);
+
+/* Text helpers. */
+void tsc_bprintf(struct tsc_buf *b, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+#endif
