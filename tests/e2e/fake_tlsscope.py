@@ -91,7 +91,7 @@ def main():
     exp, truncated = find_expected(data)
     sha = hashlib.sha256(data).hexdigest()
     out = [{"type": "run", "tool": "tlsscope", "version": "fake",
-            "capabilities": ["dissect"],
+            "capabilities": ["dissect", "decrypt"] if "decrypt" in mutate else ["dissect"],
             "inputs": [{"file": path, "sha256": "0" * 64 if "sha" in mutate else sha,
                         "size": len(data)}]}]
     conns = []
