@@ -1,0 +1,225 @@
+"""Capture definitions for tools/mkcorpus.
+
+Each capture: name, description, client/server stack ('openssl' | 'gnutls'),
+extra arguments, and its connections.  A connection is a list of steps:
+  ("send", bytes)   client sends these bytes (via its stdin)
+  ("cmd", b"k\\n")   an s_client command letter (consumed, not sent)
+  ("reply", bytes)  once the server has all client bytes so far, it sends these
+                    (gnutls-serv --echo sends the client's bytes back instead)
+"""
+
+SECLEVEL0 = "@SECLEVEL=0"
+
+# GnuTLS priority helpers
+G12 = "NORMAL:-VERS-ALL:+VERS-TLS1.2"
+
+
+def captures(payload, psk_hex):
+    caps = []
+
+    def conn(name, i=0, c2s=1200, s2c=2100, **kw):
+        c = {"steps": [("send", payload("%s/c2s/%d" % (name, i), c2s)),
+                       ("reply", payload("%s/s2c/%d" % (name, i), s2c))]}
+        c.update(kw)
+        return c
+
+    def add(name, description, client="openssl", server="openssl", nconn=1, **kw):
+        cap = {"name": name, "description": description, "client": client, "server": server,
+               "alpn": "http/1.1"}
+        cap.update(kw)
+        if "connections" not in cap:
+            cap["connections"] = [conn(name, i) for i in range(nconn)]
+        caps.append(cap)
+
+    def ossl12(name, desc, cipher, version="-tls1_2", **kw):
+        legacy = kw.pop("legacy", False)
+        args = [version, "-cipher", cipher + ":" + SECLEVEL0]
+        add(name, desc, client_args=list(args), server_args=list(args), legacy=legacy, **kw)
+
+    # ---- RSA key exchange, CBC / AEAD / other bulk ciphers (OpenSSL <-> OpenSSL)
+    ossl12("tls10-rsa-aes128-cbc-sha", "TLS 1.0, RSA key exchange, AES-128-CBC, HMAC-SHA1 "
+           "(MAC-then-encrypt forced with -no_etm; 1.0 uses an implicit IV)", "AES128-SHA",
+           version="-tls1", rsa_kx=True)
+    caps[-1]["client_args"].append("-no_etm")
+    ossl12("tls11-rsa-aes256-cbc-sha", "TLS 1.1, RSA key exchange, AES-256-CBC, HMAC-SHA1 "
+           "(explicit IV, encrypt-then-MAC negotiated)", "AES256-SHA", version="-tls1_1",
+           rsa_kx=True)
+    ossl12("tls12-rsa-aes128-cbc-sha", "TLS 1.2, RSA key exchange, AES-128-CBC, HMAC-SHA1, "
+           "encrypt-then-MAC and extended master secret on (OpenSSL defaults)", "AES128-SHA",
+           rsa_kx=True)
+    ossl12("tls12-rsa-aes128-cbc-sha-no-etm", "TLS 1.2, RSA, AES-128-CBC-SHA with "
+           "encrypt-then-MAC off (client -no_etm): classic MAC-then-encrypt", "AES128-SHA",
+           rsa_kx=True)
+    caps[-1]["client_args"].append("-no_etm")
+    ossl12("tls12-rsa-aes128-cbc-sha256", "TLS 1.2, RSA, AES-128-CBC with HMAC-SHA256",
+           "AES128-SHA256", rsa_kx=True)
+    ossl12("tls12-rsa-aes256-cbc-sha256", "TLS 1.2, RSA, AES-256-CBC with HMAC-SHA256",
+           "AES256-SHA256", rsa_kx=True)
+    ossl12("tls12-rsa-aes128-gcm-sha256", "TLS 1.2, RSA, AES-128-GCM", "AES128-GCM-SHA256",
+           rsa_kx=True)
+    ossl12("tls12-rsa-aes256-gcm-sha384", "TLS 1.2, RSA, AES-256-GCM (SHA-384 PRF)",
+           "AES256-GCM-SHA384", rsa_kx=True)
+    ossl12("tls12-rsa-aes128-ccm", "TLS 1.2, RSA, AES-128-CCM (16-byte tag)", "AES128-CCM",
+           rsa_kx=True)
+    ossl12("tls12-rsa-aes128-ccm8", "TLS 1.2, RSA, AES-128-CCM-8 (8-byte tag)", "AES128-CCM8",
+           rsa_kx=True)
+    ossl12("tls12-rsa-camellia128-cbc-sha", "TLS 1.2, RSA, Camellia-128-CBC, HMAC-SHA1",
+           "CAMELLIA128-SHA", rsa_kx=True)
+    ossl12("tls12-rsa-camellia256-cbc-sha256", "TLS 1.2, RSA, Camellia-256-CBC, HMAC-SHA256",
+           "CAMELLIA256-SHA256", rsa_kx=True)
+    ossl12("tls12-rsa-aria128-gcm-sha256", "TLS 1.2, RSA, ARIA-128-GCM", "ARIA128-GCM-SHA256",
+           rsa_kx=True)
+    ossl12("tls12-rsa-null-sha256", "TLS 1.2, RSA, NULL cipher with HMAC-SHA256 (application "
+           "data in clear, needs @SECLEVEL=0)", "NULL-SHA256", rsa_kx=True)
+    # 3DES and RC4 are not available in Debian's OpenSSL 3.0 build: GnuTLS on both sides
+    add("tls12-rsa-3des-ede-cbc-sha", "TLS 1.2, RSA, 3DES-EDE-CBC, HMAC-SHA1 (GnuTLS both "
+        "sides: Debian's OpenSSL 3.0 has no 3DES suites)", client="gnutls", server="gnutls",
+        client_priority=G12 + ":-KX-ALL:+RSA:-CIPHER-ALL:+3DES-CBC:-MAC-ALL:+SHA1",
+        server_priority=G12 + ":-KX-ALL:+RSA:-CIPHER-ALL:+3DES-CBC:-MAC-ALL:+SHA1",
+        rsa_kx=True)
+    add("tls12-rsa-rc4-128-sha", "TLS 1.2, RSA, RC4-128, HMAC-SHA1 (GnuTLS both sides: no RC4 "
+        "in Debian's OpenSSL 3.0)", client="gnutls", server="gnutls",
+        client_priority=G12 + ":-KX-ALL:+RSA:-CIPHER-ALL:+ARCFOUR-128:-MAC-ALL:+SHA1",
+        server_priority=G12 + ":-KX-ALL:+RSA:-CIPHER-ALL:+ARCFOUR-128:-MAC-ALL:+SHA1",
+        rsa_kx=True)
+    add("tls10-rsa-rc4-128-md5", "TLS 1.0, RSA, RC4-128, HMAC-MD5 (GnuTLS both sides)",
+        client="gnutls", server="gnutls",
+        client_priority="NORMAL:-VERS-ALL:+VERS-TLS1.0:-KX-ALL:+RSA:-CIPHER-ALL:+ARCFOUR-128:"
+        "-MAC-ALL:+MD5", server_priority="NORMAL:-VERS-ALL:+VERS-TLS1.0:-KX-ALL:+RSA:"
+        "-CIPHER-ALL:+ARCFOUR-128:-MAC-ALL:+MD5", rsa_kx=True)
+
+    # ---- forward-secret key exchanges (key log needed)
+    ossl12("tls12-ecdhe-rsa-aes128-gcm-sha256", "TLS 1.2, ECDHE-RSA, AES-128-GCM",
+           "ECDHE-RSA-AES128-GCM-SHA256")
+    ossl12("tls12-ecdhe-ecdsa-aes256-gcm-sha384", "TLS 1.2, ECDHE-ECDSA (P-256 certificate), "
+           "AES-256-GCM", "ECDHE-ECDSA-AES256-GCM-SHA384", cert="ecdsa")
+    ossl12("tls12-dhe-rsa-aes128-cbc-sha256", "TLS 1.2, finite-field DHE-RSA, AES-128-CBC-SHA256",
+           "DHE-RSA-AES128-SHA256")
+    ossl12("tls12-ecdhe-rsa-chacha20-poly1305", "TLS 1.2, ECDHE-RSA, ChaCha20-Poly1305",
+           "ECDHE-RSA-CHACHA20-POLY1305")
+    ossl12("tls12-dhe-rsa-aes256-ccm", "TLS 1.2, DHE-RSA, AES-256-CCM", "DHE-RSA-AES256-CCM")
+
+    # ---- PSK
+    ossl12("tls12-psk-aes128-cbc-sha256", "TLS 1.2 plain PSK (no certificate), AES-128-CBC-"
+           "SHA256; PSK in the manifest", "PSK-AES128-CBC-SHA256", psk=True)
+    ossl12("tls12-psk-aes256-gcm-sha384", "TLS 1.2 plain PSK, AES-256-GCM", "PSK-AES256-GCM-SHA384",
+           psk=True)
+
+    # ---- TLS 1.3, all five suites
+    for suite, nm in (("TLS_AES_128_GCM_SHA256", "aes128-gcm-sha256"),
+                      ("TLS_AES_256_GCM_SHA384", "aes256-gcm-sha384"),
+                      ("TLS_CHACHA20_POLY1305_SHA256", "chacha20-poly1305-sha256"),
+                      ("TLS_AES_128_CCM_SHA256", "aes128-ccm-sha256"),
+                      ("TLS_AES_128_CCM_8_SHA256", "aes128-ccm8-sha256")):
+        args = ["-tls1_3", "-ciphersuites", suite]
+        add("tls13-" + nm, "TLS 1.3, %s, X25519, RSA certificate" % suite,
+            client_args=list(args), server_args=list(args) + ["-num_tickets", "1"])
+
+    # ---- mixed stacks
+    add("tls12-gnutls-cli-openssl-ecdhe-ecdsa-chacha20", "TLS 1.2 gnutls-cli -> openssl "
+        "s_server, ECDHE-ECDSA-CHACHA20-POLY1305", client="gnutls", cert="ecdsa",
+        client_priority=G12 + ":-CIPHER-ALL:+CHACHA20-POLY1305",
+        server_args=["-tls1_2"])
+    add("tls12-gnutls-cli-openssl-cbc-no-etm", "TLS 1.2 gnutls-cli (%NO_ETM) -> openssl "
+        "s_server, ECDHE-RSA-AES128-CBC-SHA1 without encrypt-then-MAC", client="gnutls",
+        client_priority=G12 + ":-CIPHER-ALL:+AES-128-CBC:-MAC-ALL:+SHA1:%NO_ETM",
+        server_args=["-tls1_2"])
+    add("tls12-gnutls-cli-openssl-no-ems", "TLS 1.2 gnutls-cli (%NO_SESSION_HASH) -> openssl "
+        "s_server: extended master secret off, ECDHE-RSA-AES128-GCM", client="gnutls",
+        client_priority=G12 + ":-CIPHER-ALL:+AES-128-GCM:%NO_SESSION_HASH",
+        server_args=["-tls1_2"])
+    add("tls13-gnutls-cli-openssl-aes256-gcm", "TLS 1.3 gnutls-cli -> openssl s_server, "
+        "TLS_AES_256_GCM_SHA384", client="gnutls",
+        client_priority="NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-256-GCM",
+        server_args=["-tls1_3", "-num_tickets", "1"])
+    add("tls12-openssl-gnutls-serv-ecdhe-cbc-etm", "TLS 1.2 openssl s_client -> gnutls-serv "
+        "(echo), ECDHE-RSA-AES256-CBC-SHA with encrypt-then-MAC", server="gnutls",
+        server_priority=G12, client_args=["-tls1_2", "-cipher", "ECDHE-RSA-AES256-SHA"])
+    add("tls12-openssl-gnutls-serv-camellia128-gcm", "TLS 1.2 openssl s_client -> gnutls-serv "
+        "(echo), ECDHE-RSA-CAMELLIA128-GCM-SHA256 (GnuTLS supports Camellia-GCM)",
+        server="gnutls", server_priority=G12 + ":+CAMELLIA-128-GCM",
+        client_args=["-tls1_2", "-cipher", "ECDHE-RSA-CAMELLIA128-GCM-SHA256:" + SECLEVEL0])
+    add("tls13-openssl-gnutls-serv-chacha20", "TLS 1.3 openssl s_client -> gnutls-serv (echo), "
+        "TLS_CHACHA20_POLY1305_SHA256", server="gnutls",
+        server_priority="NORMAL:-VERS-ALL:+VERS-TLS1.3",
+        client_args=["-tls1_3", "-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256"])
+    add("tls12-gnutls-both-ecdhe-aes128-ccm", "TLS 1.2 gnutls-cli -> gnutls-serv, "
+        "ECDHE-ECDSA-AES128-CCM", client="gnutls", server="gnutls", cert="ecdsa",
+        client_priority=G12 + ":-CIPHER-ALL:+AES-128-CCM", server_priority=G12 + ":+AES-128-CCM")
+
+    # ---- resumption, 0-RTT, HRR
+    n = "tls12-resume-session-id"
+    add(n, "TLS 1.2 full handshake then session-ID resumption (tickets off) in a second "
+        "connection", client_args=["-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"],
+        server_args=["-tls1_2", "-no_ticket"],
+        connections=[conn(n, 0, client_args=["-no_ticket", "-sess_out", "sess.pem"]),
+                     conn(n, 1, client_args=["-no_ticket", "-sess_in", "sess.pem"],
+                          resumes=0)])
+    n = "tls12-resume-ticket"
+    add(n, "TLS 1.2 full handshake (server issues a ticket) then ticket resumption",
+        client_args=["-tls1_2", "-cipher", "ECDHE-RSA-AES256-GCM-SHA384"],
+        server_args=["-tls1_2"],
+        connections=[conn(n, 0, client_args=["-sess_out", "sess.pem"]),
+                     conn(n, 1, client_args=["-sess_in", "sess.pem"], resumes=0)])
+    n = "tls13-resume-psk"
+    add(n, "TLS 1.3 full handshake then PSK (ticket) resumption with psk_dhe_ke",
+        client_args=["-tls1_3"], server_args=["-tls1_3", "-num_tickets", "1"],
+        connections=[conn(n, 0, client_args=["-sess_out", "sess.pem"]),
+                     conn(n, 1, client_args=["-sess_in", "sess.pem"], resumes=0)])
+    n = "tls13-early-data"
+    early = payload(n + "/early", 300)
+    add(n, "TLS 1.3 full handshake, then resumption with 0-RTT early data (300 bytes) "
+        "accepted by the server; c2s of connection 1 = early data + normal data",
+        client_args=["-tls1_3"],
+        server_args=["-tls1_3", "-early_data", "-num_tickets", "1"],
+        connections=[conn(n, 0, client_args=["-sess_out", "sess.pem"]),
+                     conn(n, 1, client_args=["-sess_in", "sess.pem", "-early_data", "early.bin"],
+                          resumes=0, early_data=early, early_file="early.bin")])
+    add("tls13-hello-retry-request", "TLS 1.3: client offers an X25519 key share, server only "
+        "accepts P-256, so the server sends a HelloRetryRequest",
+        client_args=["-tls1_3", "-groups", "X25519:P-256"],
+        server_args=["-tls1_3", "-groups", "P-256", "-num_tickets", "1"])
+
+    # ---- client auth, renegotiation, key update
+    add("tls12-client-auth", "TLS 1.2 ECDHE-RSA with client certificate authentication "
+        "(server -Verify 1)", client_auth=True,
+        client_args=["-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"],
+        server_args=["-tls1_2"])
+    add("tls13-client-auth", "TLS 1.3 with client certificate authentication", client_auth=True,
+        client_args=["-tls1_3"], server_args=["-tls1_3", "-num_tickets", "1"])
+    n = "tls12-renegotiation"
+    add(n, "TLS 1.2 client-initiated secure renegotiation (s_client 'R' command) in the middle "
+        "of the data; the second handshake is encrypted under the first",
+        client_args=["-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"],
+        server_args=["-tls1_2", "-client_renegotiation"],
+        connections=[{"commands": True, "steps": [
+            ("send", payload(n + "/c2s/0a", 700)), ("reply", payload(n + "/s2c/0a", 900)),
+            ("cmd", b"R\n"),
+            ("send", payload(n + "/c2s/0b", 800)), ("reply", payload(n + "/s2c/0b", 1000))]}])
+    n = "tls13-key-update"
+    add(n, "TLS 1.3 KeyUpdate: the client sends update_requested (s_client 'K'), the server "
+        "answers with its own KeyUpdate; data before and after",
+        client_args=["-tls1_3"], server_args=["-tls1_3", "-num_tickets", "1"],
+        connections=[{"commands": True, "steps": [
+            ("send", payload(n + "/c2s/0a", 700)), ("reply", payload(n + "/s2c/0a", 900)),
+            ("cmd", b"K\n"),
+            ("send", payload(n + "/c2s/0b", 800)), ("reply", payload(n + "/s2c/0b", 1000))]}])
+
+    # ---- failures, size, IPv6
+    add("tls12-alert-no-shared-cipher", "TLS 1.2: client offers only AES128-SHA, server only "
+        "AES256-SHA: server answers the ClientHello with a fatal handshake_failure alert",
+        client_args=["-tls1_2", "-cipher", "AES128-SHA"],
+        server_args=["-tls1_2", "-cipher", "AES256-SHA"], expect_fail=True,
+        connections=[{"expect_fail": True, "steps": [], "expect_fatal_alert": 40}])
+    n = "tls13-bulk-3mb"
+    add(n, "TLS 1.3 AES-128-GCM bulk transfer: 64 KiB up, 3 MiB down (many full records, "
+        "TCP segments larger than a record)",
+        client_args=["-tls1_3", "-ciphersuites", "TLS_AES_128_GCM_SHA256"],
+        server_args=["-tls1_3", "-num_tickets", "1"],
+        connections=[conn(n, 0, c2s=65536, s2c=3 * 1024 * 1024)])
+    add("tls13-ipv6", "TLS 1.3 over IPv6 loopback (::1)", ipv6=True,
+        client_args=["-tls1_3"], server_args=["-tls1_3", "-num_tickets", "1"])
+    add("tls12-ipv6-no-sni-no-alpn", "TLS 1.2 ECDHE-RSA-AES128-GCM over IPv6 without SNI or "
+        "ALPN", ipv6=True, sni=False, alpn=None,
+        client_args=["-tls1_2"], server_args=["-tls1_2"])
+    return caps
