@@ -37,13 +37,6 @@
 
 #include <arpa/inet.h>
 #include <limits.h>
-#include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/core_names.h>
@@ -52,6 +45,12 @@
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 
 /* TLS carries certificates as opaque cert_data<1..2^24-1> (RFC 8446 4.4.2). */
 #define TSC_X509_MAX_DER ((size_t)1 << 24)
@@ -91,13 +90,17 @@ static void sbuf_putc(struct tsc_sbuf *b, char ch)
     b->p[b->len] = '\0';
 }
 
-/* Appends n bytes, escaping anything outside printable ASCII (and backslash). */
-static void sbuf_put_bytes(struct tsc_sbuf *b, const unsigned char *s, size_t n)
+/*
+ * Appends n bytes, writing anything outside printable ASCII as \xHH. With
+ * esc_backslash a literal backslash is escaped too (wire strings); names from
+ * X509_NAME_print_ex are already RFC 2253 escaped and keep theirs.
+ */
+static void sbuf_put_raw(struct tsc_sbuf *b, const unsigned char *s, size_t n, bool esc_backslash)
 {
     static const char digits[] = "0123456789abcdef";
     for (size_t i = 0; i < n && !b->cut; i++) {
         unsigned char ch = s[i];
-        if (ch >= 0x20 && ch < 0x7f && ch != '\\') {
+        if (ch >= 0x20 && ch < 0x7f && (ch != '\\' || !esc_backslash)) {
             sbuf_putc(b, (char)ch);
         } else if (b->len + 4 < b->cap) {
             sbuf_putc(b, '\\');
@@ -108,6 +111,11 @@ static void sbuf_put_bytes(struct tsc_sbuf *b, const unsigned char *s, size_t n)
             b->cut = true;
         }
     }
+}
+
+static void sbuf_put_bytes(struct tsc_sbuf *b, const unsigned char *s, size_t n)
+{
+    sbuf_put_raw(b, s, n, true);
 }
 
 static void sbuf_puts(struct tsc_sbuf *b, const char *s)
@@ -146,7 +154,7 @@ static void put_name(const X509_NAME *name, char *out, size_t cap)
         char *data = NULL;
         long n = BIO_get_mem_data(bio, &data);
         if (n > 0 && data != NULL) {
-            sbuf_put_bytes(&b, (const unsigned char *)data, (size_t)n);
+            sbuf_put_raw(&b, (const unsigned char *)data, (size_t)n, false);
         }
     }
     BIO_free(bio);
@@ -470,8 +478,8 @@ void tsc_x509_cache_free(struct tsc_x509_cache *c)
 
 static uint32_t bucket_of(const struct tsc_x509_cache *c, const uint8_t *sha)
 {
-    uint32_t h = ((uint32_t)sha[0] << 24) | ((uint32_t)sha[1] << 16) | ((uint32_t)sha[2] << 8) |
-                 sha[3];
+    uint32_t h =
+        ((uint32_t)sha[0] << 24) | ((uint32_t)sha[1] << 16) | ((uint32_t)sha[2] << 8) | sha[3];
     return h & (c->nbuckets - 1);
 }
 
