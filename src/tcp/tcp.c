@@ -1,0 +1,996 @@
+/*
+ * TCP flow table and per-direction stream reassembly.
+ *
+ * Flows live in a chained hash table keyed symmetrically on the two endpoints,
+ * and on one of three LRU lists by class (never established, established,
+ * closed), each ordered by last activity so that the heads are the next to time
+ * out and the oldest head is the eviction victim. Internally the two directions
+ * are "sides" fixed at creation (side 0 = first client guess); the public
+ * direction is side ^ swapped, recomputed for every callback so that a role swap
+ * from inside on_data is safe.
+ *
+ * In-order bytes are delivered straight from the packet; only segments ahead of
+ * the expected sequence number are copied, into a sorted, non-overlapping list
+ * per side (first-seen bytes win), charged against a per-side and a global cap.
+ */
+#include "tcp/tcp.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define TCP_HASH_INIT 1024u
+#define TCP_HASH_MAX (1u << 24)
+
+/* Side flags. */
+#define SIDE_BASE 0x01 /* next_seq is known */
+#define SIDE_SYN 0x02  /* a SYN was seen: isn valid */
+#define SIDE_FIN 0x04  /* a FIN was seen: fin_seq valid */
+#define SIDE_END 0x08  /* on_end was delivered */
+#define SIDE_SEEN 0x10 /* any packet from this side */
+
+enum conn_class {
+    CLS_NEW = 0, /* never established: short timeout */
+    CLS_EST,
+    CLS_CLOSED,
+    CLS__COUNT,
+};
+
+/* One buffered out-of-order piece: [seq, seq + len) present, then `miss` bytes cut by snaplen. */
+struct ooo_seg {
+    struct ooo_seg *next;
+    uint32_t seq;
+    uint32_t len;
+    uint32_t miss;
+    uint64_t pkt;
+    struct tsc_ts ts;
+    uint8_t data[];
+};
+
+struct tcp_side {
+    struct ooo_seg *ooo; /* sorted by seq, pieces never overlap, all ahead of next_seq */
+    uint64_t off;        /* stream offset of next_seq */
+    uint32_t next_seq;
+    uint32_t isn;
+    uint32_t fin_seq;
+    uint32_t ooo_bytes; /* charged bytes (data + piece header) */
+    uint8_t flags;
+};
+
+struct conn {
+    struct tsc_tcp_conn pub;
+    struct conn *hnext;
+    struct conn *lprev;
+    struct conn *lnext;
+    struct tcp_side s[2];
+    uint32_t hash;
+    uint8_t swapped; /* public dir = side ^ swapped */
+    uint8_t cls;
+    uint8_t end_why;
+    bool data_seen;
+};
+
+struct lru {
+    struct conn *head; /* least recently active */
+    struct conn *tail;
+};
+
+struct tsc_tcp_table {
+    struct tsc_tcp_config cfg;
+    struct tsc_tcp_callbacks cb;
+    struct tsc_diag_sink *sink;
+    struct tsc_tcp_stats st;
+    struct conn **buckets;
+    uint32_t nbuckets; /* power of two */
+    struct lru lru[CLS__COUNT];
+    uint64_t next_id;
+    uint64_t cur_pkt;      /* packet being processed, for diagnostics */
+    struct conn *cur_conn; /* never evicted to make room for itself */
+};
+
+const char *tsc_tcp_end_reason_name(enum tsc_tcp_end_reason r)
+{
+    switch (r) {
+    case TSC_TCP_END_FIN:
+        return "fin";
+    case TSC_TCP_END_RST:
+        return "rst";
+    case TSC_TCP_END_TIMEOUT:
+        return "timeout";
+    case TSC_TCP_END_EVICTED:
+        return "evicted";
+    case TSC_TCP_END_REUSED:
+        return "reused";
+    case TSC_TCP_END_EOF:
+        return "eof";
+    }
+    return "unknown";
+}
+
+void tsc_tcp_config_default(struct tsc_tcp_config *cfg)
+{
+    cfg->max_flows = 1000000;
+    cfg->max_buffered_bytes = 256ull << 20;
+    cfg->max_conn_ooo_bytes = 4u << 20;
+    cfg->idle_timeout_s = 600;
+    cfg->syn_timeout_s = 30;
+    cfg->closed_linger_s = 5;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Small helpers                                                              */
+
+/* Serial number arithmetic (RFC 1982): signed distance a - b modulo 2^32. */
+static int64_t seq_diff(uint32_t a, uint32_t b)
+{
+    uint32_t d = a - b;
+    return d < 0x80000000u ? (int64_t)d : (int64_t)d - 0x100000000ll;
+}
+
+static int64_t ts_ns(struct tsc_ts t)
+{
+    return t.sec * 1000000000ll + t.nsec;
+}
+
+static bool ep_eq(const struct tsc_endpoint *a, const struct tsc_endpoint *b)
+{
+    return a->family == b->family && a->port == b->port && memcmp(a->addr, b->addr, 16) == 0;
+}
+
+static uint32_t ep_hash(const struct tsc_endpoint *e)
+{
+    /* FNV-1a over address, port and family. */
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < 16; i++) {
+        h = (h ^ e->addr[i]) * 16777619u;
+    }
+    h = (h ^ (uint32_t)(e->port & 0xff)) * 16777619u;
+    h = (h ^ (uint32_t)(e->port >> 8)) * 16777619u;
+    h = (h ^ e->family) * 16777619u;
+    return h;
+}
+
+/* Symmetric: both directions of a flow hash alike. */
+static uint32_t flow_hash(const struct tsc_endpoint *a, const struct tsc_endpoint *b)
+{
+    uint32_t x = ep_hash(a), y = ep_hash(b);
+    uint32_t h = (x ^ y) + (x < y ? x : y) * 0x9e3779b1u;
+    h ^= h >> 15;
+    h *= 0x2c1b3c6du;
+    h ^= h >> 12;
+    return h;
+}
+
+static int side_dir(const struct conn *c, int side)
+{
+    return side ^ c->swapped;
+}
+
+static void where_of(struct tsc_tcp_table *t, const struct conn *c, int side, int64_t off,
+                     struct tsc_where *w)
+{
+    w->file = NULL;
+    w->pkt = t->cur_pkt;
+    w->conn = c->pub.id;
+    w->dir = side < 0 ? -1 : side_dir(c, side);
+    w->offset = off;
+}
+
+static uint32_t cls_timeout(const struct tsc_tcp_table *t, int cls)
+{
+    return cls == CLS_NEW ? t->cfg.syn_timeout_s
+                          : cls == CLS_EST ? t->cfg.idle_timeout_s : t->cfg.closed_linger_s;
+}
+
+static void lru_unlink(struct tsc_tcp_table *t, struct conn *c)
+{
+    struct lru *l = &t->lru[c->cls];
+    if (c->lprev != NULL) {
+        c->lprev->lnext = c->lnext;
+    } else {
+        l->head = c->lnext;
+    }
+    if (c->lnext != NULL) {
+        c->lnext->lprev = c->lprev;
+    } else {
+        l->tail = c->lprev;
+    }
+    c->lprev = NULL;
+    c->lnext = NULL;
+}
+
+static void lru_append(struct tsc_tcp_table *t, struct conn *c, int cls)
+{
+    struct lru *l = &t->lru[cls];
+    c->cls = (uint8_t)cls;
+    c->lnext = NULL;
+    c->lprev = l->tail;
+    if (l->tail != NULL) {
+        l->tail->lnext = c;
+    } else {
+        l->head = c;
+    }
+    l->tail = c;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Delivery                                                                   */
+
+static void deliver(struct tsc_tcp_table *t, struct conn *c, int side, const uint8_t *p,
+                    uint32_t n, uint64_t pkt, struct tsc_ts ts)
+{
+    if (n == 0) {
+        return;
+    }
+    struct tcp_side *sd = &c->s[side];
+    sd->next_seq += n;
+    sd->off += n;
+    c->pub.stats[side_dir(c, side)].delivered_bytes += n;
+    if (t->cb.on_data != NULL) {
+        t->cb.on_data(t->cb.ud, &c->pub, side_dir(c, side), p, n, pkt, ts);
+    }
+}
+
+static void gap(struct tsc_tcp_table *t, struct conn *c, int side, uint32_t n, uint64_t pkt,
+                struct tsc_ts ts)
+{
+    if (n == 0) {
+        return;
+    }
+    struct tcp_side *sd = &c->s[side];
+    struct tsc_where w;
+    where_of(t, c, side, (int64_t)sd->off, &w);
+    tsc_diag(t->sink, TSC_DIAG_TCP_GAP, &w, "%u bytes missing at stream offset %llu", n,
+             (unsigned long long)sd->off);
+    sd->next_seq += n;
+    sd->off += n;
+    c->pub.stats[side_dir(c, side)].gap_bytes += n;
+    t->st.gap_bytes += n;
+    if (t->cb.on_gap != NULL) {
+        t->cb.on_gap(t->cb.ud, &c->pub, side_dir(c, side), n, pkt, ts);
+    }
+}
+
+static void ooo_pop(struct tsc_tcp_table *t, struct tcp_side *sd)
+{
+    struct ooo_seg *o = sd->ooo;
+    uint32_t charge = o->len + (uint32_t)sizeof(*o);
+    sd->ooo = o->next;
+    sd->ooo_bytes -= charge;
+    t->st.buffered_bytes -= charge;
+    free(o);
+}
+
+/* Deliver the queue head, which starts exactly at next_seq. */
+static void deliver_head(struct tsc_tcp_table *t, struct conn *c, int side)
+{
+    struct tcp_side *sd = &c->s[side];
+    struct ooo_seg *o = sd->ooo;
+    /* Detach first: callbacks must see a consistent queue. */
+    sd->ooo = o->next;
+    uint32_t charge = o->len + (uint32_t)sizeof(*o);
+    sd->ooo_bytes -= charge;
+    t->st.buffered_bytes -= charge;
+    deliver(t, c, side, o->data, o->len, o->pkt, o->ts);
+    gap(t, c, side, o->miss, o->pkt, o->ts);
+    free(o);
+}
+
+static void drain(struct tsc_tcp_table *t, struct conn *c, int side)
+{
+    struct tcp_side *sd = &c->s[side];
+    while (sd->ooo != NULL && sd->ooo->seq == sd->next_seq) {
+        deliver_head(t, c, side);
+    }
+}
+
+/* Deliver everything queued, with gaps for the holes (caps, FIN, RST, close). */
+static void flush_side(struct tsc_tcp_table *t, struct conn *c, int side, bool count_dropped)
+{
+    struct tcp_side *sd = &c->s[side];
+    /* Each pass delivers and frees one piece: bounded by the queue length. */
+    while (sd->ooo != NULL) {
+        uint32_t hole = (uint32_t)seq_diff(sd->ooo->seq, sd->next_seq);
+        if (count_dropped) {
+            t->st.ooo_dropped_bytes += hole;
+        }
+        gap(t, c, side, hole, sd->ooo->pkt, sd->ooo->ts);
+        drain(t, c, side);
+    }
+}
+
+/* The side's FIN is reached (or forced): report the end once. */
+static void maybe_end(struct tsc_tcp_table *t, struct conn *c, int side)
+{
+    struct tcp_side *sd = &c->s[side];
+    if ((sd->flags & (SIDE_FIN | SIDE_END)) != SIDE_FIN) {
+        return;
+    }
+    if (seq_diff(sd->next_seq, sd->fin_seq) < 0) {
+        return;
+    }
+    sd->flags |= SIDE_END;
+    if (t->cb.on_end != NULL) {
+        t->cb.on_end(t->cb.ud, &c->pub, side_dir(c, side), TSC_TCP_END_FIN);
+    }
+}
+
+/* ------------------------------------------------------------------------- */
+/* Connection life cycle                                                      */
+
+static void conn_free_queues(struct tsc_tcp_table *t, struct conn *c)
+{
+    for (int s = 0; s < 2; s++) {
+        while (c->s[s].ooo != NULL) {
+            ooo_pop(t, &c->s[s]);
+        }
+    }
+}
+
+static void hash_unlink(struct tsc_tcp_table *t, struct conn *c)
+{
+    struct conn **pp = &t->buckets[c->hash & (t->nbuckets - 1)];
+    while (*pp != NULL && *pp != c) {
+        pp = &(*pp)->hnext;
+    }
+    if (*pp == c) {
+        *pp = c->hnext;
+    }
+}
+
+/* Flush what is buffered, tell the consumer, forget the flow. */
+static void conn_close(struct tsc_tcp_table *t, struct conn *c, enum tsc_tcp_end_reason why)
+{
+    for (int s = 0; s < 2; s++) {
+        flush_side(t, c, s, false);
+        /* A FIN whose bytes were all delivered by the flush ends the side now. */
+        maybe_end(t, c, s);
+    }
+    if (t->cb.on_close != NULL) {
+        t->cb.on_close(t->cb.ud, &c->pub, why);
+    }
+    conn_free_queues(t, c);
+    hash_unlink(t, c);
+    lru_unlink(t, c);
+    t->st.open_flows--;
+    free(c);
+}
+
+/* The reason a flow that timed out or was flushed gets. */
+static enum tsc_tcp_end_reason close_reason(const struct conn *c, enum tsc_tcp_end_reason dflt)
+{
+    return c->cls == CLS_CLOSED ? (enum tsc_tcp_end_reason)c->end_why : dflt;
+}
+
+static void conn_evict(struct tsc_tcp_table *t, struct conn *c, const char *why)
+{
+    struct tsc_where w;
+    where_of(t, c, -1, -1, &w);
+    tsc_diag(t->sink, TSC_DIAG_TCP_FLOW_EVICTED, &w, "connection %llu evicted: %s",
+             (unsigned long long)c->pub.id, why);
+    t->st.evicted_flows++;
+    conn_close(t, c, close_reason(c, TSC_TCP_END_EVICTED));
+}
+
+/* Oldest idle flow other than the one being processed, or NULL. */
+static struct conn *oldest_flow(struct tsc_tcp_table *t)
+{
+    struct conn *best = NULL;
+    for (int k = 0; k < CLS__COUNT; k++) {
+        struct conn *c = t->lru[k].head;
+        if (c == t->cur_conn) {
+            c = c->lnext;
+        }
+        if (c != NULL && (best == NULL || ts_ns(c->pub.last_ts) < ts_ns(best->pub.last_ts))) {
+            best = c;
+        }
+    }
+    return best;
+}
+
+static void hash_grow(struct tsc_tcp_table *t)
+{
+    uint32_t nb = t->nbuckets * 2;
+    struct conn **b = calloc(nb, sizeof(*b));
+    if (b == NULL) {
+        return; /* keep the smaller table: longer chains, still correct */
+    }
+    for (uint32_t i = 0; i < t->nbuckets; i++) {
+        struct conn *c = t->buckets[i];
+        while (c != NULL) {
+            struct conn *nx = c->hnext;
+            c->hnext = b[c->hash & (nb - 1)];
+            b[c->hash & (nb - 1)] = c;
+            c = nx;
+        }
+    }
+    free(t->buckets);
+    t->buckets = b;
+    t->nbuckets = nb;
+}
+
+static struct conn *conn_find(struct tsc_tcp_table *t, const struct tsc_tcp_seg *seg, uint32_t h)
+{
+    for (struct conn *c = t->buckets[h & (t->nbuckets - 1)]; c != NULL; c = c->hnext) {
+        if (c->hash != h) {
+            continue;
+        }
+        if ((ep_eq(&c->pub.client, &seg->src) && ep_eq(&c->pub.server, &seg->dst)) ||
+            (ep_eq(&c->pub.client, &seg->dst) && ep_eq(&c->pub.server, &seg->src))) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+static bool port_well_known(uint16_t p)
+{
+    static const uint16_t tls_ports[] = {443, 465, 636, 853, 989, 990, 992,
+                                         993, 994, 995, 4433, 5061, 8443};
+    if (p < 1024) {
+        return true;
+    }
+    for (size_t i = 0; i < sizeof(tls_ports) / sizeof(tls_ports[0]); i++) {
+        if (tls_ports[i] == p) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* True if the sender of seg should be the client. */
+static bool guess_src_is_client(const struct tsc_tcp_seg *seg, enum tsc_role_source *src)
+{
+    if ((seg->flags & (TSC_TCP_SYN | TSC_TCP_ACK)) == TSC_TCP_SYN) {
+        *src = TSC_ROLE_SYN;
+        return true;
+    }
+    if ((seg->flags & (TSC_TCP_SYN | TSC_TCP_ACK)) == (TSC_TCP_SYN | TSC_TCP_ACK)) {
+        *src = TSC_ROLE_SYNACK;
+        return false;
+    }
+    *src = TSC_ROLE_PORT;
+    bool swk = port_well_known(seg->src.port), dwk = port_well_known(seg->dst.port);
+    if (swk != dwk) {
+        return dwk; /* the one well-known port is the server */
+    }
+    /* Both or neither: the lower port is the server. */
+    return seg->src.port > seg->dst.port;
+}
+
+static struct conn *conn_new(struct tsc_tcp_table *t, const struct tsc_tcp_seg *seg, uint32_t h)
+{
+    if (t->st.open_flows >= t->cfg.max_flows) {
+        struct conn *old = oldest_flow(t);
+        if (old == NULL) {
+            return NULL;
+        }
+        conn_evict(t, old, "flow table full");
+    }
+    struct conn *c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        struct tsc_where w = {NULL, seg->pkt, TSC_NO_CONN, -1, -1};
+        tsc_diag(t->sink, TSC_DIAG_TCP_FLOW_LIMIT, &w, "out of memory: segment not tracked");
+        return NULL;
+    }
+    enum tsc_role_source rs;
+    bool src_client = guess_src_is_client(seg, &rs);
+    c->pub.id = t->next_id++;
+    c->pub.client = src_client ? seg->src : seg->dst;
+    c->pub.server = src_client ? seg->dst : seg->src;
+    c->pub.role_source = rs;
+    c->pub.first_ts = seg->ts;
+    c->pub.last_ts = seg->ts;
+    c->pub.first_pkt = seg->pkt;
+    c->hash = h;
+    uint32_t b = h & (t->nbuckets - 1);
+    c->hnext = t->buckets[b];
+    t->buckets[b] = c;
+    lru_append(t, c, CLS_NEW);
+    t->st.open_flows++;
+    t->st.connections++;
+    if (t->st.open_flows > t->st.peak_flows) {
+        t->st.peak_flows = t->st.open_flows;
+    }
+    if (t->st.open_flows > t->nbuckets && t->nbuckets < TCP_HASH_MAX) {
+        hash_grow(t);
+    }
+    if (t->cb.on_open != NULL) {
+        t->cb.on_open(t->cb.ud, &c->pub);
+    }
+    return c;
+}
+
+static void expire_until(struct tsc_tcp_table *t, struct tsc_ts now)
+{
+    int64_t now_ns = ts_ns(now);
+    for (int k = 0; k < CLS__COUNT; k++) {
+        int64_t limit = (int64_t)cls_timeout(t, k) * 1000000000ll;
+        /* Each pass frees the head: bounded by the number of open flows. */
+        while (t->lru[k].head != NULL && t->lru[k].head != t->cur_conn &&
+               now_ns - ts_ns(t->lru[k].head->pub.last_ts) > limit) {
+            struct conn *c = t->lru[k].head;
+            if (k != CLS_CLOSED) {
+                t->st.timed_out_flows++;
+            }
+            conn_close(t, c, close_reason(c, TSC_TCP_END_TIMEOUT));
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------- */
+/* Reassembly                                                                 */
+
+static struct ooo_seg *piece_new(uint32_t seq, const uint8_t *p, uint32_t len, uint64_t pkt,
+                                 struct tsc_ts ts)
+{
+    struct ooo_seg *o = malloc(sizeof(*o) + len);
+    if (o == NULL) {
+        return NULL;
+    }
+    o->next = NULL;
+    o->seq = seq;
+    o->len = len;
+    o->miss = 0;
+    o->pkt = pkt;
+    o->ts = ts;
+    memcpy(o->data, p, len);
+    return o;
+}
+
+/* Count bytes that differ between an earlier copy and a later one of the same range. */
+static void overlap_check(struct tsc_tcp_table *t, struct conn *c, int side, uint32_t seq,
+                          const uint8_t *first, const uint8_t *later, uint32_t n)
+{
+    uint32_t diff = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        diff += first[i] != later[i];
+    }
+    int dir = side_dir(c, side);
+    c->pub.stats[dir].retransmitted_bytes += n;
+    if (diff == 0) {
+        return;
+    }
+    struct tcp_side *sd = &c->s[side];
+    int64_t off = (int64_t)sd->off + seq_diff(seq, sd->next_seq);
+    c->pub.stats[dir].conflict_bytes += diff;
+    t->st.conflict_bytes += diff;
+    struct tsc_where w;
+    where_of(t, c, side, off, &w);
+    tsc_diag(t->sink, TSC_DIAG_TCP_OVERLAP_CONFLICT, &w,
+             "overlapping segment differs in %u of %u bytes at stream offset %lld, length %u "
+             "(first copy kept)",
+             diff, n, (long long)off, n);
+}
+
+/* Make room for `charge` more buffered bytes on this side; false if impossible. */
+static bool make_room(struct tsc_tcp_table *t, struct conn *c, int side, uint64_t charge)
+{
+    struct tcp_side *sd = &c->s[side];
+    if (sd->ooo_bytes + charge > t->cfg.max_conn_ooo_bytes) {
+        return false;
+    }
+    /* Global cap: evict the oldest other flows (each frees what it buffered). */
+    for (uint32_t i = 0; i < 64 && t->st.buffered_bytes + charge > t->cfg.max_buffered_bytes;
+         i++) {
+        struct conn *old = oldest_flow(t);
+        if (old == NULL) {
+            return false;
+        }
+        conn_evict(t, old, "global reassembly buffer cap");
+    }
+    return t->st.buffered_bytes + charge <= t->cfg.max_buffered_bytes;
+}
+
+/*
+ * Queue the bytes of a segment that starts ahead of next_seq. Bytes already
+ * queued win (first seen); only the uncovered parts are copied.
+ */
+static bool ooo_insert(struct tsc_tcp_table *t, struct conn *c, int side, uint32_t seq,
+                       const uint8_t *p, uint32_t plen, uint32_t wlen, uint64_t pkt,
+                       struct tsc_ts ts)
+{
+    struct tcp_side *sd = &c->s[side];
+    if (!make_room(t, c, side, (uint64_t)plen + sizeof(struct ooo_seg))) {
+        return false;
+    }
+    struct ooo_seg **pp = &sd->ooo;
+    uint32_t a = seq;             /* first byte not yet placed */
+    uint32_t b = seq + plen;      /* end of the present bytes */
+    /* Walk the sorted list once; every step advances pp or a. */
+    while (seq_diff(b, a) > 0) {
+        struct ooo_seg *e = *pp;
+        if (e == NULL || seq_diff(e->seq, a) > 0) {
+            /* [a, min(b, e->seq)) is not covered: insert it before e. */
+            uint32_t end = e == NULL || seq_diff(b, e->seq) <= 0 ? b : e->seq;
+            uint32_t n = end - a;
+            struct ooo_seg *o = piece_new(a, p + (a - seq), n, pkt, ts);
+            if (o == NULL) {
+                t->st.ooo_dropped_bytes += n;
+                return true;
+            }
+            o->next = e;
+            *pp = o;
+            uint32_t charge = n + (uint32_t)sizeof(*o);
+            sd->ooo_bytes += charge;
+            t->st.buffered_bytes += charge;
+            if (t->st.buffered_bytes > t->st.peak_buffered_bytes) {
+                t->st.peak_buffered_bytes = t->st.buffered_bytes;
+            }
+            pp = &o->next;
+            a = end;
+            continue;
+        }
+        uint32_t e_end = e->seq + e->len;
+        if (seq_diff(e_end, a) <= 0) {
+            pp = &e->next; /* entirely before a */
+            continue;
+        }
+        /* e covers [a, min(b, e_end)): compare, keep e. */
+        uint32_t end = seq_diff(b, e_end) < 0 ? b : e_end;
+        overlap_check(t, c, side, a, e->data + (a - e->seq), p + (a - seq), end - a);
+        a = end;
+        pp = &e->next;
+    }
+    /* Bytes cut by the snap length: remember them on the last piece if it ends the segment. */
+    if (wlen > plen) {
+        struct ooo_seg *last = NULL;
+        for (struct ooo_seg *e = sd->ooo; e != NULL && seq_diff(e->seq, b) < 0; e = e->next) {
+            last = e;
+        }
+        struct ooo_seg *nx = last != NULL ? last->next : NULL;
+        if (last != NULL && last->seq + last->len == b && last->miss == 0 &&
+            (nx == NULL || seq_diff(nx->seq, seq + wlen) >= 0)) {
+            last->miss = wlen - plen;
+        }
+    }
+    return true;
+}
+
+/*
+ * Bytes [seq, seq + wlen) from one side, of which the first plen are present.
+ * Loops are bounded: every pass of the delivery loop consumes segment bytes or
+ * frees a queued piece.
+ */
+static void side_data(struct tsc_tcp_table *t, struct conn *c, int side, uint32_t seq,
+                      const uint8_t *p, uint32_t plen, uint32_t wlen, uint64_t pkt,
+                      struct tsc_ts ts)
+{
+    struct tcp_side *sd = &c->s[side];
+    if ((sd->flags & SIDE_END) != 0 || wlen == 0) {
+        return;
+    }
+    if ((sd->flags & SIDE_FIN) != 0 && seq_diff(seq + wlen, sd->fin_seq) > 0) {
+        /* Nothing follows the FIN: drop bytes past it. */
+        int64_t keep = seq_diff(sd->fin_seq, seq);
+        if (keep <= 0) {
+            return;
+        }
+        wlen = (uint32_t)keep;
+        plen = plen < wlen ? plen : wlen;
+    }
+    int64_t rel = seq_diff(seq, sd->next_seq);
+    if (rel < 0) {
+        /* Old bytes (retransmission, keep-alive): already delivered, cannot be compared. */
+        uint64_t old = (uint64_t)-rel;
+        int dir = side_dir(c, side);
+        if (old >= wlen) {
+            c->pub.stats[dir].retransmitted_bytes += wlen;
+            return;
+        }
+        c->pub.stats[dir].retransmitted_bytes += old;
+        uint32_t o32 = (uint32_t)old;
+        seq += o32;
+        wlen -= o32;
+        if (o32 >= plen) {
+            plen = 0;
+        } else {
+            p += o32;
+            plen -= o32;
+        }
+        rel = 0;
+    }
+    if (rel > 0) {
+        c->pub.stats[side_dir(c, side)].ooo_segments++;
+        if (ooo_insert(t, c, side, seq, p, plen, wlen, pkt, ts)) {
+            return;
+        }
+        /* Over the cap: give up on the holes before this segment and go on. */
+        struct tsc_where w;
+        where_of(t, c, side, (int64_t)sd->off, &w);
+        tsc_diag(t->sink, TSC_DIAG_TCP_OOO_LIMIT, &w,
+                 "out-of-order buffer cap (%u bytes per direction) reached: holes skipped",
+                 t->cfg.max_conn_ooo_bytes);
+        /* Deliver queued pieces that come before this segment, with gaps. */
+        while (sd->ooo != NULL && seq_diff(sd->ooo->seq, seq) < 0) {
+            uint32_t hole = (uint32_t)seq_diff(sd->ooo->seq, sd->next_seq);
+            t->st.ooo_dropped_bytes += hole;
+            gap(t, c, side, hole, sd->ooo->pkt, sd->ooo->ts);
+            deliver_head(t, c, side);
+        }
+        rel = seq_diff(seq, sd->next_seq);
+        if (rel > 0) {
+            t->st.ooo_dropped_bytes += (uint64_t)rel;
+            gap(t, c, side, (uint32_t)rel, pkt, ts);
+        } else if (rel < 0) {
+            side_data(t, c, side, seq, p, plen, wlen, pkt, ts); /* trims; rel >= 0 next time */
+            return;
+        }
+    }
+    /* In order: seq == next_seq. */
+    uint32_t cur = 0;
+    while (cur < wlen) {
+        struct ooo_seg *h = sd->ooo;
+        if (h != NULL && h->seq == sd->next_seq) {
+            /* A queued piece was seen first for these bytes: it wins. */
+            uint32_t hend = h->len + h->miss;
+            uint32_t n = hend < wlen - cur ? hend : wlen - cur;
+            /* Compare where both copies have bytes: the piece's and the segment's present part. */
+            uint32_t seg_have = cur < plen ? plen - cur : 0;
+            uint32_t cmp = n < h->len ? n : h->len;
+            cmp = cmp < seg_have ? cmp : seg_have;
+            overlap_check(t, c, side, h->seq, h->data, p + cur, cmp);
+            deliver_head(t, c, side);
+            cur += n;
+            continue;
+        }
+        if (h != NULL && seq_diff(h->seq, sd->next_seq) < 0) {
+            ooo_pop(t, sd); /* stale piece behind next_seq (cannot happen; be safe) */
+            continue;
+        }
+        uint32_t lim = wlen;
+        if (h != NULL) {
+            uint32_t to_h = (uint32_t)seq_diff(h->seq, sd->next_seq);
+            lim = cur + to_h < wlen ? cur + to_h : wlen;
+        }
+        uint32_t have_end = lim < plen ? lim : plen;
+        if (cur < have_end) {
+            deliver(t, c, side, p + cur, have_end - cur, pkt, ts);
+        }
+        uint32_t from = cur > have_end ? cur : have_end;
+        if (lim > from) {
+            gap(t, c, side, lim - from, pkt, ts); /* cut by the snap length */
+        }
+        cur = lim;
+    }
+    drain(t, c, side);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Segment processing                                                         */
+
+static void side_base(struct tcp_side *sd, const struct tsc_tcp_seg *seg)
+{
+    if ((seg->flags & TSC_TCP_SYN) != 0) {
+        sd->isn = seg->seq;
+        sd->next_seq = seg->seq + 1;
+        sd->flags |= SIDE_SYN | SIDE_BASE;
+    } else {
+        /* Midstream pickup: the first byte seen is stream offset 0. */
+        sd->next_seq = seg->seq;
+        sd->flags |= SIDE_BASE;
+    }
+}
+
+static void conn_rst(struct tsc_tcp_table *t, struct conn *c)
+{
+    for (int s = 0; s < 2; s++) {
+        flush_side(t, c, s, false);
+        maybe_end(t, c, s);
+        if ((c->s[s].flags & SIDE_END) == 0) {
+            c->s[s].flags |= SIDE_END;
+            if (t->cb.on_end != NULL) {
+                t->cb.on_end(t->cb.ud, &c->pub, side_dir(c, s), TSC_TCP_END_RST);
+            }
+        }
+    }
+    c->end_why = TSC_TCP_END_RST;
+}
+
+/* A SYN on a known flow: port reuse if the old connection is over. */
+static bool is_reuse(const struct conn *c, int side, const struct tsc_tcp_seg *seg)
+{
+    if ((seg->flags & (TSC_TCP_SYN | TSC_TCP_ACK)) != TSC_TCP_SYN) {
+        return false;
+    }
+    const struct tcp_side *sd = &c->s[side];
+    bool any_end = ((c->s[0].flags | c->s[1].flags) & (SIDE_END | SIDE_FIN)) != 0;
+    if (!any_end) {
+        return false;
+    }
+    if (c->cls == CLS_CLOSED) {
+        /* Both sides over: a retransmitted SYN of the old connection carries its ISN. */
+        return (sd->flags & SIDE_SYN) == 0 || sd->isn != seg->seq;
+    }
+    /* Half closed: only a SYN far from the old sequence space starts anew. */
+    int64_t d = seq_diff(seg->seq, sd->next_seq);
+    return ((sd->flags & SIDE_SYN) == 0 || sd->isn != seg->seq) && (d > 65535 || d < -65535);
+}
+
+void tsc_tcp_process(struct tsc_tcp_table *t, const struct tsc_tcp_seg *seg)
+{
+    t->st.segments++;
+    t->cur_pkt = seg->pkt;
+    t->cur_conn = NULL;
+    expire_until(t, seg->ts);
+    uint32_t h = flow_hash(&seg->src, &seg->dst);
+    struct conn *c = conn_find(t, seg, h);
+    if (c != NULL) {
+        int side0 = ep_eq(&seg->src, &c->pub.client) ? 0 : 1;
+        if (is_reuse(c, side0 ^ c->swapped, seg)) {
+            conn_close(t, c, TSC_TCP_END_REUSED);
+            c = NULL;
+        }
+    }
+    if (c == NULL) {
+        c = conn_new(t, seg, h);
+        if (c == NULL) {
+            return;
+        }
+    }
+    t->cur_conn = c;
+    int dir = ep_eq(&seg->src, &c->pub.client) ? TSC_DIR_C2S : TSC_DIR_S2C;
+    int side = dir ^ c->swapped;
+    struct tcp_side *sd = &c->s[side];
+
+    /* Roles guessed from ports give way to a handshake seen before any data. */
+    if (c->pub.role_source == TSC_ROLE_PORT && !c->data_seen &&
+        (seg->flags & TSC_TCP_SYN) != 0) {
+        bool want_client = (seg->flags & TSC_TCP_ACK) == 0; /* SYN: sender is the client */
+        if (want_client != (dir == TSC_DIR_C2S)) {
+            (void)tsc_tcp_conn_swap_roles(t, &c->pub);
+            dir = 1 - dir;
+        }
+        c->pub.role_source = want_client ? TSC_ROLE_SYN : TSC_ROLE_SYNACK;
+    }
+    if (seg->flags & TSC_TCP_SYN) {
+        c->pub.saw_syn = true;
+    }
+
+    struct tsc_tcp_dir_stats *st = &c->pub.stats[dir];
+    st->packets++;
+    st->bytes += seg->payload_wirelen;
+    if (seg->payload_len < seg->payload_wirelen) {
+        st->truncated_segments++;
+    }
+    c->pub.last_ts = seg->ts;
+    sd->flags |= SIDE_SEEN;
+
+    if ((sd->flags & SIDE_BASE) == 0) {
+        side_base(sd, seg);
+    } else if ((seg->flags & TSC_TCP_SYN) != 0 && sd->off == 0 && sd->ooo == NULL &&
+               ((sd->flags & SIDE_SYN) == 0 || sd->isn != seg->seq)) {
+        /* A (new) SYN before any byte of this side: it defines offset 0. */
+        side_base(sd, seg);
+    }
+
+    uint32_t dseq = seg->seq + ((seg->flags & TSC_TCP_SYN) != 0 ? 1u : 0u);
+    if (seg->payload_wirelen > 0) {
+        c->data_seen = true;
+        side_data(t, c, side, dseq, seg->payload, seg->payload_len, seg->payload_wirelen,
+                  seg->pkt, seg->ts);
+    }
+    if ((seg->flags & TSC_TCP_FIN) != 0 && (sd->flags & (SIDE_FIN | SIDE_END)) == 0) {
+        sd->flags |= SIDE_FIN;
+        sd->fin_seq = dseq + seg->payload_wirelen;
+        if (seq_diff(sd->next_seq, sd->fin_seq) < 0) {
+            /* FIN ahead of holes: nothing more is coming, so give the holes up now. */
+            flush_side(t, c, side, false);
+            int64_t rest = seq_diff(sd->fin_seq, sd->next_seq);
+            if (rest > 0) {
+                gap(t, c, side, (uint32_t)rest, seg->pkt, seg->ts);
+            }
+        }
+        maybe_end(t, c, side);
+    }
+    if ((seg->flags & TSC_TCP_RST) != 0) {
+        conn_rst(t, c);
+    }
+
+    int cls = c->cls;
+    bool both_end = (c->s[0].flags & c->s[1].flags & SIDE_END) != 0;
+    if (both_end) {
+        if (cls != CLS_CLOSED && (seg->flags & TSC_TCP_RST) == 0) {
+            c->end_why = TSC_TCP_END_FIN;
+        }
+        cls = CLS_CLOSED;
+    } else if (c->data_seen || (c->s[0].flags & c->s[1].flags & SIDE_SEEN) != 0) {
+        cls = CLS_EST;
+    }
+    /* Move to the tail of its (maybe new) list: most recently active. */
+    lru_unlink(t, c);
+    lru_append(t, c, cls);
+    t->cur_conn = NULL;
+}
+
+bool tsc_tcp_conn_swap_roles(struct tsc_tcp_table *t, struct tsc_tcp_conn *pc)
+{
+    (void)t;
+    if (pc == NULL || pc->role_source == TSC_ROLE_SYN || pc->role_source == TSC_ROLE_SYNACK) {
+        return false;
+    }
+    /* pub is the first member of struct conn. */
+    struct conn *c = (struct conn *)(void *)pc;
+    struct tsc_endpoint e = pc->client;
+    pc->client = pc->server;
+    pc->server = e;
+    struct tsc_tcp_dir_stats s = pc->stats[0];
+    pc->stats[0] = pc->stats[1];
+    pc->stats[1] = s;
+    c->swapped ^= 1u;
+    pc->role_source = TSC_ROLE_CLIENT_HELLO;
+    return true;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Table                                                                      */
+
+enum tsc_err tsc_tcp_table_new(struct tsc_tcp_table **out, const struct tsc_tcp_config *cfg,
+                               const struct tsc_tcp_callbacks *cb, struct tsc_diag_sink *sink)
+{
+    TSC_ENSURE(out != NULL, TSC_ERR_ARG);
+    struct tsc_tcp_table *t = calloc(1, sizeof(*t));
+    TSC_ENSURE(t != NULL, TSC_ERR_NOMEM);
+    if (cfg != NULL) {
+        t->cfg = *cfg;
+    } else {
+        tsc_tcp_config_default(&t->cfg);
+    }
+    if (t->cfg.max_flows == 0) {
+        t->cfg.max_flows = 1;
+    }
+    if (cb != NULL) {
+        t->cb = *cb;
+    }
+    t->sink = sink;
+    t->nbuckets = TCP_HASH_INIT;
+    t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
+    if (t->buckets == NULL) {
+        free(t);
+        return TSC_ERR_NOMEM;
+    }
+    t->next_id = 1;
+    *out = t;
+    return TSC_OK;
+}
+
+void tsc_tcp_expire(struct tsc_tcp_table *t, struct tsc_ts now)
+{
+    t->cur_conn = NULL;
+    t->cur_pkt = 0;
+    expire_until(t, now);
+}
+
+void tsc_tcp_flush_all(struct tsc_tcp_table *t, enum tsc_tcp_end_reason why)
+{
+    t->cur_conn = NULL;
+    t->cur_pkt = 0;
+    /* Take list heads, lowest id first among them; each pass frees one flow. */
+    for (;;) {
+        struct conn *best = NULL;
+        for (int k = 0; k < CLS__COUNT; k++) {
+            struct conn *c = t->lru[k].head;
+            if (c != NULL && (best == NULL || c->pub.id < best->pub.id)) {
+                best = c;
+            }
+        }
+        if (best == NULL) {
+            break;
+        }
+        conn_close(t, best, close_reason(best, why));
+    }
+}
+
+void tsc_tcp_table_free(struct tsc_tcp_table *t)
+{
+    if (t == NULL) {
+        return;
+    }
+    tsc_tcp_flush_all(t, TSC_TCP_END_EOF);
+    free(t->buckets);
+    free(t);
+}
+
+void tsc_tcp_get_stats(const struct tsc_tcp_table *t, struct tsc_tcp_stats *st)
+{
+    *st = t->st;
+}
