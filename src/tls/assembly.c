@@ -1,0 +1,146 @@
+/*
+ * Handshake message reassembly (RFC 5246 6.2.1 / RFC 8446 5.1: messages may
+ * be split across records and several may share one). Messages complete in a
+ * record are parsed in place; only a partial one is copied, into a buffer
+ * capped at max_handshake_msg + 4. Larger messages are skipped and counted.
+ */
+#include <string.h>
+
+#include "tls/conn.h"
+#include "tls/names.h"
+
+#define TSC_HS_HDR 4
+
+void tsc_hs_reset(struct tsc_tls_dirst *d)
+{
+    tsc_buf_reset(&d->hs);
+    /* A large message's memory is not kept once it is done. */
+    tsc_buf_shrink(&d->hs, 4096);
+    d->skip_left = 0;
+}
+
+/*
+ * RFC 8446 4:
+ *   struct {
+ *       HandshakeType msg_type;
+ *       uint24 length;
+ *       select (Handshake.msg_type) { ... };
+ *   } Handshake;
+ */
+static void tsc_hs_message(struct tsc_tls_conn *t, int dir, uint8_t type, uint32_t length,
+                           struct tsc_slice body, bool skipped, int64_t off)
+{
+    struct tsc_tls_dirst *d = &t->d[dir];
+    struct tsc_hs_msg m;
+    memset(&m, 0, offsetof(struct tsc_hs_msg, u));
+    m.type = type;
+    m.length = length;
+    m.body = body;
+    m.skipped = skipped;
+    m.record_version = d->hs_rec_version;
+    m.offset = off;
+    tsc_tls_ctx_fill(t, dir, &m.ctx);
+    tsc_tls_hs_type_add(t, dir, type);
+    enum tsc_err e = tsc_msg_parse(&m);
+    if (e != TSC_OK && e != TSC_ERR_UNSUPPORTED && e != TSC_ERR_STATE && e != TSC_ERR_LIMIT) {
+        const char *n = tsc_name_handshake_type(type);
+        tsc_tls_fail(t, dir, off, TSC_DIAG_TLS_MALFORMED, true,
+                     "%s (type %u, %u bytes): expected a well-formed body: %s",
+                     n != NULL ? n : "unknown", type, length, tsc_err_name(e));
+    }
+    tsc_tls_process(t, dir, &m);
+    if (t->cfg.events.on_handshake != NULL) {
+        t->cfg.events.on_handshake(t->cfg.events.ud, t->id, dir, &m, t->pkt, t->ts);
+    }
+}
+
+/* Header of a message larger than the cap: skip its body (the type is still recorded). */
+static void tsc_hs_oversize(struct tsc_tls_conn *t, int dir, uint8_t type, uint32_t len,
+                            int64_t off)
+{
+    struct tsc_tls_dirst *d = &t->d[dir];
+    tsc_tls_fail(t, dir, off, TSC_DIAG_TLS_LIMIT, false,
+                 "handshake message type %u of %u bytes exceeds max_handshake_msg %u: skipped",
+                 type, len, t->cfg.max_handshake_msg);
+    struct tsc_slice none = {NULL, 0};
+    tsc_hs_message(t, dir, type, len, none, true, off);
+    d->skip_left = len;
+}
+
+void tsc_hs_feed(struct tsc_tls_conn *t, int dir, struct tsc_slice frag, uint16_t rec_version,
+                 int64_t frag_off)
+{
+    struct tsc_tls_dirst *d = &t->d[dir];
+    struct tsc_cur in = tsc_cur_from_slice(frag);
+    /* Every pass consumes at least one byte (or ends the loop). */
+    while (in.left > 0) {
+        int64_t here = frag_off + (int64_t)(frag.len - in.left);
+        if (d->skip_left > 0) {
+            size_t s = d->skip_left < in.left ? d->skip_left : in.left;
+            if (tsc_cur_skip(&in, s) != TSC_OK) {
+                break;
+            }
+            d->skip_left -= (uint32_t)s;
+            continue;
+        }
+        if (d->hs.len == 0) {
+            uint8_t type;
+            uint32_t len;
+            struct tsc_cur h = in;
+            d->hs_off = here;
+            d->hs_rec_version = rec_version;
+            if (tsc_cur_u8(&h, &type) == TSC_OK && tsc_cur_u24(&h, &len) == TSC_OK) {
+                if (len > t->cfg.max_handshake_msg) {
+                    in = h;
+                    tsc_hs_oversize(t, dir, type, len, here);
+                    continue;
+                }
+                if (len <= h.left) {
+                    struct tsc_slice body;
+                    if (tsc_cur_bytes(&h, len, &body) != TSC_OK) {
+                        break;
+                    }
+                    in = h;
+                    tsc_hs_message(t, dir, type, len, body, false, here);
+                    continue;
+                }
+            }
+            /* Partial message: buffer it (header may itself be partial). */
+        }
+        size_t want;
+        if (d->hs.len < TSC_HS_HDR) {
+            want = TSC_HS_HDR - d->hs.len;
+        } else {
+            uint32_t len = ((uint32_t)d->hs.p[1] << 16) | ((uint32_t)d->hs.p[2] << 8) | d->hs.p[3];
+            want = TSC_HS_HDR + (size_t)len - d->hs.len;
+        }
+        size_t take = want < in.left ? want : in.left;
+        struct tsc_slice s;
+        if (tsc_cur_bytes(&in, take, &s) != TSC_OK) {
+            break;
+        }
+        if (tsc_buf_append(&d->hs, s.p, s.len) != TSC_OK) {
+            tsc_tls_fail(t, dir, d->hs_off, TSC_DIAG_TLS_LIMIT, true,
+                         "handshake buffer: cannot grow");
+            tsc_hs_reset(d);
+            continue;
+        }
+        if (d->hs.len == TSC_HS_HDR) {
+            uint8_t type = d->hs.p[0];
+            uint32_t len = ((uint32_t)d->hs.p[1] << 16) | ((uint32_t)d->hs.p[2] << 8) | d->hs.p[3];
+            if (len > t->cfg.max_handshake_msg) {
+                tsc_buf_reset(&d->hs);
+                tsc_hs_oversize(t, dir, type, len, d->hs_off);
+                continue;
+            }
+        }
+        if (d->hs.len >= TSC_HS_HDR) {
+            uint32_t len = ((uint32_t)d->hs.p[1] << 16) | ((uint32_t)d->hs.p[2] << 8) | d->hs.p[3];
+            if (d->hs.len == TSC_HS_HDR + (size_t)len) {
+                struct tsc_slice body = {d->hs.p + TSC_HS_HDR, len};
+                tsc_hs_message(t, dir, d->hs.p[0], len, body, false, d->hs_off);
+                tsc_hs_reset(d);
+            }
+        }
+    }
+}

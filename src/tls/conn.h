@@ -1,0 +1,79 @@
+/* Connection and per-direction state of the TLS dissector (internal to src/tls). */
+#ifndef TSC_TLS_CONN_H
+#define TSC_TLS_CONN_H
+
+#include "tls/msg.h"
+#include "tls/tls.h"
+#include "util/buf.h"
+
+enum tsc_dir_state {
+    TSC_DS_START = 0, /* nothing decided yet: waiting for the first header */
+    TSC_DS_RECORDS,   /* in record framing */
+    TSC_DS_SCAN,      /* looking for a record header (non-TLS prefix or after a gap) */
+    TSC_DS_DEAD,      /* hard framing error: bytes ignored until a gap */
+};
+
+struct tsc_tls_dirst {
+    uint8_t state;         /* enum tsc_dir_state */
+    bool scan_resync;      /* SCAN after a gap (else: non-TLS prefix) */
+    bool not_tls_reported;
+    bool err_reported;     /* the first hard error is sticky */
+    bool ccs;              /* ChangeCipherSpec seen (TLS <= 1.2: later records protected) */
+    bool v2;               /* direction started with SSLv2 framing */
+    bool v2_encrypted;     /* SSLv2 session keys in use in this direction */
+    bool any_record;
+    int64_t off;           /* stream offset of the next byte */
+    int64_t rec_off;       /* offset of the record being buffered */
+    struct tsc_buf rec;    /* partial record (or scan window); allocated on need */
+    struct tsc_buf hs;     /* partial handshake message; allocated on need */
+    int64_t hs_off;        /* offset of that message's header */
+    uint16_t hs_rec_version;
+    uint32_t skip_left;    /* body bytes of an oversized message still to skip */
+    uint64_t scan_skipped; /* bytes skipped in the current SCAN */
+    uint64_t sslv2_records;
+};
+
+struct tsc_tls_conn {
+    struct tsc_tls_config cfg;
+    uint64_t id;
+    uint64_t pkt; /* packet being processed */
+    struct tsc_ts ts;
+    struct tsc_tls_facts f;
+    struct tsc_tls_dirst d[2];
+    /* Handshake state used for parsing context and facts. */
+    bool tls13;      /* the last ServerHello/HRR negotiated TLS 1.3 */
+    bool have_suite;
+    uint16_t suite;
+    uint16_t version; /* negotiated, 0 unknown */
+    bool sh_seen;     /* a ServerHello of the current handshake was seen */
+    bool server_auth; /* Certificate/ServerKeyExchange/ServerHelloDone since it */
+    bool ch_ems, ch_etm, ch_ticket;
+    uint8_t ch_sid[32];
+    uint8_t ch_sid_len;
+};
+
+/* records.c */
+void tsc_tls_fail(struct tsc_tls_conn *t, int dir, int64_t off, enum tsc_diag_kind kind,
+                  bool sticky, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 6, 7)))
+#endif
+    ;
+void tsc_tls_hs_type_add(struct tsc_tls_conn *t, int dir, uint16_t type);
+
+/* assembly.c: fragment of a plaintext handshake record. */
+void tsc_hs_feed(struct tsc_tls_conn *t, int dir, struct tsc_slice frag, uint16_t rec_version,
+                 int64_t frag_off);
+void tsc_hs_reset(struct tsc_tls_dirst *d);
+
+/* process.c: facts from one parsed message. */
+void tsc_tls_process(struct tsc_tls_conn *t, int dir, const struct tsc_hs_msg *m);
+void tsc_tls_process_ccs(struct tsc_tls_conn *t, int dir);
+void tsc_tls_ctx_fill(const struct tsc_tls_conn *t, int dir, struct tsc_hs_ctx *ctx);
+
+/* sslv2.c: one SSLv2 record body (after its 2- or 3-byte header). */
+void tsc_sslv2_record(struct tsc_tls_conn *t, int dir, struct tsc_slice body, int64_t off);
+/* First bytes look like an SSLv2 CLIENT-HELLO (1) or SERVER-HELLO (4); needs 5 bytes. */
+bool tsc_sslv2_hello_start(const uint8_t *p, size_t n, uint8_t *msg_type);
+
+#endif

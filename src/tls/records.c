@@ -1,0 +1,657 @@
+/*
+ * Record layer, per direction, over the reassembled TCP stream: record
+ * framing across any segmentation, content recognition (TLS, SSLv2 or not
+ * TLS), resynchronisation after gaps, keyless encryption state and the
+ * connection object itself.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tls/conn.h"
+#include "tls/stats.h"
+#include "x509/x509.h"
+
+#define TSC_TLS_HDR 5
+#define TSC_V2_MAX_RECORD 32767u
+#define TSC_MAX_RECORD_DEFAULT (16384u + 2048u)
+
+void tsc_tls_config_default(struct tsc_tls_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->max_handshake_msg = 256u * 1024u;
+    cfg->max_record_len = TSC_MAX_RECORD_DEFAULT;
+}
+
+enum tsc_err tsc_tls_conn_new(struct tsc_tls_conn **out, const struct tsc_tls_config *cfg,
+                              uint64_t conn_id)
+{
+    struct tsc_tls_conn *t = calloc(1, sizeof(*t));
+    if (t == NULL) {
+        return TSC_ERR_NOMEM;
+    }
+    t->cfg = *cfg;
+    if (t->cfg.max_record_len == 0) {
+        t->cfg.max_record_len = TSC_MAX_RECORD_DEFAULT;
+    }
+    if (t->cfg.max_handshake_msg == 0) {
+        t->cfg.max_handshake_msg = 256u * 1024u;
+    }
+    t->id = conn_id;
+    t->f.version = -1;
+    t->f.cipher_suite = -1;
+    for (int d = 0; d < 2; d++) {
+        /* Buffers allocate on first use: an idle connection holds no heap memory. */
+        tsc_buf_init(&t->d[d].rec, (size_t)t->cfg.max_record_len + 2 * TSC_TLS_HDR + 16);
+        tsc_buf_init(&t->d[d].hs, (size_t)t->cfg.max_handshake_msg + 4);
+    }
+    *out = t;
+    return TSC_OK;
+}
+
+void tsc_tls_conn_free(struct tsc_tls_conn *t)
+{
+    if (t == NULL) {
+        return;
+    }
+    for (uint32_t i = 0; i < t->f.n_certs; i++) {
+        if (t->cfg.certs != NULL && t->f.certs[i] != NULL) {
+            tsc_x509_put(t->cfg.certs, t->f.certs[i]);
+        }
+    }
+    for (int d = 0; d < 2; d++) {
+        tsc_buf_free(&t->d[d].rec);
+        tsc_buf_free(&t->d[d].hs);
+    }
+    free(t);
+}
+
+const struct tsc_tls_facts *tsc_tls_conn_facts(const struct tsc_tls_conn *t)
+{
+    return &t->f;
+}
+
+void tsc_tls_fail(struct tsc_tls_conn *t, int dir, int64_t off, enum tsc_diag_kind kind,
+                  bool sticky, const char *fmt, ...)
+{
+    struct tsc_tls_dirst *d = &t->d[dir];
+    if (sticky) {
+        t->f.malformed = true;
+        t->f.dir[dir].malformed = true;
+        if (d->err_reported) {
+            return;
+        }
+        d->err_reported = true;
+    }
+    if (t->cfg.sink == NULL) {
+        return;
+    }
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    struct tsc_where w = {t->cfg.file, t->pkt, t->id, dir, off};
+    tsc_diag(t->cfg.sink, kind, &w, "%s", msg);
+}
+
+void tsc_tls_hs_type_add(struct tsc_tls_conn *t, int dir, uint16_t type)
+{
+    struct tsc_tls_dir_facts *df = &t->f.dir[dir];
+    if (df->n_hs_types < TSC_MAX_HS_TYPES) {
+        df->hs_types[df->n_hs_types++] = type;
+    } else {
+        df->hs_types_dropped++;
+    }
+}
+
+/* ---- record header recognition ---- */
+
+struct tsc_rec_hdr {
+    bool sslv2;
+    uint8_t type;
+    uint16_t version;
+    uint32_t hdr_len;
+    uint32_t len; /* body length */
+};
+
+static bool tsc_tls_version_ok(uint16_t v)
+{
+    /* Record versions: SSLv3 (0x0300) .. 0x0304; TLS 1.3 records say 0x0301/0x0303. */
+    return (v >> 8) == 3 && (v & 0xff) <= 4;
+}
+
+/*
+ * RFC 5246 6.2.1:
+ *   struct {
+ *       ContentType type;
+ *       ProtocolVersion version;
+ *       uint16 length;
+ *       opaque fragment[TLSPlaintext.length];
+ *   } TLSPlaintext;
+ * 6.2.3: TLSCiphertext length MUST NOT exceed 2^14 + 2048 (cfg->max_record_len).
+ * strict: content type must be 20..24 (stream start, scanning).
+ * Returns TSC_ERR_TRUNCATED when fewer than 5 bytes are given, TSC_ERR_DECODE
+ * when the bytes are not a record header.
+ */
+static enum tsc_err tsc_tls_hdr_parse(const struct tsc_tls_conn *t, const uint8_t *p, size_t n,
+                                      bool strict, struct tsc_rec_hdr *h)
+{
+    struct tsc_cur c = tsc_cur_make(p, n);
+    uint16_t len;
+    memset(h, 0, sizeof(*h));
+    TSC_TRY(tsc_cur_u8(&c, &h->type));
+    if (strict && (h->type < 20 || h->type > 24)) {
+        return TSC_ERR_DECODE;
+    }
+    if (c.left >= 1 && c.p[0] != 3) {
+        return TSC_ERR_DECODE;
+    }
+    if (c.left >= 2 && c.p[1] > 4) {
+        return TSC_ERR_DECODE;
+    }
+    TSC_TRY(tsc_cur_u16(&c, &h->version));
+    TSC_TRY(tsc_cur_u16(&c, &len));
+    TSC_ENSURE(tsc_tls_version_ok(h->version), TSC_ERR_DECODE);
+    TSC_ENSURE(len <= t->cfg.max_record_len, TSC_ERR_DECODE);
+    h->hdr_len = TSC_TLS_HDR;
+    h->len = len;
+    return TSC_OK;
+}
+
+/*
+ * SSLv2 record header (draft-hickman 1.2): high bit set: 2-byte header with a
+ * 15-bit length; clear: 3-byte header, 14-bit length (bit 6 is the escape
+ * bit) and a padding byte. The padding is inside the length.
+ */
+static enum tsc_err tsc_v2_hdr_parse(const uint8_t *p, size_t n, struct tsc_rec_hdr *h)
+{
+    struct tsc_cur c = tsc_cur_make(p, n);
+    uint8_t b0;
+    uint8_t b1;
+    memset(h, 0, sizeof(*h));
+    TSC_TRY(tsc_cur_u8(&c, &b0));
+    TSC_TRY(tsc_cur_u8(&c, &b1));
+    h->sslv2 = true;
+    h->version = 0x0002;
+    if (b0 & 0x80) {
+        h->hdr_len = 2;
+        h->len = ((uint32_t)(b0 & 0x7f) << 8) | b1;
+    } else {
+        uint8_t pad;
+        TSC_TRY(tsc_cur_u8(&c, &pad));
+        h->hdr_len = 3;
+        h->len = ((uint32_t)(b0 & 0x3f) << 8) | b1;
+        TSC_ENSURE(pad <= h->len, TSC_ERR_DECODE);
+    }
+    TSC_ENSURE(h->len >= 1 && h->len <= TSC_V2_MAX_RECORD, TSC_ERR_DECODE);
+    return TSC_OK;
+}
+
+/* Header at a record boundary in RECORDS state. */
+static enum tsc_err tsc_any_hdr_parse(const struct tsc_tls_conn *t, int dir, const uint8_t *p,
+                                      size_t n, struct tsc_rec_hdr *h)
+{
+    const struct tsc_tls_dirst *d = &t->d[dir];
+    if (d->v2 && (t->f.sslv2 || n < 1 || p[0] < 20 || p[0] > 24)) {
+        return tsc_v2_hdr_parse(p, n, h);
+    }
+    return tsc_tls_hdr_parse(t, p, n, false, h);
+}
+
+/* ---- per-record processing ---- */
+
+static void tsc_alert_record(struct tsc_tls_conn *t, int dir, struct tsc_slice body, bool enc,
+                             int64_t off)
+{
+    struct tsc_tls_alert_info a = {0, 0, enc, t->pkt, t->ts};
+    if (enc) {
+        t->f.dir[dir].encrypted_alerts++;
+        if (t->cfg.events.on_alert != NULL) {
+            t->cfg.events.on_alert(t->cfg.events.ud, t->id, dir, &a);
+        }
+        return;
+    }
+    /*
+     * RFC 5246 7.2: struct { AlertLevel level; AlertDescription description; } Alert;
+     * Several alerts in one record are read in pairs (bounded by the record length).
+     */
+    struct tsc_cur c = tsc_cur_from_slice(body);
+    while (c.left >= 2) {
+        if (tsc_cur_u8(&c, &a.level) != TSC_OK || tsc_cur_u8(&c, &a.description) != TSC_OK) {
+            break;
+        }
+        if (t->f.n_alerts < TSC_MAX_ALERTS) {
+            struct tsc_alert_fact *af = &t->f.alerts[t->f.n_alerts++];
+            af->from = (uint8_t)dir;
+            af->level = a.level;
+            af->description = a.description;
+        } else {
+            t->f.alerts_dropped++;
+        }
+        if (t->cfg.events.on_alert != NULL) {
+            t->cfg.events.on_alert(t->cfg.events.ud, t->id, dir, &a);
+        }
+    }
+    if (c.left != 0) {
+        tsc_tls_fail(t, dir, off, TSC_DIAG_TLS_MALFORMED, false,
+                     "alert record of %zu bytes: expected a multiple of 2", body.len);
+    }
+}
+
+/*
+ * RFC 6520 4:
+ *   struct {
+ *       HeartbeatMessageType type;
+ *       uint16 payload_length;
+ *       opaque payload[HeartbeatMessage.payload_length];
+ *       opaque padding[padding_length];        (at least 16 bytes)
+ *   } HeartbeatMessage;
+ * "The total length of a HeartbeatMessage MUST NOT exceed 2^14": a
+ * payload_length with 1 + 2 + payload_length + 16 beyond the record is the
+ * Heartbleed pattern (CVE-2014-0160).
+ */
+static void tsc_heartbeat_record(struct tsc_tls_conn *t, int dir, struct tsc_slice body,
+                                 int64_t off)
+{
+    struct tsc_cur c = tsc_cur_from_slice(body);
+    uint8_t type;
+    uint16_t plen;
+    if (tsc_cur_u8(&c, &type) != TSC_OK || tsc_cur_u16(&c, &plen) != TSC_OK) {
+        tsc_tls_fail(t, dir, off, TSC_DIAG_TLS_MALFORMED, false,
+                     "heartbeat record of %zu bytes: expected type and payload_length",
+                     body.len);
+        return;
+    }
+    bool overlong = (uint64_t)plen + 1 + 2 + 16 > body.len;
+    if (overlong) {
+        t->f.dir[dir].heartbleed = true;
+        tsc_tls_fail(t, dir, off, TSC_DIAG_TLS_HEARTBLEED, false,
+                     "heartbeat payload_length %u in a %zu-byte record", plen, body.len);
+    }
+    if (t->cfg.events.on_heartbeat != NULL) {
+        t->cfg.events.on_heartbeat(t->cfg.events.ud, t->id, dir, type, plen, (uint32_t)body.len,
+                                   overlong, t->pkt, t->ts);
+    }
+}
+
+static void tsc_record(struct tsc_tls_conn *t, int dir, const struct tsc_rec_hdr *h,
+                       struct tsc_slice body, int64_t off)
+{
+    struct tsc_tls_dirst *d = &t->d[dir];
+    struct tsc_tls_dir_facts *df = &t->f.dir[dir];
+    t->f.is_tls = true;
+    d->any_record = true;
+    if (h->sslv2) {
+        tsc_sslv2_record(t, dir, body, off);
+        return;
+    }
+    /*
+     * Keyless protection state: TLS <= 1.2 protects everything after CCS
+     * (RFC 5246 7.1); in TLS 1.3 protected records all carry the outer type
+     * application_data (RFC 8446 5.2), and CCS is only a compatibility no-op.
+     */
+    bool enc = h->type == 23 || (d->ccs && !t->tls13);
+    struct tsc_tls_record_info ri = {h->type, h->version, h->len, off, enc, false, t->pkt, t->ts};
+    if (h->type >= 20 && h->type <= 24) {
+        df->records[h->type - 20]++;
+    } else {
+        df->records_other++;
+    }
+    if (t->cfg.events.on_record != NULL) {
+        t->cfg.events.on_record(t->cfg.events.ud, t->id, dir, &ri);
+    }
+    switch (h->type) {
+    case 20:
+        if (t->cfg.events.on_ccs != NULL) {
+            t->cfg.events.on_ccs(t->cfg.events.ud, t->id, dir, t->pkt, t->ts);
+        }
+        tsc_tls_process_ccs(t, dir);
+        d->ccs = true;
+        break;
+    case 21:
+        tsc_alert_record(t, dir, body, enc, off);
+        break;
+    case 22:
+        if (enc) {
+            df->encrypted_handshake_records++;
+        } else {
+            tsc_hs_feed(t, dir, body, h->version, off + TSC_TLS_HDR);
+        }
+        break;
+    case 23:
+        df->app_data_bytes += body.len;
+        break;
+    case 24:
+        if (!enc && !t->tls13) {
+            tsc_heartbeat_record(t, dir, body, off);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- framing loop ---- */
+
+static void tsc_framing_error(struct tsc_tls_conn *t, int dir, int64_t off, const uint8_t *p,
+                              size_t n)
+{
+    struct tsc_tls_dirst *d = &t->d[dir];
+    char hex[11] = "";
+    tsc_hex(p, n < 5 ? n : 5, hex);
+    tsc_tls_fail(t, dir, off, TSC_DIAG_TLS_MALFORMED, true,
+                 "expected a record header, got %s", hex);
+    d->state = TSC_DS_DEAD;
+    tsc_buf_reset(&d->rec);
+    tsc_hs_reset(d);
+}
+
+static void tsc_records_feed(struct tsc_tls_conn *t, int dir, const uint8_t *p, size_t n)
+{
+    struct tsc_tls_dirst *d = &t->d[dir];
+    struct tsc_cur in = tsc_cur_make(p, n);
+    struct tsc_rec_hdr h;
+    /* Each pass consumes at least one byte or leaves the loop. */
+    while (in.left > 0 && d->state == TSC_DS_RECORDS) {
+        if (d->rec.len > 0) {
+            enum tsc_err e = tsc_any_hdr_parse(t, dir, d->rec.p, d->rec.len, &h);
+            size_t want;
+            if (e == TSC_ERR_TRUNCATED) {
+                want = 1; /* header still incomplete: one byte at a time (at most 4) */
+            } else if (e != TSC_OK) {
+                tsc_framing_error(t, dir, d->rec_off, d->rec.p, d->rec.len);
+                return;
+            } else {
+                want = h.hdr_len + h.len - d->rec.len;
+            }
+            size_t take = want < in.left ? want : in.left;
+            struct tsc_slice s;
+            if (tsc_cur_bytes(&in, take, &s) != TSC_OK ||
+                tsc_buf_append(&d->rec, s.p, s.len) != TSC_OK) {
+                tsc_tls_fail(t, dir, d->off, TSC_DIAG_TLS_LIMIT, true, "record buffer");
+                d->state = TSC_DS_DEAD;
+                return;
+            }
+            d->off += (int64_t)take;
+            if (e == TSC_OK && d->rec.len == h.hdr_len + h.len) {
+                struct tsc_slice body = {d->rec.p + h.hdr_len, h.len};
+                tsc_record(t, dir, &h, body, d->rec_off);
+                tsc_buf_reset(&d->rec);
+            }
+            continue;
+        }
+        d->rec_off = d->off;
+        enum tsc_err e = tsc_any_hdr_parse(t, dir, in.p, in.left, &h);
+        if (e == TSC_OK && h.len <= in.left - h.hdr_len) {
+            /* Whole record in place: no copy. */
+            struct tsc_slice rec;
+            if (tsc_cur_bytes(&in, h.hdr_len + h.len, &rec) != TSC_OK) {
+                break;
+            }
+            d->off += (int64_t)rec.len;
+            struct tsc_slice body = {rec.p + h.hdr_len, h.len};
+            tsc_record(t, dir, &h, body, d->rec_off);
+            continue;
+        }
+        if (e != TSC_OK && e != TSC_ERR_TRUNCATED) {
+            tsc_framing_error(t, dir, d->off, in.p, in.left);
+            return;
+        }
+        /* Partial header or record: buffer only this record (bounded by the length cap). */
+        if (tsc_buf_append(&d->rec, in.p, in.left) != TSC_OK) {
+            tsc_tls_fail(t, dir, d->off, TSC_DIAG_TLS_LIMIT, true, "record buffer");
+            d->state = TSC_DS_DEAD;
+            return;
+        }
+        d->off += (int64_t)in.left;
+        in.left = 0;
+    }
+}
+
+/*
+ * Plausible record start for scanning: a strict header and, when the next
+ * header's bytes are present, a strict next header too. Outside a resync
+ * (non-TLS prefix such as a STARTTLS dialogue) only a handshake record
+ * starting a hello or an alert is accepted.
+ */
+static bool tsc_scan_ok(const struct tsc_tls_conn *t, const uint8_t *p, size_t n, bool resync)
+{
+    struct tsc_rec_hdr h;
+    struct tsc_rec_hdr h2;
+    if (tsc_tls_hdr_parse(t, p, n, true, &h) != TSC_OK) {
+        return false;
+    }
+    if (!resync) {
+        if (h.type == 22) {
+            if (h.len < 4 || (n > 5 && p[5] != 1 && p[5] != 2)) {
+                return false;
+            }
+        } else if (h.type != 21 || h.len != 2) {
+            return false;
+        }
+    } else if (h.len == 0) {
+        return false;
+    }
+    size_t next = TSC_TLS_HDR + h.len;
+    if (n >= next + TSC_TLS_HDR) {
+        return tsc_tls_hdr_parse(t, p + next, n - next, true, &h2) == TSC_OK;
+    }
+    return true;
+}
+
+static void tsc_dir_feed(struct tsc_tls_conn *t, int dir, const uint8_t *p, size_t n);
+
+static void tsc_scan_feed(struct tsc_tls_conn *t, int dir, const uint8_t *p, size_t n)
+{
+    struct tsc_tls_dirst *d = &t->d[dir];
+    size_t window = (size_t)t->cfg.max_record_len + 2 * TSC_TLS_HDR;
+    while (n > 0 && d->state == TSC_DS_SCAN) {
+        size_t room = window - d->rec.len;
+        size_t take = n < room ? n : room;
+        if (tsc_buf_append(&d->rec, p, take) != TSC_OK) {
+            tsc_tls_fail(t, dir, d->off, TSC_DIAG_TLS_LIMIT, true, "scan buffer");
+            d->state = TSC_DS_DEAD;
+            return;
+        }
+        p += take;
+        n -= take;
+        d->off += (int64_t)take;
+        size_t len = d->rec.len;
+        size_t found = len;
+        for (size_t i = 0; i + TSC_TLS_HDR <= len; i++) {
+            if (tsc_scan_ok(t, d->rec.p + i, len - i, d->scan_resync)) {
+                found = i;
+                break;
+            }
+        }
+        if (found == len) {
+            /* Keep the last 4 bytes: a header may start there. */
+            size_t drop = len > TSC_TLS_HDR - 1 ? len - (TSC_TLS_HDR - 1) : 0;
+            d->scan_skipped += drop;
+            if (!d->scan_resync) {
+                t->f.dir[dir].non_tls_prefix_bytes += drop;
+            }
+            tsc_buf_consume(&d->rec, drop);
+            continue;
+        }
+        d->scan_skipped += found;
+        int64_t at = d->off - (int64_t)(len - found);
+        if (d->scan_resync) {
+            tsc_tls_fail(t, dir, at, TSC_DIAG_TLS_RESYNC, false,
+                         "resynchronised on a record header at offset %lld after skipping %llu "
+                         "bytes",
+                         (long long)at, (unsigned long long)d->scan_skipped);
+        } else {
+            t->f.dir[dir].non_tls_prefix_bytes += found;
+        }
+        /* Re-feed the window from the header on through the record framing. */
+        struct tsc_buf w = d->rec;
+        tsc_buf_init(&d->rec, w.limit);
+        d->state = TSC_DS_RECORDS;
+        d->off = at;
+        d->scan_skipped = 0;
+        tsc_records_feed(t, dir, w.p + found, len - found);
+        tsc_buf_free(&w);
+        if (n > 0) {
+            tsc_dir_feed(t, dir, p, n);
+        }
+        return;
+    }
+}
+
+/* First bytes of a direction: TLS record, SSLv2 hello, or not TLS. */
+static void tsc_start_feed(struct tsc_tls_conn *t, int dir, const uint8_t *p, size_t n)
+{
+    struct tsc_tls_dirst *d = &t->d[dir];
+    const uint8_t *q = p;
+    size_t qn = n;
+    uint8_t head[TSC_TLS_HDR];
+    if (d->rec.len > 0) {
+        /* Fewer than 5 bytes were held back: decide on them plus the new ones. */
+        size_t have = d->rec.len;
+        size_t add = TSC_TLS_HDR - have < n ? TSC_TLS_HDR - have : n;
+        memcpy(head, d->rec.p, have);
+        memcpy(head + have, p, add);
+        q = head;
+        qn = have + add;
+    }
+    if (qn < TSC_TLS_HDR) {
+        if (tsc_buf_append(&d->rec, p, n) == TSC_OK) {
+            d->off += (int64_t)n;
+        }
+        return;
+    }
+    struct tsc_rec_hdr h;
+    uint8_t v2type;
+    enum tsc_dir_state next;
+    if (tsc_tls_hdr_parse(t, q, qn, true, &h) == TSC_OK) {
+        next = TSC_DS_RECORDS;
+    } else if (tsc_sslv2_hello_start(q, qn, &v2type)) {
+        next = TSC_DS_RECORDS;
+        d->v2 = true;
+    } else {
+        next = TSC_DS_SCAN;
+        d->scan_resync = false;
+        if (!d->not_tls_reported) {
+            d->not_tls_reported = true;
+            char hex[11];
+            tsc_hex(q, TSC_TLS_HDR, hex);
+            tsc_tls_fail(t, dir, 0, TSC_DIAG_TLS_NOT_TLS, false,
+                         "expected a TLS record header or SSLv2 hello, got %s", hex);
+        }
+    }
+    /* Replay the held-back bytes with the new ones through the chosen state. */
+    struct tsc_buf held = d->rec;
+    tsc_buf_init(&d->rec, held.limit);
+    d->off -= (int64_t)held.len;
+    d->state = (uint8_t)next;
+    if (held.len > 0) {
+        tsc_dir_feed(t, dir, held.p, held.len);
+    }
+    tsc_buf_free(&held);
+    tsc_dir_feed(t, dir, p, n);
+}
+
+static void tsc_dir_feed(struct tsc_tls_conn *t, int dir, const uint8_t *p, size_t n)
+{
+    struct tsc_tls_dirst *d = &t->d[dir];
+    switch (d->state) {
+    case TSC_DS_START:
+        tsc_start_feed(t, dir, p, n);
+        break;
+    case TSC_DS_RECORDS:
+        tsc_records_feed(t, dir, p, n);
+        break;
+    case TSC_DS_SCAN:
+        tsc_scan_feed(t, dir, p, n);
+        break;
+    default:
+        d->off += (int64_t)n;
+        break;
+    }
+}
+
+static bool tsc_starts_client_hello(const uint8_t *p, size_t n)
+{
+    uint8_t v2type;
+    if (n >= 6 && p[0] == 22 && p[1] == 3 && p[2] <= 4 && p[5] == TSC_HS_CLIENT_HELLO) {
+        return true;
+    }
+    return tsc_sslv2_hello_start(p, n, &v2type) && v2type == TSC_V2_CLIENT_HELLO;
+}
+
+void tsc_tls_conn_data(struct tsc_tls_conn *t, int dir, const uint8_t *p, size_t n, uint64_t pkt,
+                       struct tsc_ts ts, bool *swap_roles)
+{
+    if (swap_roles != NULL) {
+        *swap_roles = false;
+    }
+    if (t == NULL || dir < 0 || dir > 1 || n == 0) {
+        return;
+    }
+    t->pkt = pkt;
+    t->ts = ts;
+    if (swap_roles != NULL && dir == TSC_DIR_S2C && t->d[0].off == 0 && t->d[1].off == 0 &&
+        tsc_starts_client_hello(p, n)) {
+        *swap_roles = true;
+        return;
+    }
+    tsc_dir_feed(t, dir, p, n);
+}
+
+void tsc_tls_conn_gap(struct tsc_tls_conn *t, int dir, uint64_t len, uint64_t pkt,
+                      struct tsc_ts ts)
+{
+    if (t == NULL || dir < 0 || dir > 1) {
+        return;
+    }
+    struct tsc_tls_dirst *d = &t->d[dir];
+    t->pkt = pkt;
+    t->ts = ts;
+    if (d->state == TSC_DS_START && d->off == 0) {
+        t->f.partial = true;
+    }
+    if (d->state == TSC_DS_SCAN && !d->scan_resync) {
+        /* Still in a non-TLS prefix: the gap is part of it. */
+        t->f.dir[dir].non_tls_prefix_bytes += len;
+        d->off += (int64_t)len;
+        return;
+    }
+    d->off += (int64_t)len;
+    tsc_buf_reset(&d->rec);
+    tsc_hs_reset(d);
+    d->state = TSC_DS_SCAN;
+    d->scan_resync = true;
+    d->scan_skipped = len;
+}
+
+void tsc_tls_conn_end(struct tsc_tls_conn *t, int dir)
+{
+    if (t == NULL || dir < 0 || dir > 1) {
+        return;
+    }
+    struct tsc_tls_dirst *d = &t->d[dir];
+    if (d->state == TSC_DS_RECORDS && d->rec.len > 0) {
+        tsc_tls_fail(t, dir, d->rec_off, TSC_DIAG_TLS_TRUNCATED, false,
+                     "stream ended inside a record (%zu bytes buffered)", d->rec.len);
+    } else if (d->state == TSC_DS_START && d->rec.len > 0) {
+        t->f.dir[dir].non_tls_prefix_bytes += d->rec.len;
+    } else if (d->state == TSC_DS_SCAN && !d->scan_resync) {
+        t->f.dir[dir].non_tls_prefix_bytes += d->rec.len;
+    }
+    if (d->hs.len > 0 || d->skip_left > 0) {
+        tsc_tls_fail(t, dir, d->hs_off, TSC_DIAG_TLS_TRUNCATED, false,
+                     "stream ended inside a handshake message");
+    }
+    tsc_buf_free(&d->rec);
+    tsc_hs_reset(d);
+    tsc_buf_free(&d->hs);
+    d->state = TSC_DS_DEAD;
+}
+
+uint64_t tsc_tls_conn_sslv2_records(const struct tsc_tls_conn *t, int dir)
+{
+    return t->d[dir & 1].sslv2_records;
+}
