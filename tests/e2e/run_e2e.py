@@ -228,8 +228,13 @@ def process(cap, args, known):
         rep.fail(".capture", cap.path, "file not found")
         return rep, None
     file_sha = sha256_file(cap.path)
-    if cap.origin == "corpus" and cap.facts.get("file_sha256"):
-        rep.eq(".capture_sha256", cap.facts["file_sha256"], file_sha,
+    want_sha = None
+    if cap.origin == "corpus":
+        want_sha = cap.facts.get("file_sha256")
+    elif cap.origin == "manifest":
+        want_sha = cap.facts.get("sha256")
+    if want_sha:
+        rep.eq(".capture_sha256", want_sha, file_sha,
                why="capture differs from the one the facts were derived from")
     run = run_tlsscope(args.tlsscope, cap.path, [])
     keep(args, cap.name, "", run)
