@@ -90,6 +90,17 @@ void tsc_hs_feed(struct tsc_tls_conn *t, int dir, struct tsc_slice frag, uint16_
             d->hs_off = here;
             d->hs_rec_version = rec_version;
             if (tsc_cur_u8(&h, &type) == TSC_OK && tsc_cur_u24(&h, &len) == TSC_OK) {
+                if (len > t->cfg.max_handshake_msg && tsc_name_handshake_type(type) == NULL) {
+                    /*
+                     * An unknown type with an impossible length is not a message
+                     * (e.g. a lying length earlier in the record): the rest of the
+                     * record is dropped instead of swallowing later records.
+                     */
+                    tsc_tls_fail(t, dir, here, TSC_DIAG_TLS_MALFORMED, true,
+                                 "expected a handshake header, got type %u length %u", type,
+                                 len);
+                    break;
+                }
                 if (len > t->cfg.max_handshake_msg) {
                     in = h;
                     tsc_hs_oversize(t, dir, type, len, here);
