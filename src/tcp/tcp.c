@@ -377,7 +377,7 @@ static struct conn *oldest_flow(struct tsc_tcp_table *t)
     struct conn *best = NULL;
     for (int k = 0; k < CLS__COUNT; k++) {
         struct conn *c = t->lru[k].head;
-        if (c == t->cur_conn) {
+        if (c != NULL && c == t->cur_conn) {
             c = c->lnext;
         }
         if (c != NULL && (best == NULL || ts_ns(c->pub.last_ts) < ts_ns(best->pub.last_ts))) {
