@@ -44,7 +44,9 @@ static void begin(struct tsc_writer *w, struct tsc_jw *j, const char *type)
 static void end(struct tsc_jw *j)
 {
     tsc_jw_obj_end(j);
-    (void)tsc_buf_append(j->out, "\n", 1);
+    if (tsc_buf_append(j->out, "\n", 1) != TSC_OK) {
+        j->failed = true;
+    }
 }
 
 static void conn_head(struct tsc_jw *j, struct tsc_out_conn *c, int dir, uint64_t pkt,

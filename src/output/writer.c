@@ -62,7 +62,9 @@ void tsc_bprintf(struct tsc_buf *b, const char *fmt, ...)
         return;
     }
     if ((size_t)n < sizeof(tmp)) {
-        (void)tsc_buf_append(b, tmp, (size_t)n);
+        if (tsc_buf_append(b, tmp, (size_t)n) != TSC_OK) {
+            return; /* out of memory: the line is dropped */
+        }
         return;
     }
     if (tsc_buf_reserve(b, (size_t)n + 1) != TSC_OK) {

@@ -18,7 +18,7 @@ const char *tsc_name_alert_level(uint8_t v);
 const char *tsc_name_handshake_type(uint8_t v);
 const char *tsc_name_sslv2_message_type(uint8_t v);
 const char *tsc_name_content_type(uint8_t v);
-const char *tsc_name_version(uint16_t v); /* "TLSv1.2", "SSLv3", "TLS 1.3 draft 23", ... */
+const char *tsc_name_version(uint16_t v); /* "TLSv1.2", "SSLv3", "TLSv1.3-draft23", ... */
 const char *tsc_name_ec_point_format(uint8_t v);
 bool tsc_is_grease(uint16_t v); /* RFC 8701 */
 
