@@ -647,7 +647,8 @@ static enum tsc_err ipv6_decode(struct tsc_net *n, const struct tsc_frame *f, st
             }
             bool done = false;
             uint32_t dlen = 0;
-            enum tsc_err fe = frag_add(n, f, 6, ip->src, ip->dst, id, nh, off, more, c, &done, &dlen);
+            enum tsc_err fe =
+                frag_add(n, f, 6, ip->src, ip->dst, id, nh, off, more, c, &done, &dlen);
             if (fe == TSC_ERR_LIMIT) {
                 return TSC_OK; /* dropped, already reported */
             }
