@@ -39,17 +39,17 @@ def captures(payload, psk_hex):
     # ---- RSA key exchange, CBC / AEAD / other bulk ciphers (OpenSSL <-> OpenSSL)
     ossl12("tls10-rsa-aes128-cbc-sha", "TLS 1.0, RSA key exchange, AES-128-CBC, HMAC-SHA1 "
            "(MAC-then-encrypt forced with -no_etm; 1.0 uses an implicit IV)", "AES128-SHA",
-           version="-tls1", rsa_kx=True)
+           version="-tls1", rsa_kx=True, expect={"version": 0x0301, "encrypt_then_mac": False})
     caps[-1]["client_args"].append("-no_etm")
     ossl12("tls11-rsa-aes256-cbc-sha", "TLS 1.1, RSA key exchange, AES-256-CBC, HMAC-SHA1 "
            "(explicit IV, encrypt-then-MAC negotiated)", "AES256-SHA", version="-tls1_1",
-           rsa_kx=True)
+           rsa_kx=True, expect={"version": 0x0302, "encrypt_then_mac": True})
     ossl12("tls12-rsa-aes128-cbc-sha", "TLS 1.2, RSA key exchange, AES-128-CBC, HMAC-SHA1, "
            "encrypt-then-MAC and extended master secret on (OpenSSL defaults)", "AES128-SHA",
-           rsa_kx=True)
+           rsa_kx=True, expect={"encrypt_then_mac": True, "extended_master_secret": True})
     ossl12("tls12-rsa-aes128-cbc-sha-no-etm", "TLS 1.2, RSA, AES-128-CBC-SHA with "
            "encrypt-then-MAC off (client -no_etm): classic MAC-then-encrypt", "AES128-SHA",
-           rsa_kx=True)
+           rsa_kx=True, expect={"encrypt_then_mac": False})
     caps[-1]["client_args"].append("-no_etm")
     ossl12("tls12-rsa-aes128-cbc-sha256", "TLS 1.2, RSA, AES-128-CBC with HMAC-SHA256",
            "AES128-SHA256", rsa_kx=True)
@@ -126,18 +126,19 @@ def captures(payload, psk_hex):
     add("tls12-gnutls-cli-openssl-cbc-no-etm", "TLS 1.2 gnutls-cli (%NO_ETM) -> openssl "
         "s_server, ECDHE-RSA-AES128-CBC-SHA1 without encrypt-then-MAC", client="gnutls",
         client_priority=G12 + ":-CIPHER-ALL:+AES-128-CBC:-MAC-ALL:+SHA1:%NO_ETM",
-        server_args=["-tls1_2"])
+        server_args=["-tls1_2"], expect={"encrypt_then_mac": False})
     add("tls12-gnutls-cli-openssl-no-ems", "TLS 1.2 gnutls-cli (%NO_SESSION_HASH) -> openssl "
         "s_server: extended master secret off, ECDHE-RSA-AES128-GCM", client="gnutls",
         client_priority=G12 + ":-CIPHER-ALL:+AES-128-GCM:%NO_SESSION_HASH",
-        server_args=["-tls1_2"])
+        server_args=["-tls1_2"], expect={"extended_master_secret": False})
     add("tls13-gnutls-cli-openssl-aes256-gcm", "TLS 1.3 gnutls-cli -> openssl s_server, "
         "TLS_AES_256_GCM_SHA384", client="gnutls",
         client_priority="NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-256-GCM",
         server_args=["-tls1_3", "-num_tickets", "1"])
     add("tls12-openssl-gnutls-serv-ecdhe-cbc-etm", "TLS 1.2 openssl s_client -> gnutls-serv "
         "(echo), ECDHE-RSA-AES256-CBC-SHA with encrypt-then-MAC", server="gnutls",
-        server_priority=G12, client_args=["-tls1_2", "-cipher", "ECDHE-RSA-AES256-SHA"])
+        server_priority=G12, client_args=["-tls1_2", "-cipher", "ECDHE-RSA-AES256-SHA"],
+        expect={"encrypt_then_mac": True})
     add("tls12-openssl-gnutls-serv-camellia128-cbc", "TLS 1.2 openssl s_client -> gnutls-serv "
         "(echo), ECDHE-RSA-CAMELLIA128-SHA256 (CBC; OpenSSL has no Camellia-GCM)",
         server="gnutls", server_priority=G12 + ":+CAMELLIA-128-CBC:+SHA256",
@@ -181,20 +182,22 @@ def captures(payload, psk_hex):
     add("tls13-hello-retry-request", "TLS 1.3: client offers an X25519 key share, server only "
         "accepts P-256, so the server sends a HelloRetryRequest",
         client_args=["-tls1_3", "-groups", "X25519:P-256"],
-        server_args=["-tls1_3", "-groups", "P-256", "-num_tickets", "1"])
+        server_args=["-tls1_3", "-groups", "P-256", "-num_tickets", "1"],
+        expect={"hello_retry_request": True})
 
     # ---- client auth, renegotiation, key update
     add("tls12-client-auth", "TLS 1.2 ECDHE-RSA with client certificate authentication "
         "(server -Verify 1)", client_auth=True,
         client_args=["-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"],
-        server_args=["-tls1_2"])
+        server_args=["-tls1_2"], expect={"client_auth": True})
     add("tls13-client-auth", "TLS 1.3 with client certificate authentication", client_auth=True,
-        client_args=["-tls1_3"], server_args=["-tls1_3", "-num_tickets", "1"])
+        client_args=["-tls1_3"], server_args=["-tls1_3", "-num_tickets", "1"],
+        expect={"client_auth": True})
     n = "tls12-renegotiation"
     add(n, "TLS 1.2 client-initiated secure renegotiation (s_client 'R' command) in the middle "
         "of the data; the second handshake is encrypted under the first",
         client_args=["-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"],
-        server_args=["-tls1_2", "-client_renegotiation"],
+        server_args=["-tls1_2", "-client_renegotiation"], expect={"renegotiated": True},
         connections=[{"commands": True, "steps": [
             ("send", payload(n + "/c2s/0a", 700)), ("reply", payload(n + "/s2c/0a", 900)),
             ("cmd", b"R\n"),
@@ -203,7 +206,7 @@ def captures(payload, psk_hex):
     add(n, "TLS 1.3 KeyUpdate: the client sends update_requested (s_client 'K'), the server "
         "answers with its own KeyUpdate; data before and after",
         client_args=["-tls1_3"], server_args=["-tls1_3", "-num_tickets", "1"],
-        connections=[{"commands": True, "steps": [
+        expect={"key_update": True}, connections=[{"commands": True, "steps": [
             ("send", payload(n + "/c2s/0a", 700)), ("reply", payload(n + "/s2c/0a", 900)),
             ("cmd", b"K\n"),
             ("send", payload(n + "/c2s/0b", 800)), ("reply", payload(n + "/s2c/0b", 1000))]}])
@@ -220,9 +223,10 @@ def captures(payload, psk_hex):
         client_args=["-tls1_3", "-ciphersuites", "TLS_AES_128_GCM_SHA256"],
         server_args=["-tls1_3", "-num_tickets", "1"],
         connections=[conn(n, 0, c2s=65536, s2c=3 * 1024 * 1024)])
-    add("tls13-ipv6", "TLS 1.3 over IPv6 loopback (::1)", ipv6=True,
+    add("tls13-ipv6", "TLS 1.3 over IPv6 loopback (::1)", ipv6=True, expect={"ip_version": 6},
         client_args=["-tls1_3"], server_args=["-tls1_3", "-num_tickets", "1"])
     add("tls12-ipv6-no-sni-no-alpn", "TLS 1.2 ECDHE-RSA-AES128-GCM over IPv6 without SNI or "
         "ALPN", ipv6=True, sni=False, alpn=None,
+        expect={"ip_version": 6, "sni": None, "alpn": None},
         client_args=["-tls1_2"], server_args=["-tls1_2"])
     return caps
