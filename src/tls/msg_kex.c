@@ -26,9 +26,13 @@ enum tsc_kex tsc_suite_kex(uint16_t suite, bool *anon)
     if (len >= sizeof(kx)) {
         return TSC_KEX_UNKNOWN;
     }
-    memcpy(kx, n, len);
+    /* Registry spellings vary in case ("DH_anon" / "DH_ANON"): compare upper-case. */
+    for (size_t i = 0; i < len; i++) {
+        char ch = n[i];
+        kx[i] = (ch >= 'a' && ch <= 'z') ? (char)(ch - 'a' + 'A') : ch;
+    }
     kx[len] = '\0';
-    *anon = strstr(kx, "_anon") != NULL;
+    *anon = strstr(kx, "_ANON") != NULL;
     if (strstr(kx, "_ECDHE_PSK") != NULL) {
         return TSC_KEX_ECDHE_PSK;
     }
@@ -44,13 +48,13 @@ enum tsc_kex tsc_suite_kex(uint16_t suite, bool *anon)
     if (strstr(kx, "_SRP") != NULL) {
         return TSC_KEX_SRP;
     }
-    if (strstr(kx, "_ECDHE_") != NULL || strstr(kx, "_ECDH_anon") != NULL) {
+    if (strstr(kx, "_ECDHE_") != NULL || strstr(kx, "_ECDH_ANON") != NULL) {
         return TSC_KEX_ECDHE;
     }
     if (strstr(kx, "_ECDH_") != NULL) {
         return TSC_KEX_ECDH;
     }
-    if (strstr(kx, "_DHE_") != NULL || strstr(kx, "_DH_anon") != NULL) {
+    if (strstr(kx, "_DHE_") != NULL || strstr(kx, "_DH_ANON") != NULL) {
         return TSC_KEX_DHE;
     }
     if (strstr(kx, "_DH_") != NULL) {
