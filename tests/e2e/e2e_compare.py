@@ -265,8 +265,15 @@ def compare_corpus_conn(rep, tag, e, c, have_decrypt):
             # has no negotiated version for SSLv2 (SERVER-HELLO seen = negotiated).
             exp_version = 2
         rep.eq(tag + ".version", exp_version, c.get("version"))
+    tls13 = is_tls13(e.get("negotiated_version"))
+    keyless = bool(e.get("decrypted")) and not have_decrypt
     for ours_f, exp_f, when_null in SCALAR_FACTS:
         if exp_f not in e:
+            continue
+        if ours_f == "alpn" and tls13 and keyless:
+            # TLS 1.3 carries the selected ALPN in EncryptedExtensions
+            # (RFC 8446 4.3.1): invisible without keys.
+            rep.pending(tag + ".alpn", "alpn", "needs decrypt (TLS 1.3)", e[exp_f])
             continue
         if e[exp_f] is None and not when_null:
             continue
@@ -276,8 +283,6 @@ def compare_corpus_conn(rep, tag, e, c, have_decrypt):
         got_certs = [x.get("sha256") for x in (c.get("certificates") or [])]
         rep.eq(tag + ".certificates", exp_certs, got_certs)
 
-    tls13 = is_tls13(e.get("negotiated_version"))
-    keyless = bool(e.get("decrypted")) and not have_decrypt
     for d in DIRS:
         compare_corpus_dir(rep, tag, d, e, c, pure2, tls13, keyless, have_decrypt)
     if e.get("master_secret") is not None:
@@ -422,8 +427,13 @@ def compare_manifest(rep, entry, ours, caps):
         if e.get("ip_version") in (4, 6):
             ip = c.get("server_ip") or ""
             rep.eq(tag + ".ip_version", e["ip_version"], 6 if ":" in ip else 4)
+        tls13 = is_tls13(e.get("version"))
         for f in MANIFEST_SCALARS:
             if f not in e:
+                continue
+            if f == "alpn" and tls13 and not have_decrypt and e[f] is not None:
+                # Selected ALPN is in EncryptedExtensions (RFC 8446 4.3.1).
+                rep.pending(tag + ".alpn", "alpn", "needs decrypt (TLS 1.3)", e[f])
                 continue
             if e[f] is None and f in ("extended_master_secret", "encrypt_then_mac", "resumed"):
                 continue
