@@ -84,7 +84,7 @@ enum tsc_err tsc_ext_max_fragment_length(enum tsc_ext_ctx ctx, struct tsc_ext *e
 enum tsc_err tsc_ext_status_request(enum tsc_ext_ctx ctx, struct tsc_ext *e)
 {
     struct tsc_cur c = tsc_cur_from_slice(e->data);
-    if (ctx == TSC_CTX_SH || (ctx != TSC_CTX_CH && ctx != TSC_CTX_CR && e->data.len == 0)) {
+    if (ctx == TSC_CTX_SH) {
         TSC_ENSURE(e->data.len == 0, TSC_ERR_DECODE);
         e->u.status_request.empty = true;
         return TSC_OK;
