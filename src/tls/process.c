@@ -63,7 +63,9 @@ static void tsc_alpn_offered(struct tsc_tls_conn *t, struct tsc_slice list)
         }
         keep = end;
     }
-    memcpy(t->f.alpn_offered, list.p, keep);
+    if (keep > 0) {
+        memcpy(t->f.alpn_offered, list.p, keep);
+    }
     t->f.alpn_offered_len = (uint16_t)keep;
 }
 
@@ -78,7 +80,9 @@ static void tsc_process_client_hello(struct tsc_tls_conn *t, const struct tsc_hs
         memcpy(h->client_random, ch->random.p, 32);
         h->client_random_len = 32;
     }
-    memcpy(t->ch_sid, ch->session_id.p, ch->session_id.len);
+    if (ch->session_id.len > 0) {
+        memcpy(t->ch_sid, ch->session_id.p, ch->session_id.len);
+    }
     t->ch_sid_len = (uint8_t)ch->session_id.len;
     const struct tsc_ext *e = tsc_ext_find(&ch->ext, TSC_EXT_SERVER_NAME);
     if (e != NULL && e->known && e->u.sni.host.len > 0) {
@@ -152,7 +156,9 @@ static void tsc_process_server_hello(struct tsc_tls_conn *t, const struct tsc_hs
         return;
     }
     t->sh_seen = true;
-    memcpy(t->f.session_id, sh->session_id.p, sh->session_id.len);
+    if (sh->session_id.len > 0) {
+        memcpy(t->f.session_id, sh->session_id.p, sh->session_id.len);
+    }
     t->f.session_id_len = (uint8_t)sh->session_id.len;
     if (t->tls13) {
         /* RFC 8446 4.2.11: a selected pre_shared_key means resumption (or external PSK). */
