@@ -273,8 +273,7 @@ int main(int argc, char **argv)
     }
     int nseeds = argc - optind;
     if (out == NULL || nseeds < 1 || nseeds > TSC_REP_MAX_SEEDS ||
-        (max_sessions == 0 && max_bytes == 0) || concurrent < 1 ||
-        concurrent > TSC_REP_MAX_SLOTS) {
+        (max_sessions == 0 && max_bytes == 0) || concurrent < 1 || concurrent > TSC_REP_MAX_SLOTS) {
         usage();
         return 2;
     }
@@ -321,8 +320,8 @@ int main(int argc, char **argv)
         }
     }
 
-    pcap_t *dead = pcap_open_dead_with_tstamp_precision(linktype, 262144,
-                                                        PCAP_TSTAMP_PRECISION_NANO);
+    pcap_t *dead =
+        pcap_open_dead_with_tstamp_precision(linktype, 262144, PCAP_TSTAMP_PRECISION_NANO);
     FILE *fp = fopen(out, "wb");
     if (dead == NULL || fp == NULL) {
         fprintf(stderr, "replicate: %s: %s\n", out, strerror(errno));

@@ -83,7 +83,7 @@ int main(int argc, char **argv)
            "\"exit\": %d, \"signal\": %d, \"timeout\": %s}\n",
            wall, (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6,
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6, ru.ru_maxrss,
-           WIFEXITED(status) ? WEXITSTATUS(status) : -1,
-           WIFSIGNALED(status) ? WTERMSIG(status) : 0, timed_out ? "true" : "false");
+           WIFEXITED(status) ? WEXITSTATUS(status) : -1, WIFSIGNALED(status) ? WTERMSIG(status) : 0,
+           timed_out ? "true" : "false");
     return 0;
 }
