@@ -48,6 +48,7 @@ struct tsc_tls_conn {
     bool sh_seen;     /* a ServerHello of the current handshake was seen */
     bool server_auth; /* Certificate/ServerKeyExchange/ServerHelloDone since it */
     bool ch_ems, ch_etm, ch_ticket;
+    uint8_t null_mac_len; /* NULL-cipher suite negotiated: MAC bytes after the plaintext */
     uint8_t ch_sid[32];
     uint8_t ch_sid_len;
 };

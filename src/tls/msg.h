@@ -403,6 +403,8 @@ TSC_MUST_USE enum tsc_err tsc_msg_v2_server_hello_parse(struct tsc_cur *c,
 /* Key exchange family of a cipher suite (classified from its registry name). */
 enum tsc_kex tsc_suite_kex(uint16_t suite, bool *anon);
 const char *tsc_kex_name(enum tsc_kex k);
+/* MAC length of a NULL-cipher suite (records readable after CCS), 0 otherwise. */
+size_t tsc_suite_null_mac_len(uint16_t suite);
 /* TLS 1.3 final or draft (0x7fXX) version. */
 bool tsc_version_is_tls13(uint16_t v);
 bool tsc_random_is_hrr(struct tsc_slice random);

@@ -69,6 +69,31 @@ enum tsc_kex tsc_suite_kex(uint16_t suite, bool *anon)
     return TSC_KEX_UNKNOWN;
 }
 
+/*
+ * NULL bulk cipher suites ("..._WITH_NULL_<mac>", RFC 5246 A.5): protected
+ * records are plaintext followed by the MAC, so they stay readable without
+ * keys. Returns the MAC length, 0 if the suite encrypts (or is unknown).
+ */
+size_t tsc_suite_null_mac_len(uint16_t suite)
+{
+    const char *n = tsc_name_cipher_suite(suite);
+    if (n == NULL || strstr(n, "_WITH_NULL_") == NULL) {
+        return 0;
+    }
+    size_t len = strlen(n);
+    static const struct {
+        const char *suffix;
+        size_t mac;
+    } macs[] = {{"_MD5", 16}, {"_SHA", 20}, {"_SHA256", 32}, {"_SHA384", 48}};
+    for (size_t i = 0; i < sizeof(macs) / sizeof(macs[0]); i++) {
+        size_t sl = strlen(macs[i].suffix);
+        if (len > sl && strcmp(n + len - sl, macs[i].suffix) == 0) {
+            return macs[i].mac;
+        }
+    }
+    return 0;
+}
+
 const char *tsc_kex_name(enum tsc_kex k)
 {
     static const char *const names[] = {

@@ -72,7 +72,21 @@ static void tsc_alpn_offered(struct tsc_tls_conn *t, struct tsc_slice list)
 static void tsc_process_client_hello(struct tsc_tls_conn *t, const struct tsc_hs_msg *m)
 {
     const struct tsc_client_hello *ch = &m->u.ch;
-    struct tsc_hello_fact *h = tsc_hello_new(t);
+    struct tsc_hello_fact *h = NULL;
+    if (t->f.n_hellos > 0) {
+        struct tsc_hello_fact *last = &t->f.hellos[t->f.n_hellos - 1];
+        if (last->hello_retry_request && !last->have_server_hello) {
+            /*
+             * RFC 8446 4.1.2: the ClientHello answering a HelloRetryRequest
+             * belongs to the same exchange (same random); the ServerHello
+             * completes it.
+             */
+            h = last;
+        }
+    }
+    if (h == NULL) {
+        h = tsc_hello_new(t);
+    }
     if (h != NULL) {
         h->have_client_hello = true;
         h->client_hello_record_version = m->record_version;
@@ -112,7 +126,7 @@ static void tsc_process_v2_client_hello(struct tsc_tls_conn *t, const struct tsc
         /* RFC 5246 E.2: the challenge is the client random, right-aligned in 32 bytes. */
         memset(h->client_random, 0, 32);
         memcpy(h->client_random + (32 - ch->challenge.len), ch->challenge.p, ch->challenge.len);
-        h->client_random_len = (uint8_t)ch->challenge.len;
+        h->client_random_len = 32;
     }
     t->ch_sid_len = 0;
     t->ch_ems = false;
@@ -135,9 +149,13 @@ static void tsc_process_server_hello(struct tsc_tls_conn *t, const struct tsc_hs
     if (sh->hrr && sh->selected_version == 0) {
         v = 0x0304;
     }
-    if (h != NULL) {
+    if (h != NULL && sh->hrr) {
+        /* The exchange goes on with a second ClientHello; the ServerHello fills it. */
+        h->hello_retry_request = true;
+        h->negotiated_version = v;
+        h->cipher_suite = sh->cipher_suite;
+    } else if (h != NULL) {
         h->have_server_hello = true;
-        h->hello_retry_request = sh->hrr;
         h->server_hello_record_version = m->record_version;
         h->server_hello_version = sh->legacy_version;
         h->negotiated_version = v;
@@ -148,6 +166,7 @@ static void tsc_process_server_hello(struct tsc_tls_conn *t, const struct tsc_hs
     t->suite = sh->cipher_suite;
     t->have_suite = true;
     t->tls13 = tsc_version_is_tls13(v);
+    t->null_mac_len = t->tls13 ? 0 : (uint8_t)tsc_suite_null_mac_len(sh->cipher_suite);
     t->f.version = v;
     t->f.cipher_suite = sh->cipher_suite;
     t->server_auth = false;
@@ -213,12 +232,9 @@ void tsc_tls_process(struct tsc_tls_conn *t, int dir, const struct tsc_hs_msg *m
         if (m->type == TSC_V2_CLIENT_HELLO && m->parsed) {
             tsc_process_v2_client_hello(t, m);
         } else if (m->type == TSC_V2_SERVER_HELLO && m->parsed) {
-            struct tsc_hello_fact *h = tsc_hello_for_server(t);
-            if (h != NULL) {
-                h->have_server_hello = true;
-                h->server_hello_record_version = 0x0002;
-                h->server_hello_version = m->u.v2sh.version;
-            }
+            /* No server random nor TLS ServerHello: only the version is a fact. */
+            t->f.version = m->u.v2sh.version;
+            t->version = m->u.v2sh.version;
         }
         return;
     }

@@ -293,6 +293,11 @@ static void tsc_record(struct tsc_tls_conn *t, int dir, const struct tsc_rec_hdr
      * application_data (RFC 8446 5.2), and CCS is only a compatibility no-op.
      */
     bool enc = h->type == 23 || (d->ccs && !t->tls13);
+    if (d->ccs && !t->tls13 && t->null_mac_len > 0 && body.len >= t->null_mac_len) {
+        /* NULL cipher: the fragment is the plaintext followed by its MAC. */
+        body.len -= t->null_mac_len;
+        enc = false;
+    }
     struct tsc_tls_record_info ri = {h->type, h->version, h->len, off, enc, false, t->pkt, t->ts};
     if (h->type >= 20 && h->type <= 24) {
         df->records[h->type - 20]++;

@@ -239,9 +239,11 @@ START_TEST(test_tls13_hrr)
     ck_assert(f->hello_retry_request);
     ck_assert_int_eq(f->version, 0x0304);
     ck_assert_int_eq(f->cipher_suite, 0x1301);
-    ck_assert_uint_eq(f->n_hellos, 2);
+    /* CH1 + HRR + CH2 + SH are one exchange. */
+    ck_assert_uint_eq(f->n_hellos, 1);
     ck_assert(f->hellos[0].hello_retry_request);
-    ck_assert(!f->hellos[1].hello_retry_request);
+    ck_assert(f->hellos[0].have_server_hello);
+    ck_assert_uint_eq(f->hellos[0].server_random[0], 0x22);
     ck_assert_int_eq(f->extended_master_secret, TSC_TRI_UNKNOWN);
     assert_hs(&f->dir[0], c, 2);
     assert_hs(&f->dir[1], s, 2);
@@ -275,7 +277,8 @@ START_TEST(test_sslv2_hello_upgrade)
     ck_assert(!f->sslv2);
     ck_assert(f->hellos[0].sslv2);
     ck_assert_uint_eq(f->hellos[0].client_hello_version, 0x0301);
-    ck_assert_uint_eq(f->hellos[0].client_random_len, 16);
+    /* RFC 5246 E.2: the challenge is right-aligned in the 32-byte client random. */
+    ck_assert_uint_eq(f->hellos[0].client_random_len, 32);
     ck_assert_uint_eq(f->hellos[0].client_random[31], 0xab);
     ck_assert_uint_eq(f->hellos[0].client_random[0], 0);
     assert_hs(&f->dir[0], c, 2);
@@ -303,6 +306,7 @@ START_TEST(test_sslv2_session)
     feed_hex(t, 1, "8010" H16("98") "0010" "00" H16("97"));
     const struct tsc_tls_facts *f = tsc_tls_conn_facts(t);
     ck_assert(f->sslv2);
+    ck_assert_int_eq(f->version, 0x0002);
     assert_hs(&f->dir[0], c, 2);
     ck_assert_uint_eq(f->dir[1].n_sslv2_types, 1);
     ck_assert_uint_eq(f->dir[1].sslv2_types[0], 4);
@@ -367,6 +371,31 @@ START_TEST(test_resumed_ticket)
     const struct tsc_tls_facts *f = tsc_tls_conn_facts(t);
     ck_assert(!f->malformed);
     ck_assert(f->resumed);
+    tsc_tls_conn_free(t);
+}
+END_TEST
+
+START_TEST(test_null_cipher)
+{
+    static const uint16_t c[] = {1, 16, 20};
+    struct ev e;
+    struct tsc_tls_conn *t = mk(&e, 0);
+    /* ClientHello offering TLS_RSA_WITH_NULL_SHA (0002); ServerHello selecting it. */
+    feed_hex(t, 0, "160301002f" "0100002b" "0303" H32("11") "00" "00020002" "0100" "0000");
+    feed_hex(t, 1, "160303002c" "02000028" "0303" H32("22") "00" "0002" "00" "0000");
+    /* CKE 10 000006 { 0004 deadbeef } | CCS | Finished 14 00000c + 12 bytes, then a
+     * 20-byte MAC | alert close_notify 01 00 + MAC */
+    feed_hex(t, 0, "160303000a" "10000006" "0004deadbeef" CCS
+                   "1603030024" "1400000c" "0102030405060708090a0b0c" H16("ff") "ffffffff"
+                   "1503030016" "0100" H16("ee") "eeeeeeee");
+    const struct tsc_tls_facts *f = tsc_tls_conn_facts(t);
+    assert_hs(&f->dir[0], c, 3);
+    ck_assert_uint_eq(f->dir[0].encrypted_handshake_records, 0);
+    ck_assert_uint_eq(f->dir[0].encrypted_alerts, 0);
+    ck_assert_uint_eq(f->n_alerts, 1);
+    ck_assert_uint_eq(f->alerts[0].level, 1);
+    ck_assert_uint_eq(f->alerts[0].description, 0);
+    ck_assert(!f->malformed);
     tsc_tls_conn_free(t);
 }
 END_TEST
@@ -724,6 +753,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_alert_and_heartbleed);
     tcase_add_test(tc, test_resumed_session_id);
     tcase_add_test(tc, test_resumed_ticket);
+    tcase_add_test(tc, test_null_cipher);
     tcase_add_test(tc, test_role_swap);
     tcase_add_test(tc, test_not_tls_and_starttls);
     tcase_add_test(tc, test_resync_after_gap);
