@@ -44,6 +44,21 @@
 #define MAX_V6_EXT_HEADERS 16 /* IPv6 extension headers walked per packet */
 #define MAX_DATAGRAM 65535u  /* largest reassembled IP payload */
 
+/*
+ * Fixed-size headers are taken as one slice from the cursor (one bounds check);
+ * fields are then read at constant offsets below the slice length.
+ */
+static inline uint16_t rd16(const struct tsc_slice *s, size_t at)
+{
+    return (uint16_t)(((unsigned)s->p[at] << 8) | s->p[at + 1]);
+}
+
+static inline uint32_t rd32(const struct tsc_slice *s, size_t at)
+{
+    return ((uint32_t)s->p[at] << 24) | ((uint32_t)s->p[at + 1] << 16) |
+           ((uint32_t)s->p[at + 2] << 8) | s->p[at + 3];
+}
+
 /* What the link layer handed us. */
 enum l3_kind {
     L3_OTHER = 0,
@@ -509,30 +524,25 @@ static enum tsc_err frag_add(struct tsc_net *n, const struct tsc_frame *f, uint8
 static enum tsc_err ipv4_decode(struct tsc_net *n, const struct tsc_frame *f, struct tsc_cur c,
                                 struct ip_info *ip, bool *ready)
 {
-    uint8_t vihl, tos, ttl, proto;
-    uint16_t totlen, id, frag, csum;
     *ready = false;
     size_t avail = c.left;
-    TSC_TRY(tsc_cur_u8(&c, &vihl));
+    struct tsc_slice h;
+    TSC_TRY(tsc_cur_bytes(&c, 20, &h));
+    uint8_t vihl = h.p[0];
     TSC_ENSURE((vihl >> 4) == 4, TSC_ERR_ILLEGAL);
     /* RFC 791 3.1: the minimum value for a correct header is 5 words. */
     size_t hlen = (size_t)(vihl & 0x0f) * 4;
     TSC_ENSURE(hlen >= 20, TSC_ERR_DECODE);
-    TSC_TRY(tsc_cur_u8(&c, &tos));
-    TSC_TRY(tsc_cur_u16(&c, &totlen));
-    TSC_TRY(tsc_cur_u16(&c, &id));
-    TSC_TRY(tsc_cur_u16(&c, &frag));
-    TSC_TRY(tsc_cur_u8(&c, &ttl));
-    TSC_TRY(tsc_cur_u8(&c, &proto));
-    TSC_TRY(tsc_cur_u16(&c, &csum));
-    (void)tos;
-    (void)ttl;
-    (void)csum; /* checksums are not verified: offload makes captured ones unreliable */
+    uint16_t totlen = rd16(&h, 2);
+    uint16_t id = rd16(&h, 4);
+    uint16_t frag = rd16(&h, 6);
+    uint8_t proto = h.p[9];
+    /* TOS, TTL and the checksum are not used: offload makes captured checksums unreliable. */
     ip->family = 4;
     memset(ip->src, 0, sizeof(ip->src));
     memset(ip->dst, 0, sizeof(ip->dst));
-    TSC_TRY(tsc_cur_copy(&c, 4, ip->src));
-    TSC_TRY(tsc_cur_copy(&c, 4, ip->dst));
+    memcpy(ip->src, h.p + 12, 4);
+    memcpy(ip->dst, h.p + 16, 4);
     TSC_TRY(tsc_cur_skip(&c, hlen - 20)); /* options: not interpreted */
     /* Total length covers the header; TSO captures may show 0 (not supported). */
     TSC_ENSURE(totlen >= hlen, TSC_ERR_DECODE);
@@ -583,19 +593,15 @@ static enum tsc_err ipv4_decode(struct tsc_net *n, const struct tsc_frame *f, st
 static enum tsc_err ipv6_decode(struct tsc_net *n, const struct tsc_frame *f, struct tsc_cur c,
                                 struct ip_info *ip, bool *ready)
 {
-    uint32_t vtf;
-    uint16_t plen;
-    uint8_t next, hop;
     *ready = false;
-    TSC_TRY(tsc_cur_u32(&c, &vtf));
-    TSC_ENSURE((vtf >> 28) == 6, TSC_ERR_ILLEGAL);
-    TSC_TRY(tsc_cur_u16(&c, &plen));
-    TSC_TRY(tsc_cur_u8(&c, &next));
-    TSC_TRY(tsc_cur_u8(&c, &hop));
-    (void)hop;
+    struct tsc_slice h;
+    TSC_TRY(tsc_cur_bytes(&c, 40, &h));
+    TSC_ENSURE((h.p[0] >> 4) == 6, TSC_ERR_ILLEGAL);
+    uint16_t plen = rd16(&h, 4);
+    uint8_t next = h.p[6];
     ip->family = 6;
-    TSC_TRY(tsc_cur_copy(&c, 16, ip->src));
-    TSC_TRY(tsc_cur_copy(&c, 16, ip->dst));
+    memcpy(ip->src, h.p + 8, 16);
+    memcpy(ip->dst, h.p + 24, 16);
     /* PayloadLength 0 means a jumbogram (RFC 2675): not supported. */
     TSC_ENSURE(plen > 0, TSC_ERR_UNSUPPORTED);
     if (plen > c.left) {
@@ -682,18 +688,15 @@ static enum tsc_err tcp_decode(const struct ip_info *ip, const struct tsc_frame 
                                struct tsc_tcp_seg *seg)
 {
     struct tsc_cur c = ip->l4;
-    uint16_t sport, dport, offfl, win, csum, urg;
-    uint32_t seq, ack;
-    TSC_TRY(tsc_cur_u16(&c, &sport));
-    TSC_TRY(tsc_cur_u16(&c, &dport));
-    TSC_TRY(tsc_cur_u32(&c, &seq));
-    TSC_TRY(tsc_cur_u32(&c, &ack));
-    TSC_TRY(tsc_cur_u16(&c, &offfl));
-    TSC_TRY(tsc_cur_u16(&c, &win));
-    TSC_TRY(tsc_cur_u16(&c, &csum));
-    TSC_TRY(tsc_cur_u16(&c, &urg));
-    (void)csum;
-    (void)urg;
+    struct tsc_slice h;
+    TSC_TRY(tsc_cur_bytes(&c, 20, &h));
+    uint16_t sport = rd16(&h, 0);
+    uint16_t dport = rd16(&h, 2);
+    uint32_t seq = rd32(&h, 4);
+    uint32_t ack = rd32(&h, 8);
+    uint16_t offfl = rd16(&h, 12);
+    uint16_t win = rd16(&h, 14);
+    /* Checksum and urgent pointer (offsets 16, 18) are not used. */
     size_t doff = (size_t)(offfl >> 12) * 4;
     /* RFC 9293 3.1: Data Offset is at least 5 words. */
     TSC_ENSURE(doff >= 20, TSC_ERR_DECODE);

@@ -138,15 +138,15 @@ static bool ep_eq(const struct tsc_endpoint *a, const struct tsc_endpoint *b)
 
 static uint32_t ep_hash(const struct tsc_endpoint *e)
 {
-    /* FNV-1a over address, port and family. */
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < 16; i++) {
-        h = (h ^ e->addr[i]) * 16777619u;
-    }
-    h = (h ^ (uint32_t)(e->port & 0xff)) * 16777619u;
-    h = (h ^ (uint32_t)(e->port >> 8)) * 16777619u;
-    h = (h ^ e->family) * 16777619u;
-    return h;
+    /* Two 64-bit words of address, folded with port and family (murmur-style finaliser). */
+    uint64_t a, b;
+    memcpy(&a, e->addr, 8);
+    memcpy(&b, e->addr + 8, 8);
+    uint64_t h = a * 0x9e3779b97f4a7c15ull ^ (b + ((uint64_t)e->port << 8 | e->family));
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return (uint32_t)h;
 }
 
 /* Symmetric: both directions of a flow hash alike. */

@@ -564,9 +564,11 @@ START_TEST(t_global_cap)
     /* A second flow needs buffer space: the first (older) flow is evicted. */
     struct tsc_tcp_seg s = mkseg(CLI_PORT + 1, SRV_PORT, A, 50, "x", 101);
     tsc_tcp_process(r->t, &s);
-    struct tsc_tcp_seg s2 = mkseg(CLI_PORT + 1, SRV_PORT, A, 60, "second-flow-buffered-data-xx", 102);
+    struct tsc_tcp_seg s2 =
+        mkseg(CLI_PORT + 1, SRV_PORT, A, 60, "second-flow-buffered-data-xx", 102);
     tsc_tcp_process(r->t, &s2);
-    struct tsc_tcp_seg s3 = mkseg(CLI_PORT + 1, SRV_PORT, A, 100, "more-more-more-more-more-more-more", 103);
+    struct tsc_tcp_seg s3 =
+        mkseg(CLI_PORT + 1, SRV_PORT, A, 100, "more-more-more-more-more-more-more", 103);
     tsc_tcp_process(r->t, &s3);
     struct tsc_tcp_stats st;
     tsc_tcp_get_stats(r->t, &st);
