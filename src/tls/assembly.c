@@ -99,6 +99,7 @@ void tsc_hs_feed(struct tsc_tls_conn *t, int dir, struct tsc_slice frag, uint16_
                     tsc_tls_fail(t, dir, here, TSC_DIAG_TLS_MALFORMED, true,
                                  "expected a handshake header, got type %u length %u", type,
                                  len);
+                    d->hs_garbage = true;
                     break;
                 }
                 if (len > t->cfg.max_handshake_msg) {

@@ -22,6 +22,7 @@ struct tsc_tls_dirst {
     bool v2;               /* direction started with SSLv2 framing */
     bool v2_encrypted;     /* SSLv2 session keys in use in this direction */
     bool any_record;
+    bool hs_garbage;       /* handshake framing lost: later handshake records not parsed */
     int64_t off;           /* stream offset of the next byte */
     int64_t rec_off;       /* offset of the record being buffered */
     struct tsc_buf rec;    /* partial record (or scan window); allocated on need */

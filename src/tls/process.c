@@ -87,7 +87,7 @@ static void tsc_process_client_hello(struct tsc_tls_conn *t, const struct tsc_hs
     if (h == NULL) {
         h = tsc_hello_new(t);
     }
-    if (h != NULL) {
+    if (h != NULL && !h->have_client_hello) {
         h->have_client_hello = true;
         h->client_hello_record_version = m->record_version;
         h->client_hello_version = ch->legacy_version;

@@ -319,7 +319,8 @@ static void tsc_record(struct tsc_tls_conn *t, int dir, const struct tsc_rec_hdr
         tsc_alert_record(t, dir, body, enc, off);
         break;
     case 22:
-        if (enc) {
+        /* After lost handshake framing the records cannot be read (counted as opaque). */
+        if (enc || d->hs_garbage) {
             df->encrypted_handshake_records++;
         } else {
             tsc_hs_feed(t, dir, body, h->version, off + TSC_TLS_HDR);
@@ -627,6 +628,7 @@ void tsc_tls_conn_gap(struct tsc_tls_conn *t, int dir, uint64_t len, uint64_t pk
     d->off += (int64_t)len;
     tsc_buf_reset(&d->rec);
     tsc_hs_reset(d);
+    d->hs_garbage = false;
     d->state = TSC_DS_SCAN;
     d->scan_resync = true;
     d->scan_skipped = len;

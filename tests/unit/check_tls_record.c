@@ -669,6 +669,25 @@ START_TEST(test_lying_hello_length)
 }
 END_TEST
 
+START_TEST(test_garbage_handshake_header)
+{
+    struct ev e;
+    struct tsc_tls_conn *t = mk(&e, 0);
+    /* ServerHelloDone, then an unknown type 38 claiming 0xffffff bytes, then a good record. */
+    feed_hex(t, 1, "160303000c" "0e000000" "38ffffff" "00000000");
+    feed_hex(t, 1, "1603030004" "0e000000");
+    feed_hex(t, 1, APP);
+    const struct tsc_tls_facts *f = tsc_tls_conn_facts(t);
+    ck_assert(f->dir[1].malformed);
+    ck_assert_uint_eq(e.sink.counts[TSC_DIAG_TLS_MALFORMED], 1);
+    ck_assert_uint_eq(f->dir[1].n_hs_types, 1);
+    ck_assert_uint_eq(f->dir[1].records[2], 2);
+    ck_assert_uint_eq(f->dir[1].records[3], 1);
+    ck_assert_uint_eq(f->dir[1].encrypted_handshake_records, 1);
+    tsc_tls_conn_free(t);
+}
+END_TEST
+
 /* ---- limits ---- */
 
 START_TEST(test_oversized_message)
@@ -771,6 +790,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_bad_record_version);
     tcase_add_test(tc, test_record_too_long);
     tcase_add_test(tc, test_lying_hello_length);
+    tcase_add_test(tc, test_garbage_handshake_header);
     suite_add_tcase(s, tc);
     tc = tcase_create("limits");
     tcase_add_test(tc, test_oversized_message);
