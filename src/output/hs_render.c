@@ -148,6 +148,9 @@ static void tsc_j_ext(struct tsc_jw *w, const struct tsc_ext *e, int verbosity)
     if (e->not_allowed) {
         tsc_jw_kbool(w, "not_allowed", true);
     }
+    if (e->malformed) {
+        tsc_jw_kbool(w, "malformed", true);
+    }
     if (!e->known) {
         if (verbosity >= 2) {
             tsc_jw_khex(w, "data", e->data.p, e->data.len);
@@ -542,9 +545,9 @@ static void tsc_t_ext(struct tsc_buf *out, const char *indent, const struct tsc_
                       int verbosity)
 {
     const char *nm = tsc_name_extension(e->type);
-    tsc_line(out, indent, "  extension %s (%u) len=%zu%s%s", tsc_or(nm, "unknown"), e->type,
+    tsc_line(out, indent, "  extension %s (%u) len=%zu%s%s%s", tsc_or(nm, "unknown"), e->type,
              e->data.len, e->duplicate ? " DUPLICATE" : "",
-             e->not_allowed ? " NOT-ALLOWED" : "");
+             e->not_allowed ? " NOT-ALLOWED" : "", e->malformed ? " MALFORMED" : "");
     char ind[64];
     snprintf(ind, sizeof(ind), "%s    ", indent);
     if (!e->known) {

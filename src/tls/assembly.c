@@ -48,6 +48,15 @@ static void tsc_hs_message(struct tsc_tls_conn *t, int dir, uint8_t type, uint32
                      "%s (type %u, %u bytes): expected a well-formed body: %s",
                      n != NULL ? n : "unknown", type, length, tsc_err_name(e));
     }
+    const struct tsc_ext_list *el = tsc_msg_ext_list(&m);
+    if (el != NULL && el->ext_err != TSC_OK) {
+        const char *n = tsc_name_handshake_type(type);
+        const char *en = tsc_name_extension(el->ext_err_type);
+        tsc_tls_fail(t, dir, off, TSC_DIAG_TLS_MALFORMED, true,
+                     "%s: extension %s (%u): expected a well-formed body: %s",
+                     n != NULL ? n : "handshake", en != NULL ? en : "unknown",
+                     el->ext_err_type, tsc_err_name(el->ext_err));
+    }
     tsc_tls_process(t, dir, &m);
     if (t->cfg.events.on_handshake != NULL) {
         t->cfg.events.on_handshake(t->cfg.events.ud, t->id, dir, &m, t->pkt, t->ts);

@@ -139,7 +139,15 @@ enum tsc_err tsc_ext_list_parse(struct tsc_cur *c, enum tsc_ext_ctx ctx, struct 
             e->not_allowed = !tsc_ext_allowed(type, ctx);
             out->has_not_allowed = out->has_not_allowed || e->not_allowed;
             if (!e->not_allowed) {
-                TSC_TRY(tsc_ext_parse(ctx, e));
+                enum tsc_err err = tsc_ext_parse(ctx, e);
+                if (err != TSC_OK) {
+                    e->malformed = true;
+                    memset(&e->u, 0, sizeof(e->u));
+                    if (out->ext_err == TSC_OK) {
+                        out->ext_err = err;
+                        out->ext_err_type = type;
+                    }
+                }
             }
             out->n_kept++;
         }

@@ -103,6 +103,7 @@ struct tsc_ext {
     bool known;            /* body parsed by a specific parser */
     bool duplicate;        /* RFC 8446 4.2 / RFC 5246 7.4.1.4: at most one of each type */
     bool not_allowed;      /* not listed for this message (RFC 8446 4.2 table) */
+    bool malformed;        /* known type whose body failed to parse (kept raw) */
     union {
         struct {
             struct tsc_slice list; /* ServerNameList body */
@@ -175,6 +176,8 @@ struct tsc_ext_list {
     uint16_t n_kept;      /* min(n, TSC_MAX_EXTS) */
     bool has_duplicate;
     bool has_not_allowed;
+    enum tsc_err ext_err;  /* first extension body error (the block itself was well framed) */
+    uint16_t ext_err_type; /* its extension type */
     struct tsc_ext e[TSC_MAX_EXTS];
 };
 
@@ -367,13 +370,21 @@ struct tsc_hs_msg {
 
 /* ---- parsers (no side effects; on error *m's union is unspecified) ---- */
 
-/* Extensions block of message context ctx; also flags duplicates and not-allowed ones. */
+/*
+ * Extensions block of message context ctx; also flags duplicates and not-allowed
+ * ones. A bad block framing fails; a known extension whose body does not parse
+ * is kept raw with e->malformed and the first such error in out->ext_err, so the
+ * rest of the message (and its facts) is still available.
+ */
 TSC_MUST_USE enum tsc_err tsc_ext_list_parse(struct tsc_cur *c, enum tsc_ext_ctx ctx,
                                              struct tsc_ext_list *out);
 /* One extension body (type and data set in e). */
 TSC_MUST_USE enum tsc_err tsc_ext_parse(enum tsc_ext_ctx ctx, struct tsc_ext *e);
 bool tsc_ext_allowed(uint16_t type, enum tsc_ext_ctx ctx);
 const struct tsc_ext *tsc_ext_find(const struct tsc_ext_list *l, uint16_t type);
+
+/* The message's extension block, if its type has one (NULL otherwise or when unparsed). */
+const struct tsc_ext_list *tsc_msg_ext_list(const struct tsc_hs_msg *m);
 
 /* Body parse dispatch by m->type using m->ctx; sets m->parsed / m->err. */
 TSC_MUST_USE enum tsc_err tsc_msg_parse(struct tsc_hs_msg *m);

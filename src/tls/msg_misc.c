@@ -217,6 +217,27 @@ enum tsc_err tsc_msg_parse(struct tsc_hs_msg *m)
     return m->err;
 }
 
+const struct tsc_ext_list *tsc_msg_ext_list(const struct tsc_hs_msg *m)
+{
+    if (!m->parsed || m->sslv2) {
+        return NULL;
+    }
+    switch (m->type) {
+    case TSC_HS_CLIENT_HELLO:
+        return &m->u.ch.ext;
+    case TSC_HS_SERVER_HELLO:
+        return &m->u.sh.ext;
+    case TSC_HS_ENCRYPTED_EXTENSIONS:
+        return &m->u.ee;
+    case TSC_HS_CERTIFICATE_REQUEST:
+        return m->u.cr.tls13 ? &m->u.cr.ext : NULL;
+    case TSC_HS_NEW_SESSION_TICKET:
+        return m->u.nst.tls13 ? &m->u.nst.ext : NULL;
+    default:
+        return NULL;
+    }
+}
+
 uint8_t tsc_hs_msg_type(const struct tsc_hs_msg *m)
 {
     return m->type;

@@ -272,8 +272,13 @@ START_TEST(test_block_malformed)
     ck_assert_int_eq(block("0010" "00170000", TSC_CTX_CH, &g_l), TSC_ERR_TRUNCATED);
     /* extension length runs past the block */
     ck_assert_int_eq(block("0004" "00170004", TSC_CTX_CH, &g_l), TSC_ERR_TRUNCATED);
-    /* a known extension with a bad body fails the block */
-    ck_assert_int_eq(block("0005" "0016000100", TSC_CTX_CH, &g_l), TSC_ERR_DECODE);
+    /* a known extension with a bad body is kept raw and flagged; the block parses */
+    ck_assert_int_eq(block("0009" "0016000100" "00170000", TSC_CTX_CH, &g_l), TSC_OK);
+    ck_assert(g_l.e[0].malformed);
+    ck_assert(!g_l.e[0].known);
+    ck_assert(!g_l.e[1].malformed);
+    ck_assert_int_eq(g_l.ext_err, TSC_ERR_DECODE);
+    ck_assert_uint_eq(g_l.ext_err_type, TSC_EXT_ENCRYPT_THEN_MAC);
 }
 END_TEST
 

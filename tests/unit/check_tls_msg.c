@@ -377,10 +377,14 @@ START_TEST(test_malformed)
     /* certificate_list length larger than the message */
     ck_assert_int_eq(parse_hex(11, 0xc02f, 0x0303, false, "000009" "000003aabbcc"),
                      TSC_ERR_TRUNCATED);
-    /* ServerHello with a duplicate-free but malformed key_share (SH: one entry only) */
+    /* ServerHello with a malformed key_share (empty key_exchange): the message parses,
+     * the extension is flagged and its error kept. */
     ck_assert_int_eq(parse_hex(2, 0, 0, false,
                                "0303" H32("22") "00" "1301" "00" "0008" "00330004" "001d0000"),
-                     TSC_ERR_DECODE);
+                     TSC_OK);
+    ck_assert_int_eq(g_m.u.sh.ext.ext_err, TSC_ERR_DECODE);
+    ck_assert(g_m.u.sh.ext.e[0].malformed);
+    ck_assert_ptr_eq(tsc_msg_ext_list(&g_m), &g_m.u.sh.ext);
 }
 END_TEST
 

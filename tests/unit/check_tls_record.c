@@ -669,6 +669,23 @@ START_TEST(test_lying_hello_length)
 }
 END_TEST
 
+START_TEST(test_malformed_extension)
+{
+    struct ev e;
+    struct tsc_tls_conn *t = mk(&e, 0);
+    /* ClientHello whose cookie extension (002c) has a lying inner length (0803):
+     * the hello still counts, SNI is kept, the direction is malformed once. */
+    feed_hex(t, 0, "1603010049" "01000045" "0303" H32("11") "00" "0002c02f" "0100" "001a"
+                   "00000009000700000474657374" "002c0009080304030303020301");
+    const struct tsc_tls_facts *f = tsc_tls_conn_facts(t);
+    ck_assert(f->dir[0].malformed);
+    ck_assert_uint_eq(e.sink.counts[TSC_DIAG_TLS_MALFORMED], 1);
+    ck_assert_uint_eq(f->n_hellos, 1);
+    ck_assert_str_eq(f->sni, "test");
+    tsc_tls_conn_free(t);
+}
+END_TEST
+
 START_TEST(test_garbage_handshake_header)
 {
     struct ev e;
@@ -791,6 +808,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_record_too_long);
     tcase_add_test(tc, test_lying_hello_length);
     tcase_add_test(tc, test_garbage_handshake_header);
+    tcase_add_test(tc, test_malformed_extension);
     suite_add_tcase(s, tc);
     tc = tcase_create("limits");
     tcase_add_test(tc, test_oversized_message);
