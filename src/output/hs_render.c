@@ -151,6 +151,9 @@ static void tsc_j_ext(struct tsc_jw *w, const struct tsc_ext *e, int verbosity)
     if (e->malformed) {
         tsc_jw_kbool(w, "malformed", true);
     }
+    if (tsc_is_grease(e->type)) {
+        tsc_jw_kbool(w, "grease", true); /* RFC 8701 */
+    }
     if (!e->known) {
         if (verbosity >= 2) {
             tsc_jw_khex(w, "data", e->data.p, e->data.len);

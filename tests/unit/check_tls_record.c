@@ -12,6 +12,7 @@
 #include "tls/msg.h"
 #include "tls/stats.h"
 #include "tls/tls.h"
+#include "x509/x509.h"
 
 /* ---- helpers ---- */
 
@@ -516,6 +517,30 @@ START_TEST(test_corpus_zeek_tls12)
 }
 END_TEST
 
+START_TEST(test_corpus_certificates)
+{
+    struct ev e;
+    struct tsc_tls_config cfg;
+    struct tsc_x509_cache *cache = NULL;
+    struct tsc_tls_conn *t = NULL;
+    memset(&e, 0, sizeof(e));
+    ck_assert_int_eq(tsc_x509_cache_new(&cache, 16), TSC_OK);
+    tsc_tls_config_default(&cfg);
+    cfg.certs = cache;
+    ck_assert_int_eq(tsc_tls_conn_new(&t, &cfg, 1), TSC_OK);
+    feed_file(t, "zeek-tls1.2.c2s-s2c.txt");
+    const struct tsc_tls_facts *f = tsc_tls_conn_facts(t);
+    /* The server chain: *.taleo.net, COMODO High-Assurance CA, AddTrust root. */
+    ck_assert_uint_eq(f->n_certs, 3);
+    ck_assert_uint_eq(f->certs_dropped, 0);
+    ck_assert(f->certs[0]->parse_ok);
+    ck_assert_ptr_nonnull(strstr(f->certs[0]->subject, "taleo.net"));
+    ck_assert_ptr_nonnull(strstr(f->certs[2]->subject, "AddTrust"));
+    tsc_tls_conn_free(t); /* releases the references */
+    tsc_x509_cache_free(cache);
+}
+END_TEST
+
 START_TEST(test_corpus_zeek_hrr)
 {
     /* /work/shared/corpus/expected/zeek-hrr.json */
@@ -795,6 +820,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_resync_after_gap);
     tcase_add_test(tc, test_corpus_zeek_tls12);
     tcase_add_test(tc, test_corpus_zeek_hrr);
+    tcase_add_test(tc, test_corpus_certificates);
     tcase_add_test(tc, test_free_null);
     suite_add_tcase(s, tc);
     tc = tcase_create("truncated");

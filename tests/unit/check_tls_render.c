@@ -186,6 +186,9 @@ START_TEST(test_hostile_strings)
     /* SNI with a quote, a control byte and a non-UTF-8 byte */
     parse(1, 0, 0, "0303" H32("11") "00" "0002c02f" "0100" "000c" "0000" "0008" "0006" "00" "0003" "2201ff");
     ck_assert_ptr_nonnull(strstr(text(1, ""), "host_name: \"."));
+    /* GREASE extension 0a0a is named and flagged */
+    parse(1, 0, 0, "0303" H32("11") "00" "0002c02f" "0100" "0004" "0a0a0000");
+    ck_assert_ptr_nonnull(strstr(json(1), "\"grease\":true"));
     json(2); /* structure asserted inside */
 }
 END_TEST
