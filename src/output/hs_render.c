@@ -195,7 +195,8 @@ static void tsc_j_ext(struct tsc_jw *w, const struct tsc_ext *e, int verbosity)
             tsc_j_u16_list(w, "versions", e->u.u16s.list, tsc_name_version, verbosity);
         } else {
             tsc_jw_kuint(w, "selected_version", e->u.selected_version);
-            tsc_jw_kstr_or_null(w, "selected_version_name", tsc_name_version(e->u.selected_version));
+            tsc_jw_kstr_or_null(w, "selected_version_name",
+                                tsc_name_version(e->u.selected_version));
         }
         break;
     case TSC_EXT_KEY_SHARE:
@@ -368,8 +369,7 @@ void tsc_render_hs_json(struct tsc_jw *w, const struct tsc_hs_msg *m, int verbos
         if (verbosity >= 1) {
             tsc_j_opaque(w, "random", ch->random, 2);
             tsc_j_opaque(w, "session_id", ch->session_id, verbosity);
-            tsc_j_u16_list(w, "cipher_suites", ch->cipher_suites, tsc_name_cipher_suite,
-                           verbosity);
+            tsc_j_u16_list(w, "cipher_suites", ch->cipher_suites, tsc_name_cipher_suite, verbosity);
             tsc_jw_key(w, "compression_methods");
             tsc_jw_arr_begin(w);
             for (size_t i = 0; i < ch->compression_methods.len; i++) {
@@ -549,8 +549,8 @@ static void tsc_t_ext(struct tsc_buf *out, const char *indent, const struct tsc_
 {
     const char *nm = tsc_name_extension(e->type);
     tsc_line(out, indent, "  extension %s (%u) len=%zu%s%s%s", tsc_or(nm, "unknown"), e->type,
-             e->data.len, e->duplicate ? " DUPLICATE" : "",
-             e->not_allowed ? " NOT-ALLOWED" : "", e->malformed ? " MALFORMED" : "");
+             e->data.len, e->duplicate ? " DUPLICATE" : "", e->not_allowed ? " NOT-ALLOWED" : "",
+             e->malformed ? " MALFORMED" : "");
     char ind[64];
     snprintf(ind, sizeof(ind), "%s    ", indent);
     if (!e->known) {
@@ -602,8 +602,8 @@ static void tsc_t_ext(struct tsc_buf *out, const char *indent, const struct tsc_
         } else if (e->u.ks_server.key_exchange.p != NULL &&
                    e->u.ks_server.key_exchange.len + 4 == e->data.len) {
             tsc_line(out, ind, "server_share: %s (0x%04x) key_exchange[%zu]",
-                     tsc_or(tsc_name_group(e->u.ks_server.group), "unknown"),
-                     e->u.ks_server.group, e->u.ks_server.key_exchange.len);
+                     tsc_or(tsc_name_group(e->u.ks_server.group), "unknown"), e->u.ks_server.group,
+                     e->u.ks_server.key_exchange.len);
         } else {
             struct tsc_cur c = tsc_cur_from_slice(e->u.ks_client.list);
             while (c.left > 0) {
@@ -685,8 +685,7 @@ static void tsc_t_short(struct tsc_buf *out, const struct tsc_hs_msg *m)
     }
     if (m->sslv2) {
         if (m->type == TSC_V2_CLIENT_HELLO) {
-            tsc_tprintf(out, " %s specs=%u",
-                        tsc_or(tsc_name_version(m->u.v2ch.version), "unknown"),
+            tsc_tprintf(out, " %s specs=%u", tsc_or(tsc_name_version(m->u.v2ch.version), "unknown"),
                         m->u.v2ch.n_specs);
         }
         return;
@@ -710,9 +709,9 @@ static void tsc_t_short(struct tsc_buf *out, const struct tsc_hs_msg *m)
     } else if (m->type == TSC_HS_CERTIFICATE) {
         tsc_tprintf(out, " certificates=%u", m->u.cert.n);
     } else if (m->type == TSC_HS_SERVER_KEY_EXCHANGE || m->type == TSC_HS_CLIENT_KEY_EXCHANGE) {
-        tsc_tprintf(out, " %s", tsc_kex_name(m->type == TSC_HS_SERVER_KEY_EXCHANGE
-                                                 ? m->u.ske.kex
-                                                 : m->u.cke.kex));
+        tsc_tprintf(
+            out, " %s",
+            tsc_kex_name(m->type == TSC_HS_SERVER_KEY_EXCHANGE ? m->u.ske.kex : m->u.cke.kex));
     }
 }
 

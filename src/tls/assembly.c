@@ -54,8 +54,8 @@ static void tsc_hs_message(struct tsc_tls_conn *t, int dir, uint8_t type, uint32
         const char *en = tsc_name_extension(el->ext_err_type);
         tsc_tls_fail(t, dir, off, TSC_DIAG_TLS_MALFORMED, true,
                      "%s: extension %s (%u): expected a well-formed body: %s",
-                     n != NULL ? n : "handshake", en != NULL ? en : "unknown",
-                     el->ext_err_type, tsc_err_name(el->ext_err));
+                     n != NULL ? n : "handshake", en != NULL ? en : "unknown", el->ext_err_type,
+                     tsc_err_name(el->ext_err));
     }
     tsc_tls_process(t, dir, &m);
     if (t->cfg.events.on_handshake != NULL) {
@@ -106,8 +106,7 @@ void tsc_hs_feed(struct tsc_tls_conn *t, int dir, struct tsc_slice frag, uint16_
                      * record is dropped instead of swallowing later records.
                      */
                     tsc_tls_fail(t, dir, here, TSC_DIAG_TLS_MALFORMED, true,
-                                 "expected a handshake header, got type %u length %u", type,
-                                 len);
+                                 "expected a handshake header, got type %u length %u", type, len);
                     d->hs_garbage = true;
                     break;
                 }

@@ -14,20 +14,20 @@ enum tsc_dir_state {
 };
 
 struct tsc_tls_dirst {
-    uint8_t state;         /* enum tsc_dir_state */
-    bool scan_resync;      /* SCAN after a gap (else: non-TLS prefix) */
+    uint8_t state;    /* enum tsc_dir_state */
+    bool scan_resync; /* SCAN after a gap (else: non-TLS prefix) */
     bool not_tls_reported;
-    bool err_reported;     /* the first hard error is sticky */
-    bool ccs;              /* ChangeCipherSpec seen (TLS <= 1.2: later records protected) */
-    bool v2;               /* direction started with SSLv2 framing */
-    bool v2_encrypted;     /* SSLv2 session keys in use in this direction */
+    bool err_reported; /* the first hard error is sticky */
+    bool ccs;          /* ChangeCipherSpec seen (TLS <= 1.2: later records protected) */
+    bool v2;           /* direction started with SSLv2 framing */
+    bool v2_encrypted; /* SSLv2 session keys in use in this direction */
     bool any_record;
-    bool hs_garbage;       /* handshake framing lost: later handshake records not parsed */
-    int64_t off;           /* stream offset of the next byte */
-    int64_t rec_off;       /* offset of the record being buffered */
-    struct tsc_buf rec;    /* partial record (or scan window); allocated on need */
-    struct tsc_buf hs;     /* partial handshake message; allocated on need */
-    int64_t hs_off;        /* offset of that message's header */
+    bool hs_garbage;    /* handshake framing lost: later handshake records not parsed */
+    int64_t off;        /* stream offset of the next byte */
+    int64_t rec_off;    /* offset of the record being buffered */
+    struct tsc_buf rec; /* partial record (or scan window); allocated on need */
+    struct tsc_buf hs;  /* partial handshake message; allocated on need */
+    int64_t hs_off;     /* offset of that message's header */
     uint16_t hs_rec_version;
     uint32_t skip_left;    /* body bytes of an oversized message still to skip */
     uint64_t scan_skipped; /* bytes skipped in the current SCAN */
@@ -42,7 +42,7 @@ struct tsc_tls_conn {
     struct tsc_tls_facts f;
     struct tsc_tls_dirst d[2];
     /* Handshake state used for parsing context and facts. */
-    bool tls13;      /* the last ServerHello/HRR negotiated TLS 1.3 */
+    bool tls13; /* the last ServerHello/HRR negotiated TLS 1.3 */
     bool have_suite;
     uint16_t suite;
     uint16_t version; /* negotiated, 0 unknown */

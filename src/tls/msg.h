@@ -92,7 +92,7 @@ enum tsc_ext_ctx {
     TSC_CTX_NST = 6, /* NewSessionTicket (1.3) */
 };
 
-#define TSC_MAX_EXTS 64        /* extensions parsed per block; the rest counted */
+#define TSC_MAX_EXTS 64         /* extensions parsed per block; the rest counted */
 #define TSC_MAX_CERT_ENTRIES 16 /* certificates kept per Certificate message */
 #define TSC_HRR_RANDOM_HEX "cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c"
 
@@ -109,7 +109,7 @@ struct tsc_ext {
             struct tsc_slice list; /* ServerNameList body */
             struct tsc_slice host; /* first host_name, empty if none */
             uint16_t n_names;
-        } sni;                     /* empty in ServerHello/EE (RFC 6066 3) */
+        } sni; /* empty in ServerHello/EE (RFC 6066 3) */
         struct {
             struct tsc_slice list; /* ProtocolNameList body (u8-prefixed names) */
             uint16_t n;
@@ -287,7 +287,7 @@ struct tsc_client_key_exchange {
 
 struct tsc_certificate_request {
     bool tls13;
-    struct tsc_slice context;          /* 1.3 */
+    struct tsc_slice context;           /* 1.3 */
     struct tsc_slice certificate_types; /* 1.2 */
     struct tsc_slice sig_algs;          /* 1.2 (u16 list) */
     bool has_sig_algs;
@@ -341,9 +341,9 @@ struct tsc_hs_msg {
     bool sslv2;      /* SSLv2 record */
     uint32_t length; /* body length from the header */
     struct tsc_slice body;
-    bool skipped;    /* larger than max_handshake_msg: not buffered, body empty */
-    bool parsed;     /* body parsed into u */
-    enum tsc_err err; /* parse result when not parsed and not skipped */
+    bool skipped;            /* larger than max_handshake_msg: not buffered, body empty */
+    bool parsed;             /* body parsed into u */
+    enum tsc_err err;        /* parse result when not parsed and not skipped */
     uint16_t record_version; /* of the record that carried the first byte */
     int64_t offset;          /* stream offset of the message header */
     struct tsc_hs_ctx ctx;

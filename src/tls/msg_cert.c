@@ -82,8 +82,7 @@ enum tsc_err tsc_msg_certificate_request_parse(struct tsc_cur *c, bool tls13, ui
         TSC_TRY(tsc_ext_list_parse(&b, TSC_CTX_CR, &out->ext));
         TSC_TRY(tsc_cur_end(&b));
         /* RFC 8446 4.3.2: "The signature_algorithms extension MUST be specified". */
-        TSC_ENSURE(tsc_ext_find(&out->ext, TSC_EXT_SIGNATURE_ALGORITHMS) != NULL,
-                   TSC_ERR_ILLEGAL);
+        TSC_ENSURE(tsc_ext_find(&out->ext, TSC_EXT_SIGNATURE_ALGORITHMS) != NULL, TSC_ERR_ILLEGAL);
         *c = b;
         return TSC_OK;
     }

@@ -97,8 +97,8 @@ size_t tsc_suite_null_mac_len(uint16_t suite)
 const char *tsc_kex_name(enum tsc_kex k)
 {
     static const char *const names[] = {
-        "unknown", "none", "rsa",  "rsa_export", "dh",      "dhe",     "ecdh",
-        "ecdhe",   "psk",  "dhe_psk", "ecdhe_psk", "rsa_psk", "srp",
+        "unknown", "none", "rsa",     "rsa_export", "dh",      "dhe", "ecdh",
+        "ecdhe",   "psk",  "dhe_psk", "ecdhe_psk",  "rsa_psk", "srp",
     };
     if ((size_t)k < sizeof(names) / sizeof(names[0])) {
         return names[k];

@@ -215,8 +215,8 @@ static void tsc_process_certificate(struct tsc_tls_conn *t, int dir, const struc
             t->f.certs_dropped++;
             continue;
         }
-        const struct tsc_cert_summary *s = tsc_x509_get(t->cfg.certs, c->c[i].der.p,
-                                                        c->c[i].der.len);
+        const struct tsc_cert_summary *s =
+            tsc_x509_get(t->cfg.certs, c->c[i].der.p, c->c[i].der.len);
         if (s == NULL) {
             t->f.certs_dropped++;
             continue;

@@ -260,8 +260,7 @@ static void tsc_heartbeat_record(struct tsc_tls_conn *t, int dir, struct tsc_sli
     uint16_t plen;
     if (tsc_cur_u8(&c, &type) != TSC_OK || tsc_cur_u16(&c, &plen) != TSC_OK) {
         tsc_tls_fail(t, dir, off, TSC_DIAG_TLS_MALFORMED, false,
-                     "heartbeat record of %zu bytes: expected type and payload_length",
-                     body.len);
+                     "heartbeat record of %zu bytes: expected type and payload_length", body.len);
         return;
     }
     bool overlong = (uint64_t)plen + 1 + 2 + 16 > body.len;
@@ -347,8 +346,8 @@ static void tsc_framing_error(struct tsc_tls_conn *t, int dir, int64_t off, cons
     struct tsc_tls_dirst *d = &t->d[dir];
     char hex[11] = "";
     tsc_hex(p, n < 5 ? n : 5, hex);
-    tsc_tls_fail(t, dir, off, TSC_DIAG_TLS_MALFORMED, true,
-                 "expected a record header, got %s", hex);
+    tsc_tls_fail(t, dir, off, TSC_DIAG_TLS_MALFORMED, true, "expected a record header, got %s",
+                 hex);
     d->state = TSC_DS_DEAD;
     tsc_buf_reset(&d->rec);
     tsc_hs_reset(d);
@@ -607,8 +606,7 @@ void tsc_tls_conn_data(struct tsc_tls_conn *t, int dir, const uint8_t *p, size_t
     tsc_dir_feed(t, dir, p, n);
 }
 
-void tsc_tls_conn_gap(struct tsc_tls_conn *t, int dir, uint64_t len, uint64_t pkt,
-                      struct tsc_ts ts)
+void tsc_tls_conn_gap(struct tsc_tls_conn *t, int dir, uint64_t len, uint64_t pkt, struct tsc_ts ts)
 {
     if (t == NULL || dir < 0 || dir > 1) {
         return;
