@@ -43,7 +43,9 @@ enum tsc_err tsc_tls_conn_new(struct tsc_tls_conn **out, const struct tsc_tls_co
     t->f.cipher_suite = -1;
     for (int d = 0; d < 2; d++) {
         /* Buffers allocate on first use: an idle connection holds no heap memory. */
-        tsc_buf_init(&t->d[d].rec, (size_t)t->cfg.max_record_len + 2 * TSC_TLS_HDR + 16);
+        size_t rec_cap =
+            t->cfg.max_record_len > TSC_V2_MAX_RECORD ? t->cfg.max_record_len : TSC_V2_MAX_RECORD;
+        tsc_buf_init(&t->d[d].rec, rec_cap + 2 * TSC_TLS_HDR + 16);
         tsc_buf_init(&t->d[d].hs, (size_t)t->cfg.max_handshake_msg + 4);
     }
     *out = t;

@@ -797,6 +797,25 @@ START_TEST(test_hs_type_cap)
 }
 END_TEST
 
+START_TEST(test_sslv2_large_record)
+{
+    struct ev e;
+    struct tsc_tls_conn *t = mk(&e, 0);
+    static uint8_t big[2 + 20000];
+    feed_hex(t, 0, V2CH2);
+    feed_hex(t, 1, V2SH);
+    /* An encrypted SSLv2 record of 20000 bytes (2-byte header ce20), beyond the TLS
+     * record cap but within SSLv2's 32767, split in two segments. */
+    big[0] = 0xce;
+    big[1] = 0x20;
+    tsc_tls_conn_data(t, 1, big, 9000, 3, TS0, NULL);
+    tsc_tls_conn_data(t, 1, big + 9000, sizeof(big) - 9000, 4, TS0, NULL);
+    ck_assert_uint_eq(tsc_tls_conn_sslv2_records(t, 1), 2);
+    ck_assert(!tsc_tls_conn_facts(t)->dir[1].malformed);
+    tsc_tls_conn_free(t);
+}
+END_TEST
+
 START_TEST(test_free_null)
 {
     tsc_tls_conn_free(NULL);
@@ -841,6 +860,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_oversized_across_records);
     tcase_add_test(tc, test_alert_cap);
     tcase_add_test(tc, test_hs_type_cap);
+    tcase_add_test(tc, test_sslv2_large_record);
     suite_add_tcase(s, tc);
     return s;
 }
