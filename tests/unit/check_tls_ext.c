@@ -33,16 +33,33 @@ struct xcase {
 
 static const struct xcase xcases[] = {
     /* ServerNameList 000e { 00 0004 "test" | 00 0005 "other" } */
-    {"sni", 0, TSC_CTX_CH, "000f" "00000474657374" "00000561626364" "65", false},
+    {"sni", 0, TSC_CTX_CH,
+     "000f"
+     "00000474657374"
+     "00000561626364"
+     "65",
+     false},
     {"sni_sh_empty", 0, TSC_CTX_SH, "", false},
     /* max_fragment_length 2^12 (4) */
     {"mfl", 1, TSC_CTX_CH, "04", false},
     /* status_request: ocsp 01 | responder_id_list 0000 | request_extensions 0000 */
-    {"status_request", 5, TSC_CTX_CH, "01" "0000" "0000", false},
+    {"status_request", 5, TSC_CTX_CH,
+     "01"
+     "0000"
+     "0000",
+     false},
     /* TLS 1.3 CertificateEntry: ocsp 01 | OCSPResponse 000002 3000 */
-    {"status_request_ct", 5, TSC_CTX_CT, "01" "0000023000", false},
+    {"status_request_ct", 5, TSC_CTX_CT,
+     "01"
+     "0000023000",
+     false},
     /* named_group_list 0006 { x25519 001d, secp256r1 0017, GREASE 0a0a } */
-    {"supported_groups", 10, TSC_CTX_CH, "0006" "001d" "0017" "0a0a", false},
+    {"supported_groups", 10, TSC_CTX_CH,
+     "0006"
+     "001d"
+     "0017"
+     "0a0a",
+     false},
     /* ec_point_format_list 02 { 00 01 } */
     {"ec_point_formats", 11, TSC_CTX_CH, "020001", false},
     /* supported_signature_algorithms 0004 { 0403 0804 } */
@@ -51,11 +68,18 @@ static const struct xcase xcases[] = {
     /* HeartbeatMode peer_allowed_to_send 01 */
     {"heartbeat", 15, TSC_CTX_CH, "01", false},
     /* ProtocolNameList 000c { 02 "h2" | 08 "http/1.1" } */
-    {"alpn", 16, TSC_CTX_CH, "000c" "026832" "08687474702f312e31", false},
+    {"alpn", 16, TSC_CTX_CH,
+     "000c"
+     "026832"
+     "08687474702f312e31",
+     false},
     {"alpn_sh", 16, TSC_CTX_SH, "0003026832", false},
     {"sct_ch", 18, TSC_CTX_CH, "", false},
     /* SignedCertificateTimestampList 0005 { 0003 aabbcc } */
-    {"sct_sh", 18, TSC_CTX_SH, "0005" "0003aabbcc", false},
+    {"sct_sh", 18, TSC_CTX_SH,
+     "0005"
+     "0003aabbcc",
+     false},
     {"padding", 21, TSC_CTX_CH, "000000", true},
     {"encrypt_then_mac", 22, TSC_CTX_CH, "", false},
     {"extended_master_secret", 23, TSC_CTX_SH, "", false},
@@ -65,8 +89,13 @@ static const struct xcase xcases[] = {
     {"session_ticket", 35, TSC_CTX_CH, "aabbccdd", true},
     /* identities 000a { 0004 01020304 | age 00000001 } binders 0021 { 20 ab*32 } */
     {"pre_shared_key", 41, TSC_CTX_CH,
-     "000a" "000401020304" "00000001" "0021" "20"
-     "abababababababababababababababababababababababababababababababab", false},
+     "000a"
+     "000401020304"
+     "00000001"
+     "0021"
+     "20"
+     "abababababababababababababababababababababababababababababababab",
+     false},
     {"pre_shared_key_sh", 41, TSC_CTX_SH, "0000", false},
     {"early_data_ch", 42, TSC_CTX_CH, "", false},
     {"early_data_nst", 42, TSC_CTX_NST, "00004000", false},
@@ -78,11 +107,22 @@ static const struct xcase xcases[] = {
     /* ke_modes 01 { psk_dhe_ke 01 } */
     {"psk_key_exchange_modes", 45, TSC_CTX_CH, "0101", false},
     /* client_shares 000b { 001d 0002 aabb | 0017 0001 cc } */
-    {"key_share_ch", 51, TSC_CTX_CH, "000b" "001d0002aabb" "00170001cc", false},
+    {"key_share_ch", 51, TSC_CTX_CH,
+     "000b"
+     "001d0002aabb"
+     "00170001cc",
+     false},
     {"key_share_sh", 51, TSC_CTX_SH, "001d0002aabb", false},
     {"key_share_hrr", 51, TSC_CTX_HRR, "0017", false},
     /* outer 00 | kdf 0001 | aead 0001 | config_id 2a | enc 0002 e1e2 | payload 0003 p1p2p3 */
-    {"ech_outer", 0xfe0d, TSC_CTX_CH, "00" "0001" "0001" "2a" "0002e1e2" "0003a1a2a3", false},
+    {"ech_outer", 0xfe0d, TSC_CTX_CH,
+     "00"
+     "0001"
+     "0001"
+     "2a"
+     "0002e1e2"
+     "0003a1a2a3",
+     false},
     {"ech_ee", 0xfe0d, TSC_CTX_EE, "0002abcd", false},
     /* renegotiated_connection 00 */
     {"renegotiation_info", 0xff01, TSC_CTX_SH, "00", false},
@@ -179,31 +219,38 @@ static enum tsc_err xhex(uint16_t type, enum tsc_ext_ctx ctx, const char *hex)
 
 START_TEST(test_malformed)
 {
-    ck_assert_int_eq(xhex(1, TSC_CTX_CH, "05"), TSC_ERR_ILLEGAL);          /* RFC 6066 4 */
-    ck_assert_int_eq(xhex(15, TSC_CTX_CH, "03"), TSC_ERR_ILLEGAL);         /* RFC 6520 2 */
-    ck_assert_int_eq(xhex(28, TSC_CTX_CH, "003f"), TSC_ERR_ILLEGAL);       /* RFC 8449 4 */
-    ck_assert_int_eq(xhex(10, TSC_CTX_CH, "0003001d00"), TSC_ERR_DECODE);  /* odd list */
-    ck_assert_int_eq(xhex(10, TSC_CTX_CH, "0000"), TSC_ERR_DECODE);        /* <2..> */
-    ck_assert_int_eq(xhex(0, TSC_CTX_SH, "00"), TSC_ERR_DECODE);           /* SH: empty */
-    ck_assert_int_eq(xhex(22, TSC_CTX_CH, "00"), TSC_ERR_DECODE);          /* RFC 7366 */
+    ck_assert_int_eq(xhex(1, TSC_CTX_CH, "05"), TSC_ERR_ILLEGAL);                /* RFC 6066 4 */
+    ck_assert_int_eq(xhex(15, TSC_CTX_CH, "03"), TSC_ERR_ILLEGAL);               /* RFC 6520 2 */
+    ck_assert_int_eq(xhex(28, TSC_CTX_CH, "003f"), TSC_ERR_ILLEGAL);             /* RFC 8449 4 */
+    ck_assert_int_eq(xhex(10, TSC_CTX_CH, "0003001d00"), TSC_ERR_DECODE);        /* odd list */
+    ck_assert_int_eq(xhex(10, TSC_CTX_CH, "0000"), TSC_ERR_DECODE);              /* <2..> */
+    ck_assert_int_eq(xhex(0, TSC_CTX_SH, "00"), TSC_ERR_DECODE);                 /* SH: empty */
+    ck_assert_int_eq(xhex(22, TSC_CTX_CH, "00"), TSC_ERR_DECODE);                /* RFC 7366 */
     ck_assert_int_eq(xhex(16, TSC_CTX_SH, "0006026832026831"), TSC_ERR_ILLEGAL); /* 2 names */
-    ck_assert_int_eq(xhex(16, TSC_CTX_CH, "0003006832"), TSC_ERR_DECODE);  /* empty name */
-    ck_assert_int_eq(xhex(43, TSC_CTX_CH, "03030403"), TSC_ERR_DECODE);    /* odd */
-    ck_assert_int_eq(xhex(43, TSC_CTX_SH, "030403"), TSC_ERR_DECODE);      /* trailing */
-    ck_assert_int_eq(xhex(45, TSC_CTX_CH, "00"), TSC_ERR_DECODE);          /* <1..255> */
-    ck_assert_int_eq(xhex(44, TSC_CTX_HRR, "0000"), TSC_ERR_DECODE);       /* <1..> */
-    ck_assert_int_eq(xhex(42, TSC_CTX_EE, "00"), TSC_ERR_DECODE);          /* Empty */
+    ck_assert_int_eq(xhex(16, TSC_CTX_CH, "0003006832"), TSC_ERR_DECODE);        /* empty name */
+    ck_assert_int_eq(xhex(43, TSC_CTX_CH, "03030403"), TSC_ERR_DECODE);          /* odd */
+    ck_assert_int_eq(xhex(43, TSC_CTX_SH, "030403"), TSC_ERR_DECODE);            /* trailing */
+    ck_assert_int_eq(xhex(45, TSC_CTX_CH, "00"), TSC_ERR_DECODE);                /* <1..255> */
+    ck_assert_int_eq(xhex(44, TSC_CTX_HRR, "0000"), TSC_ERR_DECODE);             /* <1..> */
+    ck_assert_int_eq(xhex(42, TSC_CTX_EE, "00"), TSC_ERR_DECODE);                /* Empty */
     /* two identities, one binder */
     ck_assert_int_eq(xhex(41, TSC_CTX_CH,
-                          "0010" "0002aaaa00000001" "0002bbbb00000002" "0021" "20"
+                          "0010"
+                          "0002aaaa00000001"
+                          "0002bbbb00000002"
+                          "0021"
+                          "20"
                           "abababababababababababababababababababababababababababababababab"),
                      TSC_ERR_ILLEGAL);
     /* binder of 31 bytes (PskBinderEntry<32..255>) */
     ck_assert_int_eq(xhex(41, TSC_CTX_CH,
-                          "0008" "0002aaaa00000001" "0020" "1f"
+                          "0008"
+                          "0002aaaa00000001"
+                          "0020"
+                          "1f"
                           "ababababababababababababababababababababababababababababababab"),
                      TSC_ERR_DECODE);
-    ck_assert_int_eq(xhex(0xfe0d, TSC_CTX_CH, "02"), TSC_ERR_ILLEGAL); /* ECH type */
+    ck_assert_int_eq(xhex(0xfe0d, TSC_CTX_CH, "02"), TSC_ERR_ILLEGAL);      /* ECH type */
     ck_assert_int_eq(xhex(51, TSC_CTX_CH, "0004001d0000"), TSC_ERR_DECODE); /* empty share */
 }
 END_TEST
@@ -222,8 +269,8 @@ START_TEST(test_truncated)
         if (c->any_cut_ok) {
             ck_assert_msg(e == TSC_OK, "%s cut %d: %s", c->name, _i, tsc_err_name(e));
         } else {
-            ck_assert_msg(e == TSC_ERR_TRUNCATED || e == TSC_ERR_DECODE,
-                          "%s cut %d: %s", c->name, _i, tsc_err_name(e));
+            ck_assert_msg(e == TSC_ERR_TRUNCATED || e == TSC_ERR_DECODE, "%s cut %d: %s", c->name,
+                          _i, tsc_err_name(e));
         }
     }
 }
@@ -248,7 +295,12 @@ START_TEST(test_block_duplicate_and_context)
 {
     /* 0017 0000 (EMS) twice, GREASE 1a1a 0000, unknown 7777 0001 00,
      * padding (ClientHello only) in a ServerHello */
-    ck_assert_int_eq(block("0015" "00170000" "00170000" "1a1a0000" "7777000100" "00150000",
+    ck_assert_int_eq(block("0015"
+                           "00170000"
+                           "00170000"
+                           "1a1a0000"
+                           "7777000100"
+                           "00150000",
                            TSC_CTX_SH, &g_l),
                      TSC_OK);
     ck_assert_uint_eq(g_l.n, 5);
@@ -269,11 +321,21 @@ END_TEST
 START_TEST(test_block_malformed)
 {
     /* block length larger than the data */
-    ck_assert_int_eq(block("0010" "00170000", TSC_CTX_CH, &g_l), TSC_ERR_TRUNCATED);
+    ck_assert_int_eq(block("0010"
+                           "00170000",
+                           TSC_CTX_CH, &g_l),
+                     TSC_ERR_TRUNCATED);
     /* extension length runs past the block */
-    ck_assert_int_eq(block("0004" "00170004", TSC_CTX_CH, &g_l), TSC_ERR_TRUNCATED);
+    ck_assert_int_eq(block("0004"
+                           "00170004",
+                           TSC_CTX_CH, &g_l),
+                     TSC_ERR_TRUNCATED);
     /* a known extension with a bad body is kept raw and flagged; the block parses */
-    ck_assert_int_eq(block("0009" "0016000100" "00170000", TSC_CTX_CH, &g_l), TSC_OK);
+    ck_assert_int_eq(block("0009"
+                           "0016000100"
+                           "00170000",
+                           TSC_CTX_CH, &g_l),
+                     TSC_OK);
     ck_assert(g_l.e[0].malformed);
     ck_assert(!g_l.e[0].known);
     ck_assert(!g_l.e[1].malformed);
@@ -284,13 +346,18 @@ END_TEST
 
 START_TEST(test_block_truncated)
 {
-    const char *hex = "0013" "00170000" "000a0004" "0002001d" "0010000502" "6832" "00";
+    const char *hex = "0013"
+                      "00170000"
+                      "000a0004"
+                      "0002001d"
+                      "0010000502"
+                      "6832"
+                      "00";
     size_t n = unhex(hex, g_b, sizeof(g_b));
     ck_assert_uint_gt((size_t)n, (size_t)_i);
     struct tsc_cur c = tsc_cur_make(g_b, (size_t)_i);
     enum tsc_err e = tsc_ext_list_parse(&c, TSC_CTX_CH, &g_l);
-    ck_assert_msg(e == TSC_ERR_TRUNCATED || e == TSC_ERR_DECODE, "cut %d: %s", _i,
-                  tsc_err_name(e));
+    ck_assert_msg(e == TSC_ERR_TRUNCATED || e == TSC_ERR_DECODE, "cut %d: %s", _i, tsc_err_name(e));
 }
 END_TEST
 

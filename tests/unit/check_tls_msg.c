@@ -45,29 +45,74 @@ struct mcase {
 
 /* 0303 | random 11*32 | sid 00 | suites 0004 c02f 0035 | comp 01 00 |
  * ext 000d: server_name 0000 0009 { 0007 { 00 0004 "test" } } */
-#define B_CH "0303" H32("11") "00" "0004c02f0035" "0100" "000d" "00000009" "0007" "00" "0004" \
-             "74657374"
+#define B_CH                                                                                       \
+    "0303" H32("11") "00"                                                                          \
+                     "0004c02f0035"                                                                \
+                     "0100"                                                                        \
+                     "000d"                                                                        \
+                     "00000009"                                                                    \
+                     "0007"                                                                        \
+                     "00"                                                                          \
+                     "0004"                                                                        \
+                     "74657374"
 /* 0303 | random 22*32 | sid 00 | c02f | comp 00 | ext 0005: renegotiation_info ff01 0001 00 */
-#define B_SH12 "0303" H32("22") "00" "c02f" "00" "0005ff01000100"
+#define B_SH12                                                                                     \
+    "0303" H32("22") "00"                                                                          \
+                     "c02f"                                                                        \
+                     "00"                                                                          \
+                     "0005ff01000100"
 /* ... 1301 | 00 | ext 0012: supported_versions 002b 0002 0304,
  * key_share 0033 0008 { 001d 0004 01020304 } */
-#define B_SH13 "0303" H32("22") "00" "1301" "00" "0012" "002b00020304" "00330008001d000401020304"
+#define B_SH13                                                                                     \
+    "0303" H32("22") "00"                                                                          \
+                     "1301"                                                                        \
+                     "00"                                                                          \
+                     "0012"                                                                        \
+                     "002b00020304"                                                                \
+                     "00330008001d000401020304"
 /* HRR random | 1301 | ext 000c: supported_versions 0304, key_share selected_group 001d */
-#define B_HRR "0303" HRR_RANDOM "00" "1301" "00" "000c" "002b00020304" "00330002001d"
+#define B_HRR                                                                                      \
+    "0303" HRR_RANDOM "00"                                                                         \
+    "1301"                                                                                         \
+    "00"                                                                                           \
+    "000c"                                                                                         \
+    "002b00020304"                                                                                 \
+    "00330002001d"
 /* draft 16 ServerHello: 7f10 | random | 1301 | ext 0000 (no session id, no compression) */
-#define B_SHD16 "7f10" H32("22") "1301" "0000"
+#define B_SHD16                                                                                    \
+    "7f10" H32("22") "1301"                                                                        \
+                     "0000"
 /* certificate_list 000006 { 000003 aabbcc } */
-#define B_CERT12 "000006" "000003aabbcc"
+#define B_CERT12                                                                                   \
+    "000006"                                                                                       \
+    "000003aabbcc"
 /* context 00 | list 00000c { cert 000003 aabbcc | ext 0004 { SCT 0012 0000 } } */
-#define B_CERT13 "00" "00000c" "000003aabbcc" "0004" "00120000"
+#define B_CERT13                                                                                   \
+    "00"                                                                                           \
+    "00000c"                                                                                       \
+    "000003aabbcc"                                                                                 \
+    "0004"                                                                                         \
+    "00120000"
 /* named_curve 03 | secp256r1 0017 | point 04 01020304 | rsa_pkcs1_sha256 0401 | sig 0002 abcd */
-#define B_SKE_ECDHE "03" "0017" "0401020304" "0401" "0002abcd"
+#define B_SKE_ECDHE                                                                                \
+    "03"                                                                                           \
+    "0017"                                                                                         \
+    "0401020304"                                                                                   \
+    "0401"                                                                                         \
+    "0002abcd"
 /* dh_p 0001 17 | dh_g 0001 02 | dh_Ys 0002 abcd | signature 0002 1234 (TLS 1.0: no algorithm) */
-#define B_SKE_DHE "000117" "000102" "0002abcd" "00021234"
+#define B_SKE_DHE                                                                                  \
+    "000117"                                                                                       \
+    "000102"                                                                                       \
+    "0002abcd"                                                                                     \
+    "00021234"
 /* psk_identity_hint 0004 "hint" */
 #define B_SKE_PSK "000468696e74"
 /* rsa_modulus 0002 c001 | rsa_exponent 0001 03 | signature 0002 5555 (SSLv3) */
-#define B_SKE_RSAEXP "0002c001" "000103" "00025555"
+#define B_SKE_RSAEXP                                                                               \
+    "0002c001"                                                                                     \
+    "000103"                                                                                       \
+    "00025555"
 /* EncryptedPreMasterSecret 0004 deadbeef */
 #define B_CKE_RSA "0004deadbeef"
 #define B_CKE_ECDHE "0401020304"
@@ -75,33 +120,75 @@ struct mcase {
 /* psk_identity 0003 "cli" */
 #define B_CKE_PSK "0003636c69"
 /* types 02 0140 | sig algs 0004 0401 0503 | CAs 0006 { 0004 30023000 } */
-#define B_CR12 "020140" "000404010503" "0006" "000430023000"
+#define B_CR12                                                                                     \
+    "020140"                                                                                       \
+    "000404010503"                                                                                 \
+    "0006"                                                                                         \
+    "000430023000"
 /* context 00 | ext 0008 { signature_algorithms 000d 0004 { 0002 0403 } } */
-#define B_CR13 "00" "0008" "000d0004" "00020403"
+#define B_CR13                                                                                     \
+    "00"                                                                                           \
+    "0008"                                                                                         \
+    "000d0004"                                                                                     \
+    "00020403"
 /* lifetime 00000e10 | ticket 0004 01020304 */
-#define B_NST12 "00000e10" "000401020304"
+#define B_NST12                                                                                    \
+    "00000e10"                                                                                     \
+    "000401020304"
 /* lifetime | age_add 11223344 | nonce 01 00 | ticket 0004 01020304 |
  * ext 0008 { early_data 002a 0004 00004000 } */
-#define B_NST13 "00000e10" "11223344" "0100" "000401020304" "0008" "002a0004" "00004000"
+#define B_NST13                                                                                    \
+    "00000e10"                                                                                     \
+    "11223344"                                                                                     \
+    "0100"                                                                                         \
+    "000401020304"                                                                                 \
+    "0008"                                                                                         \
+    "002a0004"                                                                                     \
+    "00004000"
 /* ext 0009 { ALPN 0010 0005 { 0003 { 02 "h2" } } } */
-#define B_EE "0009" "00100005" "0003026832"
+#define B_EE                                                                                       \
+    "0009"                                                                                         \
+    "00100005"                                                                                     \
+    "0003026832"
 /* ecdsa_secp256r1_sha256? 0804 rsa_pss_rsae_sha256 | signature 0003 aabbcc */
-#define B_CV "0804" "0003aabbcc"
+#define B_CV                                                                                       \
+    "0804"                                                                                         \
+    "0003aabbcc"
 #define B_FIN "0102030405060708090a0b0c"
 /* ocsp 01 | response 000003 a1a2a3 */
-#define B_CS "01" "000003a1a2a3"
+#define B_CS                                                                                       \
+    "01"                                                                                           \
+    "000003a1a2a3"
 #define B_KU "01"
 /* brotli 0002 | uncompressed 000100 | compressed 000003 a1a2a3 */
-#define B_CC "0002" "000100" "000003a1a2a3"
+#define B_CC                                                                                       \
+    "0002"                                                                                         \
+    "000100"                                                                                       \
+    "000003a1a2a3"
 /* server_version feff | cookie 02 abcd */
-#define B_HVR "feff" "02abcd"
+#define B_HVR                                                                                      \
+    "feff"                                                                                         \
+    "02abcd"
 #define B_MH "a1a2"
 /* (after msg_type 01) version 0301 | specs len 0003 | sid len 0000 | challenge 0010 |
  * 010080 | challenge ab*16 */
-#define B_V2CH "0301" "0003" "0000" "0010" "010080" H16("ab")
+#define B_V2CH                                                                                     \
+    "0301"                                                                                         \
+    "0003"                                                                                         \
+    "0000"                                                                                         \
+    "0010"                                                                                         \
+    "010080" H16("ab")
 /* (after msg_type 04) hit 00 | cert type 01 | 0002 | cert 0003 | specs 0003 | cid 0010 |
  * aabbcc | 010080 | cd*16 */
-#define B_V2SH "00" "01" "0002" "0003" "0003" "0010" "aabbcc" "010080" H16("cd")
+#define B_V2SH                                                                                     \
+    "00"                                                                                           \
+    "01"                                                                                           \
+    "0002"                                                                                         \
+    "0003"                                                                                         \
+    "0003"                                                                                         \
+    "0010"                                                                                         \
+    "aabbcc"                                                                                       \
+    "010080" H16("cd")
 
 static const struct mcase cases[] = {
     {"client_hello", 1, false, 0, 0, false, B_CH, 43},
@@ -350,13 +437,21 @@ static enum tsc_err parse_hex(uint8_t type, uint16_t suite, uint16_t version, bo
 START_TEST(test_malformed)
 {
     /* legacy_session_id<0..32> of 33 bytes */
-    ck_assert_int_eq(parse_hex(1, 0, 0, false, "0303" H32("11") "21" H32("00") "00" "0002c02f0100"),
+    ck_assert_int_eq(parse_hex(1, 0, 0, false,
+                               "0303" H32("11") "21" H32("00") "00"
+                                                               "0002c02f0100"),
                      TSC_ERR_DECODE);
     /* odd cipher_suites length */
-    ck_assert_int_eq(parse_hex(1, 0, 0, false, "0303" H32("11") "00" "0003c02f00" "0100"),
+    ck_assert_int_eq(parse_hex(1, 0, 0, false,
+                               "0303" H32("11") "00"
+                                                "0003c02f00"
+                                                "0100"),
                      TSC_ERR_DECODE);
     /* empty cipher_suites (RFC: <2..2^16-2>) */
-    ck_assert_int_eq(parse_hex(1, 0, 0, false, "0303" H32("11") "00" "0000" "0100"),
+    ck_assert_int_eq(parse_hex(1, 0, 0, false,
+                               "0303" H32("11") "00"
+                                                "0000"
+                                                "0100"),
                      TSC_ERR_DECODE);
     /* bytes after the extensions */
     ck_assert_int_eq(parse_hex(1, 0, 0, false, B_CH "00"), TSC_ERR_DECODE);
@@ -367,20 +462,36 @@ START_TEST(test_malformed)
     /* ServerKeyExchange without a negotiated suite */
     ck_assert_int_eq(parse_hex(12, 0, 0, false, B_SKE_ECDHE), TSC_ERR_STATE);
     /* explicit_prime curve type (RFC 8422 5.4) */
-    ck_assert_int_eq(parse_hex(12, 0xc02f, 0x0303, false, "01" "0017" "0401020304"),
+    ck_assert_int_eq(parse_hex(12, 0xc02f, 0x0303, false,
+                               "01"
+                               "0017"
+                               "0401020304"),
                      TSC_ERR_UNSUPPORTED);
     /* TLS 1.3 CertificateRequest without signature_algorithms */
-    ck_assert_int_eq(parse_hex(13, 0x1301, 0x0304, true, "00" "0004" "00170000"),
+    ck_assert_int_eq(parse_hex(13, 0x1301, 0x0304, true,
+                               "00"
+                               "0004"
+                               "00170000"),
                      TSC_ERR_ILLEGAL);
     /* certificate entry of length 0 (ASN.1Cert<1..2^24-1>) */
-    ck_assert_int_eq(parse_hex(11, 0xc02f, 0x0303, false, "000003" "000000"), TSC_ERR_DECODE);
+    ck_assert_int_eq(parse_hex(11, 0xc02f, 0x0303, false,
+                               "000003"
+                               "000000"),
+                     TSC_ERR_DECODE);
     /* certificate_list length larger than the message */
-    ck_assert_int_eq(parse_hex(11, 0xc02f, 0x0303, false, "000009" "000003aabbcc"),
+    ck_assert_int_eq(parse_hex(11, 0xc02f, 0x0303, false,
+                               "000009"
+                               "000003aabbcc"),
                      TSC_ERR_TRUNCATED);
     /* ServerHello with a malformed key_share (empty key_exchange): the message parses,
      * the extension is flagged and its error kept. */
     ck_assert_int_eq(parse_hex(2, 0, 0, false,
-                               "0303" H32("22") "00" "1301" "00" "0008" "00330004" "001d0000"),
+                               "0303" H32("22") "00"
+                                                "1301"
+                                                "00"
+                                                "0008"
+                                                "00330004"
+                                                "001d0000"),
                      TSC_OK);
     ck_assert_int_eq(g_m.u.sh.ext.ext_err, TSC_ERR_DECODE);
     ck_assert(g_m.u.sh.ext.e[0].malformed);
@@ -397,11 +508,20 @@ START_TEST(test_malformed_sslv2)
     m.type = 1;
     m.body.p = b;
     /* challenge of 15 bytes (RFC 6101 E.1: 16..32) */
-    m.body.len = unhex("0301" "0003" "0000" "000f" "010080" H8("ab") "ababababababab", b,
-                       sizeof(b));
+    m.body.len = unhex("0301"
+                       "0003"
+                       "0000"
+                       "000f"
+                       "010080" H8("ab") "ababababababab",
+                       b, sizeof(b));
     ck_assert_int_eq(tsc_msg_parse(&m), TSC_ERR_DECODE);
     /* cipher_spec_length not a multiple of 3 */
-    m.body.len = unhex("0301" "0002" "0000" "0010" "0100" H16("ab"), b, sizeof(b));
+    m.body.len = unhex("0301"
+                       "0002"
+                       "0000"
+                       "0010"
+                       "0100" H16("ab"),
+                       b, sizeof(b));
     ck_assert_int_eq(tsc_msg_parse(&m), TSC_ERR_DECODE);
 }
 END_TEST
@@ -420,8 +540,8 @@ START_TEST(test_truncated)
         if (_i == c->ok_cut) {
             ck_assert_msg(e == TSC_OK, "%s cut %d: %s", c->name, _i, tsc_err_name(e));
         } else {
-            ck_assert_msg(e == TSC_ERR_TRUNCATED || e == TSC_ERR_DECODE,
-                          "%s cut at %d: %s", c->name, _i, tsc_err_name(e));
+            ck_assert_msg(e == TSC_ERR_TRUNCATED || e == TSC_ERR_DECODE, "%s cut at %d: %s",
+                          c->name, _i, tsc_err_name(e));
         }
     }
 }

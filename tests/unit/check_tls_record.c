@@ -136,21 +136,52 @@ static void assert_hs(const struct tsc_tls_dir_facts *d, const uint16_t *want, u
 /* record 16 0301 003e | ClientHello 01 00003a
  *   0303 | random 11*32 | sid 00 | suites 0004 c02f 0035 | comp 01 00 |
  *   ext 000d: server_name 0000 0009 { list 0007 { 00 0004 "test" } } */
-#define CH12 "16030100" "3e" "0100003a" "0303" H32("11") "00" "0004c02f0035" "0100" \
-             "000d" "00000009" "0007" "00" "0004" "74657374"
+#define CH12                                                                                       \
+    "16030100"                                                                                     \
+    "3e"                                                                                           \
+    "0100003a"                                                                                     \
+    "0303" H32("11") "00"                                                                          \
+                     "0004c02f0035"                                                                \
+                     "0100"                                                                        \
+                     "000d"                                                                        \
+                     "00000009"                                                                    \
+                     "0007"                                                                        \
+                     "00"                                                                          \
+                     "0004"                                                                        \
+                     "74657374"
 /* record 16 0303 0054:
  *   ServerHello 02 00002d: 0303 | random 22*32 | sid 00 | c02f | 00 | ext 0005 ff01 0001 00
  *   Certificate 0b 000009: list 000006 { 000003 aabbcc }
  *   ServerKeyExchange 0c 00000e: named_curve 03 0017 | point 04 01020304 | 0401 | sig 0002 abcd
  *   ServerHelloDone 0e 000000 */
-#define SFLIGHT12 "16030300" "54" "0200002d" "0303" H32("22") "00" "c02f" "00" "0005ff01000100" \
-                  "0b000009" "000006" "000003aabbcc" \
-                  "0c00000e" "03" "0017" "0401020304" "0401" "0002abcd" "0e000000"
+#define SFLIGHT12                                                                                  \
+    "16030300"                                                                                     \
+    "54"                                                                                           \
+    "0200002d"                                                                                     \
+    "0303" H32("22") "00"                                                                          \
+                     "c02f"                                                                        \
+                     "00"                                                                          \
+                     "0005ff01000100"                                                              \
+                     "0b000009"                                                                    \
+                     "000006"                                                                      \
+                     "000003aabbcc"                                                                \
+                     "0c00000e"                                                                    \
+                     "03"                                                                          \
+                     "0017"                                                                        \
+                     "0401020304"                                                                  \
+                     "0401"                                                                        \
+                     "0002abcd"                                                                    \
+                     "0e000000"
 /* ClientKeyExchange 10 000005 { point 04 01020304 } */
-#define CKE12 "1603030009" "10000005" "0401020304"
+#define CKE12                                                                                      \
+    "1603030009"                                                                                   \
+    "10000005"                                                                                     \
+    "0401020304"
 #define CCS "140303000101"
 #define ENC_FIN "1603030010" H16("ee")
-#define APP "1703030005" "dddddddddd"
+#define APP                                                                                        \
+    "1703030005"                                                                                   \
+    "dddddddddd"
 #define ENC_ALERT "1503030012" H16("cc") "cccc"
 
 #define C2S_12 CH12 CKE12 CCS ENC_FIN APP ENC_ALERT
@@ -215,15 +246,37 @@ END_TEST
 
 /* ClientHello 01 000038: 0303 | random | sid 00 | 0002 1301 | 0100 |
  *   ext 000d: supported_versions 002b 0003 { 02 0304 } key_share 0033 0002 { 0000 } */
-#define CH13 "160301003c" "01000038" "0303" H32("11") "00" "00021301" "0100" \
-             "000d" "002b0003020304" "003300020000"
+#define CH13                                                                                       \
+    "160301003c"                                                                                   \
+    "01000038"                                                                                     \
+    "0303" H32("11") "00"                                                                          \
+                     "00021301"                                                                    \
+                     "0100"                                                                        \
+                     "000d"                                                                        \
+                     "002b0003020304"                                                              \
+                     "003300020000"
 /* HelloRetryRequest 02 000034: 0303 | HRR random | 00 | 1301 | 00 |
  *   ext 000c: supported_versions 002b 0002 0304, key_share 0033 0002 001d */
-#define HRR13 "1603030038" "02000034" "0303" HRR_RANDOM "00" "1301" "00" \
-              "000c" "002b00020304" "00330002001d"
-/* ServerHello 02 00003a: ... ext 0012: 002b 0002 0304, key_share 0033 0008 { 001d 0004 01020304 } */
-#define SH13 "160303003e" "0200003a" "0303" H32("22") "00" "1301" "00" \
-             "0012" "002b00020304" "00330008001d000401020304"
+#define HRR13                                                                                      \
+    "1603030038"                                                                                   \
+    "02000034"                                                                                     \
+    "0303" HRR_RANDOM "00"                                                                         \
+    "1301"                                                                                         \
+    "00"                                                                                           \
+    "000c"                                                                                         \
+    "002b00020304"                                                                                 \
+    "00330002001d"
+/* ServerHello 02 00003a: ... ext 0012: 002b 0002 0304, key_share 0033 0008 { 001d 0004 01020304 }
+ */
+#define SH13                                                                                       \
+    "160303003e"                                                                                   \
+    "0200003a"                                                                                     \
+    "0303" H32("22") "00"                                                                          \
+                     "1301"                                                                        \
+                     "00"                                                                          \
+                     "0012"                                                                        \
+                     "002b00020304"                                                                \
+                     "00330008001d000401020304"
 
 START_TEST(test_tls13_hrr)
 {
@@ -263,7 +316,14 @@ END_TEST
 
 /* 801c | 01 | 0301 | cipher_spec_length 0003 | session_id_length 0000 | challenge 0010 |
  *   010080 | challenge ab*16 */
-#define V2CH "801c" "01" "0301" "0003" "0000" "0010" "010080" H16("ab")
+#define V2CH                                                                                       \
+    "801c"                                                                                         \
+    "01"                                                                                           \
+    "0301"                                                                                         \
+    "0003"                                                                                         \
+    "0000"                                                                                         \
+    "0010"                                                                                         \
+    "010080" H16("ab")
 
 START_TEST(test_sslv2_hello_upgrade)
 {
@@ -293,8 +353,25 @@ END_TEST
 
 /* SERVER-HELLO 8021 | 04 | hit 00 | cert type 01 | 0002 | cert 0003 | specs 0003 | cid 0010 |
  *   aabbcc | 010080 | cd*16 */
-#define V2SH "8021" "04" "00" "01" "0002" "0003" "0003" "0010" "aabbcc" "010080" H16("cd")
-#define V2CH2 "801c" "01" "0002" "0003" "0000" "0010" "010080" H16("ab")
+#define V2SH                                                                                       \
+    "8021"                                                                                         \
+    "04"                                                                                           \
+    "00"                                                                                           \
+    "01"                                                                                           \
+    "0002"                                                                                         \
+    "0003"                                                                                         \
+    "0003"                                                                                         \
+    "0010"                                                                                         \
+    "aabbcc"                                                                                       \
+    "010080" H16("cd")
+#define V2CH2                                                                                      \
+    "801c"                                                                                         \
+    "01"                                                                                           \
+    "0002"                                                                                         \
+    "0003"                                                                                         \
+    "0000"                                                                                         \
+    "0010"                                                                                         \
+    "010080" H16("ab")
 
 START_TEST(test_sslv2_session)
 {
@@ -303,8 +380,14 @@ START_TEST(test_sslv2_session)
     struct tsc_tls_conn *t = mk(&e, 0);
     feed_hex(t, 0, V2CH2);
     feed_hex(t, 1, V2SH);
-    feed_hex(t, 0, "8005" "02" "01008000" "8010" H16("99"));
-    feed_hex(t, 1, "8010" H16("98") "0010" "00" H16("97"));
+    feed_hex(t, 0,
+             "8005"
+             "02"
+             "01008000"
+             "8010" H16("99"));
+    feed_hex(t, 1,
+             "8010" H16("98") "0010"
+                              "00" H16("97"));
     const struct tsc_tls_facts *f = tsc_tls_conn_facts(t);
     ck_assert(f->sslv2);
     ck_assert_int_eq(f->version, 0x0002);
@@ -326,9 +409,13 @@ START_TEST(test_alert_and_heartbleed)
     struct tsc_tls_conn *t = mk(&e, 0);
     feed_hex(t, 0, CH12);
     /* heartbeat 18 0303 0003 { request 01, payload_length 4000 } */
-    feed_hex(t, 0, "1803030003" "014000");
+    feed_hex(t, 0,
+             "1803030003"
+             "014000");
     /* alert 15 0303 0002 { fatal 02, handshake_failure 28 } */
-    feed_hex(t, 1, "1503030002" "0228");
+    feed_hex(t, 1,
+             "1503030002"
+             "0228");
     const struct tsc_tls_facts *f = tsc_tls_conn_facts(t);
     ck_assert(f->dir[0].heartbleed);
     ck_assert_uint_eq(e.overlong, 1);
@@ -347,10 +434,18 @@ START_TEST(test_resumed_session_id)
     struct ev e;
     struct tsc_tls_conn *t = mk(&e, 0);
     /* ClientHello with session id 20 * 0x55, ServerHello echoing it, then server CCS. */
-    feed_hex(t, 0, "160301004f" "0100004b" "0303" H32("11") "20" H32("55") "0002c02f" "0100"
-                   "0000");
-    feed_hex(t, 1, "160303004c" "02000048" "0303" H32("22") "20" H32("55") "c02f" "00" "0000"
-                   CCS);
+    feed_hex(t, 0,
+             "160301004f"
+             "0100004b"
+             "0303" H32("11") "20" H32("55") "0002c02f"
+                                             "0100"
+                                             "0000");
+    feed_hex(t, 1,
+             "160303004c"
+             "02000048"
+             "0303" H32("22") "20" H32("55") "c02f"
+                                             "00"
+                                             "0000" CCS);
     const struct tsc_tls_facts *f = tsc_tls_conn_facts(t);
     ck_assert(f->resumed);
     ck_assert_uint_eq(f->session_id_len, 32);
@@ -365,10 +460,24 @@ START_TEST(test_resumed_ticket)
     struct tsc_tls_conn *t = mk(&e, 0);
     /* ClientHello with session_ticket 0023 0004 aabbccdd; ServerHello with empty session id,
      * NewSessionTicket 04 00000a { lifetime 00000e10, ticket 0004 01020304 }, then CCS. */
-    feed_hex(t, 0, "1603010037" "01000033" "0303" H32("11") "00" "0002c02f" "0100" "0008"
-                   "00230004aabbccdd");
-    feed_hex(t, 1, "160303003a" "02000028" "0303" H32("22") "00" "c02f" "00" "0000"
-                   "0400000a" "00000e10" "000401020304" CCS);
+    feed_hex(t, 0,
+             "1603010037"
+             "01000033"
+             "0303" H32("11") "00"
+                              "0002c02f"
+                              "0100"
+                              "0008"
+                              "00230004aabbccdd");
+    feed_hex(t, 1,
+             "160303003a"
+             "02000028"
+             "0303" H32("22") "00"
+                              "c02f"
+                              "00"
+                              "0000"
+                              "0400000a"
+                              "00000e10"
+                              "000401020304" CCS);
     const struct tsc_tls_facts *f = tsc_tls_conn_facts(t);
     ck_assert(!f->malformed);
     ck_assert(f->resumed);
@@ -382,13 +491,30 @@ START_TEST(test_null_cipher)
     struct ev e;
     struct tsc_tls_conn *t = mk(&e, 0);
     /* ClientHello offering TLS_RSA_WITH_NULL_SHA (0002); ServerHello selecting it. */
-    feed_hex(t, 0, "160301002f" "0100002b" "0303" H32("11") "00" "00020002" "0100" "0000");
-    feed_hex(t, 1, "160303002c" "02000028" "0303" H32("22") "00" "0002" "00" "0000");
+    feed_hex(t, 0,
+             "160301002f"
+             "0100002b"
+             "0303" H32("11") "00"
+                              "00020002"
+                              "0100"
+                              "0000");
+    feed_hex(t, 1,
+             "160303002c"
+             "02000028"
+             "0303" H32("22") "00"
+                              "0002"
+                              "00"
+                              "0000");
     /* CKE 10 000006 { 0004 deadbeef } | CCS | Finished 14 00000c + 12 bytes, then a
      * 20-byte MAC | alert close_notify 01 00 + MAC */
-    feed_hex(t, 0, "160303000a" "10000006" "0004deadbeef" CCS
-                   "1603030024" "1400000c" "0102030405060708090a0b0c" H16("ff") "ffffffff"
-                   "1503030016" "0100" H16("ee") "eeeeeeee");
+    feed_hex(t, 0,
+             "160303000a"
+             "10000006"
+             "0004deadbeef" CCS "1603030024"
+             "1400000c"
+             "0102030405060708090a0b0c" H16("ff") "ffffffff"
+                                                  "1503030016"
+                                                  "0100" H16("ee") "eeeeeeee");
     const struct tsc_tls_facts *f = tsc_tls_conn_facts(t);
     assert_hs(&f->dir[0], c, 3);
     ck_assert_uint_eq(f->dir[0].encrypted_handshake_records, 0);
@@ -651,7 +777,9 @@ START_TEST(test_bad_record_version)
     struct tsc_tls_conn *t = mk(&e, 0);
     feed_hex(t, 0, CH12);
     /* 16 0505 ... is not a record header; later bytes are ignored, one diagnostic only. */
-    feed_hex(t, 0, "1605050004" "0e000000");
+    feed_hex(t, 0,
+             "1605050004"
+             "0e000000");
     feed_hex(t, 0, CKE12);
     const struct tsc_tls_facts *f = tsc_tls_conn_facts(t);
     ck_assert(f->dir[0].malformed);
@@ -669,7 +797,9 @@ START_TEST(test_record_too_long)
     struct tsc_tls_conn *t = mk(&e, 0);
     feed_hex(t, 0, CH12);
     /* length 0x4801 = 2^14 + 2049: beyond the RFC 5246 6.2.3 bound. */
-    feed_hex(t, 0, "1703034801" "00");
+    feed_hex(t, 0,
+             "1703034801"
+             "00");
     ck_assert(tsc_tls_conn_facts(t)->dir[0].malformed);
     ck_assert_uint_eq(tsc_tls_conn_facts(t)->dir[0].records[3], 0);
     tsc_tls_conn_free(t);
@@ -681,9 +811,22 @@ START_TEST(test_lying_hello_length)
     struct ev e;
     struct tsc_tls_conn *t = mk(&e, 0);
     /* ClientHello whose extensions length (0x00ff) runs past the message end. */
-    feed_hex(t, 0, "16030100" "3e" "0100003a" "0303" H32("11") "00" "0004c02f0035" "0100"
-                   "00ff" "00000009" "0007" "00" "0004" "74657374");
-    feed_hex(t, 0, "1603010004" "0e000000");
+    feed_hex(t, 0,
+             "16030100"
+             "3e"
+             "0100003a"
+             "0303" H32("11") "00"
+                              "0004c02f0035"
+                              "0100"
+                              "00ff"
+                              "00000009"
+                              "0007"
+                              "00"
+                              "0004"
+                              "74657374");
+    feed_hex(t, 0,
+             "1603010004"
+             "0e000000");
     const struct tsc_tls_facts *f = tsc_tls_conn_facts(t);
     ck_assert(f->dir[0].malformed);
     ck_assert_uint_eq(e.sink.counts[TSC_DIAG_TLS_MALFORMED], 1);
@@ -700,8 +843,15 @@ START_TEST(test_malformed_extension)
     struct tsc_tls_conn *t = mk(&e, 0);
     /* ClientHello whose cookie extension (002c) has a lying inner length (0803):
      * the hello still counts, SNI is kept, the direction is malformed once. */
-    feed_hex(t, 0, "1603010049" "01000045" "0303" H32("11") "00" "0002c02f" "0100" "001a"
-                   "00000009000700000474657374" "002c0009080304030303020301");
+    feed_hex(t, 0,
+             "1603010049"
+             "01000045"
+             "0303" H32("11") "00"
+                              "0002c02f"
+                              "0100"
+                              "001a"
+                              "00000009000700000474657374"
+                              "002c0009080304030303020301");
     const struct tsc_tls_facts *f = tsc_tls_conn_facts(t);
     ck_assert(f->dir[0].malformed);
     ck_assert_uint_eq(e.sink.counts[TSC_DIAG_TLS_MALFORMED], 1);
@@ -716,8 +866,14 @@ START_TEST(test_garbage_handshake_header)
     struct ev e;
     struct tsc_tls_conn *t = mk(&e, 0);
     /* ServerHelloDone, then an unknown type 38 claiming 0xffffff bytes, then a good record. */
-    feed_hex(t, 1, "160303000c" "0e000000" "38ffffff" "00000000");
-    feed_hex(t, 1, "1603030004" "0e000000");
+    feed_hex(t, 1,
+             "160303000c"
+             "0e000000"
+             "38ffffff"
+             "00000000");
+    feed_hex(t, 1,
+             "1603030004"
+             "0e000000");
     feed_hex(t, 1, APP);
     const struct tsc_tls_facts *f = tsc_tls_conn_facts(t);
     ck_assert(f->dir[1].malformed);
@@ -757,7 +913,9 @@ START_TEST(test_oversized_across_records)
     struct ev e;
     struct tsc_tls_conn *t = mk(&e, 16);
     /* Certificate of 0x20 bytes split over two records, then ServerHelloDone. */
-    feed_hex(t, 1, "1603030014" "0b000020" H16("00"));
+    feed_hex(t, 1,
+             "1603030014"
+             "0b000020" H16("00"));
     feed_hex(t, 1, "1603030014" H16("00") "0e000000");
     const struct tsc_tls_facts *f = tsc_tls_conn_facts(t);
     ck_assert_uint_eq(f->dir[1].n_hs_types, 2);
@@ -773,7 +931,9 @@ START_TEST(test_alert_cap)
     struct tsc_tls_conn *t = mk(&e, 0);
     feed_hex(t, 0, CH12);
     for (int i = 0; i < TSC_MAX_ALERTS + 3; i++) {
-        feed_hex(t, 1, "1503030002" "0100");
+        feed_hex(t, 1,
+                 "1503030002"
+                 "0100");
     }
     const struct tsc_tls_facts *f = tsc_tls_conn_facts(t);
     ck_assert_uint_eq(f->n_alerts, TSC_MAX_ALERTS);
@@ -788,7 +948,9 @@ START_TEST(test_hs_type_cap)
     struct tsc_tls_conn *t = mk(&e, 0);
     /* 300 HelloRequests (00 000000) in 4-byte records. */
     for (int i = 0; i < 300; i++) {
-        feed_hex(t, 1, "1603030004" "00000000");
+        feed_hex(t, 1,
+                 "1603030004"
+                 "00000000");
     }
     const struct tsc_tls_facts *f = tsc_tls_conn_facts(t);
     ck_assert_uint_eq(f->dir[1].n_hs_types, TSC_MAX_HS_TYPES);

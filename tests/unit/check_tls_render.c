@@ -108,8 +108,14 @@ static char *text(int verbosity, const char *indent)
 }
 
 /* ClientHello: suites c02f 0035, SNI "test", ALPN h2, supported_groups 001d */
-#define CH "0303" H32("11") "00" "0004c02f0035" "0100" "001e" "00000009000700000474657374" \
-           "001000050003026832" "000a00040002001d"
+#define CH                                                                                         \
+    "0303" H32("11") "00"                                                                          \
+                     "0004c02f0035"                                                                \
+                     "0100"                                                                        \
+                     "001e"                                                                        \
+                     "00000009000700000474657374"                                                  \
+                     "001000050003026832"                                                          \
+                     "000a00040002001d"
 
 START_TEST(test_client_hello)
 {
@@ -145,7 +151,12 @@ END_TEST
 
 START_TEST(test_server_hello_and_kex)
 {
-    parse(2, 0, 0, "0303" H32("22") "00" "1301" "00" "0006" "002b00020304");
+    parse(2, 0, 0,
+          "0303" H32("22") "00"
+                           "1301"
+                           "00"
+                           "0006"
+                           "002b00020304");
     char *j = json(0);
     ck_assert_ptr_nonnull(strstr(j, "\"cipher_suite\":4865"));
     ck_assert_ptr_nonnull(strstr(j, "\"cipher_suite_name\":\""));
@@ -153,7 +164,12 @@ START_TEST(test_server_hello_and_kex)
     char *t = text(0, "");
     ck_assert_ptr_nonnull(strstr(t, tsc_name_cipher_suite(0x1301)));
     ck_assert_ptr_nonnull(strstr(t, tsc_name_version(0x0304)));
-    parse(12, 0xc02f, 0x0303, "03" "0017" "0401020304" "0401" "0002abcd");
+    parse(12, 0xc02f, 0x0303,
+          "03"
+          "0017"
+          "0401020304"
+          "0401"
+          "0002abcd");
     j = json(1);
     ck_assert_ptr_nonnull(strstr(j, "\"kex\":\"ecdhe\""));
     ck_assert_ptr_nonnull(strstr(j, "\"named_curve\":23"));
@@ -184,10 +200,25 @@ END_TEST
 START_TEST(test_hostile_strings)
 {
     /* SNI with a quote, a control byte and a non-UTF-8 byte */
-    parse(1, 0, 0, "0303" H32("11") "00" "0002c02f" "0100" "000c" "0000" "0008" "0006" "00" "0003" "2201ff");
+    parse(1, 0, 0,
+          "0303" H32("11") "00"
+                           "0002c02f"
+                           "0100"
+                           "000c"
+                           "0000"
+                           "0008"
+                           "0006"
+                           "00"
+                           "0003"
+                           "2201ff");
     ck_assert_ptr_nonnull(strstr(text(1, ""), "host_name: \"."));
     /* GREASE extension 0a0a is named and flagged */
-    parse(1, 0, 0, "0303" H32("11") "00" "0002c02f" "0100" "0004" "0a0a0000");
+    parse(1, 0, 0,
+          "0303" H32("11") "00"
+                           "0002c02f"
+                           "0100"
+                           "0004"
+                           "0a0a0000");
     ck_assert_ptr_nonnull(strstr(json(1), "\"grease\":true"));
     json(2); /* structure asserted inside */
 }
