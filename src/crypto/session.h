@@ -1,0 +1,140 @@
+/*
+ * Per-connection decryption state: key schedule, record protection and
+ * Finished verification, SSLv3 to TLS 1.3. Every primitive comes from OpenSSL
+ * libcrypto (EVP); the legacy provider is loaded for RC4, DES, IDEA and SEED.
+ *
+ * The TLS dissector (src/tls) drives it: it reports hello parameters and every
+ * handshake message in wire order (the transcript), ChangeCipherSpec, and
+ * hands it each protected record; decrypted handshake records go back into
+ * the same dissector. The session never parses TLS messages itself beyond the
+ * fields passed in.
+ */
+#ifndef TSC_CRYPTO_SESSION_H
+#define TSC_CRYPTO_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "keys/keys.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+enum tsc_key_source {
+    TSC_KEYSRC_NONE = 0,
+    TSC_KEYSRC_RSA,
+    TSC_KEYSRC_KEYLOG,
+    TSC_KEYSRC_PSK,
+    TSC_KEYSRC_DSB,           /* pcapng Decryption Secrets Block */
+    TSC_KEYSRC_SESSION_CACHE, /* resumed: master secret from an earlier connection */
+};
+const char *tsc_key_source_name(enum tsc_key_source s); /* "rsa", "keylog", ... or NULL */
+
+enum tsc_finished_state {
+    TSC_FIN_UNVERIFIED = 0,
+    TSC_FIN_VERIFIED,
+    TSC_FIN_MISMATCH,
+};
+const char *tsc_finished_state_name(enum tsc_finished_state s); /* "unverified" ... */
+
+/* Why a connection was not (fully) decrypted: short stable codes for JSON. */
+#define TSC_UNDECRYPTED_LIST(X)                                                                    \
+    X(TSC_UNDEC_NONE, NULL)                                                                        \
+    X(TSC_UNDEC_NO_KEY_MATERIAL, "no_key_material")                                                \
+    X(TSC_UNDEC_NO_MATCHING_KEY, "no_matching_key")                                                \
+    X(TSC_UNDEC_KEY_MISMATCH, "key_mismatch")                                                      \
+    X(TSC_UNDEC_UNSUPPORTED_SUITE, "unsupported_suite")                                            \
+    X(TSC_UNDEC_KEX_NOT_RSA, "key_exchange_not_rsa")                                               \
+    X(TSC_UNDEC_HANDSHAKE_NOT_CAPTURED, "handshake_not_captured")                                  \
+    X(TSC_UNDEC_RESUMED_PARENT_MISSING, "resumed_parent_missing")                                  \
+    X(TSC_UNDEC_DECRYPT_FAILED, "decrypt_failed")                                                  \
+    X(TSC_UNDEC_SSLV2, "sslv2_not_supported")                                                      \
+    X(TSC_UNDEC_COMPRESSION, "unsupported_compression")
+
+enum tsc_undecrypted {
+#define TSC_UNDEC_ENUM(e, s) e,
+    TSC_UNDECRYPTED_LIST(TSC_UNDEC_ENUM)
+#undef TSC_UNDEC_ENUM
+        TSC_UNDEC__COUNT
+};
+const char *tsc_undecrypted_name(enum tsc_undecrypted u); /* NULL for NONE */
+
+/* What the session established, for the connection summary. */
+struct tsc_crypto_facts {
+    bool keys_known;   /* application-data keys were derived */
+    bool decrypted;    /* at least one record was decrypted with verified MAC/tag */
+    enum tsc_key_source key_source;
+    enum tsc_finished_state finished[2]; /* by enum tsc_dir of the sender */
+    uint64_t bad_records;                /* MAC / tag failures */
+    uint64_t decrypted_records[2];
+    enum tsc_undecrypted undecrypted_reason;
+    bool have_master_secret;
+    uint8_t master_secret[48]; /* TLS <= 1.2 */
+    /* SHA-256 and length of all decrypted application_data plaintext per
+     * direction, in order, early data included. */
+    uint64_t app_bytes[2];
+    uint8_t app_sha256[2][32];
+    uint64_t early_data_bytes;
+};
+
+struct tsc_crypto_sess;
+
+/* keys may be NULL (then nothing is decrypted: reason no_key_material). */
+TSC_MUST_USE enum tsc_err tsc_csess_new(struct tsc_crypto_sess **out, const struct tsc_keys *keys);
+void tsc_csess_free(struct tsc_crypto_sess *s);
+
+/* ---- handshake inputs, in wire order ---- */
+
+/*
+ * Every handshake message, plaintext or decrypted, header included
+ * (type, 24-bit length, body), in the order the dissector completes them,
+ * with its direction. This is the transcript for EMS, Finished and the TLS 1.3
+ * schedule; the session also reacts to types (Finished, KeyUpdate,
+ * EndOfEarlyData, HRR) from it. Call AFTER the fields below were reported for
+ * the same message.
+ */
+void tsc_csess_handshake(struct tsc_crypto_sess *s, int dir, const uint8_t *msg, size_t len);
+
+void tsc_csess_client_hello(struct tsc_crypto_sess *s, const uint8_t random[32],
+                            bool offers_early_data, const uint8_t *psk_identity, size_t psk_id_len);
+void tsc_csess_server_hello(struct tsc_crypto_sess *s, uint16_t version, uint16_t cipher_suite,
+                            const uint8_t random[32], uint8_t compression, bool ems, bool etm,
+                            bool hrr, bool psk_selected);
+/* TLS 1.3 EncryptedExtensions contained early_data (the server accepted 0-RTT). */
+void tsc_csess_early_data_accepted(struct tsc_crypto_sess *s);
+/* Leaf certificate of the server (DER), to match an RSA key. */
+void tsc_csess_server_certificate(struct tsc_crypto_sess *s, const uint8_t *der, size_t len);
+/* ClientKeyExchange body (RFC 5246 7.4.7 / RFC 4279 for PSK). */
+void tsc_csess_client_key_exchange(struct tsc_crypto_sess *s, const uint8_t *body, size_t len);
+/* ServerKeyExchange PSK identity hint is not needed; PSK identity comes in CKE. */
+
+/* TLS <= 1.2: ChangeCipherSpec from dir: records of dir are protected from now on. */
+void tsc_csess_change_cipher_spec(struct tsc_crypto_sess *s, int dir);
+
+/* Is the next record of dir protected (keys or not)? Lets the dissector count opaque records. */
+bool tsc_csess_protected(const struct tsc_crypto_sess *s, int dir);
+
+/*
+ * Decrypt one protected record (TLSCiphertext fragment) of dir.
+ * TSC_OK: *out holds the plaintext (reset first), *inner_type the real content
+ *   type (TLS 1.3 inner type; else the outer type).
+ * TSC_ERR_UNSUPPORTED: no keys for this record (stays opaque, not an error).
+ * TSC_ERR_CRYPTO: MAC/tag/padding check failed (counted in bad_records; the
+ *   record is reported and skipped; decryption continues with the next one).
+ * TLS 1.3 early data that the server rejected is skipped by trial decryption.
+ */
+TSC_MUST_USE enum tsc_err tsc_csess_decrypt(struct tsc_crypto_sess *s, int dir,
+                                            uint8_t content_type, uint16_t record_version,
+                                            const uint8_t *in, size_t len, struct tsc_buf *out,
+                                            uint8_t *inner_type);
+
+/* Decrypted application data of dir (for the app_data hash and -d output). Called by the
+ * dissector for each decrypted application_data record, in order. */
+void tsc_csess_app_data(struct tsc_crypto_sess *s, int dir, const uint8_t *p, size_t len);
+
+const struct tsc_crypto_facts *tsc_csess_facts(const struct tsc_crypto_sess *s);
+
+/* Close out: computes final reasons (e.g. no key found) and hashes. Idempotent. */
+void tsc_csess_finish(struct tsc_crypto_sess *s);
+
+#endif

@@ -1,0 +1,103 @@
+/*
+ * Key material for decryption: server RSA private keys, NSS key logs
+ * (SSLKEYLOGFILE format), TLS 1.2 pre-shared keys. Loaded once per run into
+ * hash indexes (a key log is never rescanned per connection). Secrets are kept
+ * in fixed arrays and wiped with OPENSSL_cleanse on free.
+ *
+ * Diagnostics for malformed files name the file and line; a malformed entry is
+ * skipped and never printed back in full.
+ */
+#ifndef TSC_KEYS_H
+#define TSC_KEYS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/diag.h"
+#include "util/err.h"
+
+#define TSC_MAX_SECRET 64 /* bytes: the longest secret (SHA-384 traffic secret is 48) */
+
+/* NSS key log labels. */
+#define TSC_KEYLOG_LABELS(X)                                                                       \
+    X(TSC_KL_CLIENT_RANDOM, "CLIENT_RANDOM")           /* 48-byte master secret */                 \
+    X(TSC_KL_PMS_CLIENT_RANDOM, "PMS_CLIENT_RANDOM")   /* premaster secret */                      \
+    X(TSC_KL_RSA, "RSA") /* key: first 8 bytes of the encrypted premaster; value: premaster */     \
+    X(TSC_KL_CLIENT_EARLY_TRAFFIC_SECRET, "CLIENT_EARLY_TRAFFIC_SECRET")                           \
+    X(TSC_KL_CLIENT_HANDSHAKE_TRAFFIC_SECRET, "CLIENT_HANDSHAKE_TRAFFIC_SECRET")                   \
+    X(TSC_KL_SERVER_HANDSHAKE_TRAFFIC_SECRET, "SERVER_HANDSHAKE_TRAFFIC_SECRET")                   \
+    X(TSC_KL_CLIENT_TRAFFIC_SECRET_0, "CLIENT_TRAFFIC_SECRET_0")                                   \
+    X(TSC_KL_SERVER_TRAFFIC_SECRET_0, "SERVER_TRAFFIC_SECRET_0")                                   \
+    X(TSC_KL_EXPORTER_SECRET, "EXPORTER_SECRET")                                                   \
+    X(TSC_KL_EARLY_EXPORTER_SECRET, "EARLY_EXPORTER_SECRET")
+
+enum tsc_keylog_label {
+#define TSC_KL_ENUM(e, s) e,
+    TSC_KEYLOG_LABELS(TSC_KL_ENUM)
+#undef TSC_KL_ENUM
+        TSC_KL__COUNT
+};
+
+const char *tsc_keylog_label_name(enum tsc_keylog_label l);
+
+struct tsc_keys;
+
+TSC_MUST_USE enum tsc_err tsc_keys_new(struct tsc_keys **out, struct tsc_diag_sink *sink);
+void tsc_keys_free(struct tsc_keys *k);
+
+/*
+ * RSA private key file: PEM or DER; PKCS#1, PKCS#8 (encrypted or not), PKCS#12.
+ * password may be NULL. A wrong password, a non-RSA key or an unreadable file
+ * is a diagnostic and an error; nothing is added then.
+ */
+TSC_MUST_USE enum tsc_err tsc_keys_load_rsa_file(struct tsc_keys *k, const char *path,
+                                                 const char *password);
+/* NSS key log file: every line is parsed; bad lines are diagnostics (file:line), skipped. */
+TSC_MUST_USE enum tsc_err tsc_keys_load_keylog_file(struct tsc_keys *k, const char *path);
+/* One key log line (no newline needed); `origin` and `line_no` for diagnostics. */
+TSC_MUST_USE enum tsc_err tsc_keys_add_keylog_line(struct tsc_keys *k, const char *line,
+                                                   size_t len, const char *origin,
+                                                   uint64_t line_no);
+/* TLS 1.2 PSK (RFC 4279): identity NULL means "any identity". */
+TSC_MUST_USE enum tsc_err tsc_keys_add_psk(struct tsc_keys *k, const uint8_t *psk, size_t len,
+                                           const char *identity);
+
+/* Counts for the run record and statistics. */
+struct tsc_keys_stats {
+    uint32_t rsa_keys;
+    uint64_t keylog_entries; /* distinct (label, client random) entries */
+    uint64_t keylog_bad_lines;
+    uint32_t psks;
+};
+void tsc_keys_get_stats(const struct tsc_keys *k, struct tsc_keys_stats *st);
+
+/*
+ * Key log lookup by label and 32-byte client random (for TSC_KL_RSA the key is
+ * the first 8 bytes of the encrypted premaster, passed in client_random[0..7]).
+ * Copies the secret into out (TSC_MAX_SECRET bytes) and sets *len.
+ */
+bool tsc_keys_keylog_find(const struct tsc_keys *k, enum tsc_keylog_label label,
+                          const uint8_t *key, size_t keylen, uint8_t *out, size_t *len);
+/* PSK by identity (exact match first, then an identity-less PSK). */
+bool tsc_keys_psk_find(const struct tsc_keys *k, const uint8_t *identity, size_t idlen,
+                       uint8_t *out, size_t *len);
+
+/*
+ * RSA key exchange: decrypt an encrypted premaster (RFC 5246 7.4.7.1).
+ * With a server certificate (DER) the key whose public key matches is used and
+ * only that one; without, every loaded key is tried and *candidates counts how
+ * many produced a well-formed 48-byte premaster (the caller confirms with
+ * Finished). Returns true with pms filled when a key produced one;
+ * *key_index says which key (0-based in load order).
+ */
+bool tsc_keys_rsa_decrypt_pms(const struct tsc_keys *k, const uint8_t *cert_der, size_t cert_len,
+                              const uint8_t *enc, size_t enc_len, uint8_t pms[48],
+                              int *key_index, bool *cert_matched);
+/* How many RSA keys are loaded (for trying each in turn). */
+uint32_t tsc_keys_rsa_count(const struct tsc_keys *k);
+/* Decrypt with key number i only. */
+bool tsc_keys_rsa_decrypt_pms_with(const struct tsc_keys *k, uint32_t i, const uint8_t *enc,
+                                   size_t enc_len, uint8_t pms[48]);
+
+#endif
