@@ -57,6 +57,19 @@ static void tsc_hs_message(struct tsc_tls_conn *t, int dir, uint8_t type, uint32
                      n != NULL ? n : "handshake", en != NULL ? en : "unknown", el->ext_err_type,
                      tsc_err_name(el->ext_err));
     }
+    if (el != NULL && (el->has_duplicate || el->has_not_allowed)) {
+        /* RFC 8446 4.2: one extension per type, only in the messages its table row lists. */
+        tsc_tls_fail(t, dir, off, TSC_DIAG_TLS_UNEXPECTED, false, "%s: %s",
+                     tsc_name_handshake_type(type) != NULL ? tsc_name_handshake_type(type)
+                                                           : "handshake",
+                     el->has_duplicate ? "duplicate extension" : "extension not allowed here");
+    }
+    if ((type == TSC_HS_CLIENT_HELLO && dir == TSC_DIR_S2C) ||
+        (type == TSC_HS_SERVER_HELLO && dir == TSC_DIR_C2S)) {
+        tsc_tls_fail(t, dir, off, TSC_DIAG_TLS_UNEXPECTED, false, "%s sent by the %s",
+                     type == TSC_HS_CLIENT_HELLO ? "client_hello" : "server_hello",
+                     dir == TSC_DIR_S2C ? "server" : "client");
+    }
     tsc_tls_process(t, dir, &m);
     if (t->cfg.events.on_handshake != NULL) {
         t->cfg.events.on_handshake(t->cfg.events.ud, t->id, dir, &m, t->pkt, t->ts);

@@ -857,6 +857,19 @@ START_TEST(test_malformed_extension)
     ck_assert_uint_eq(e.sink.counts[TSC_DIAG_TLS_MALFORMED], 1);
     ck_assert_uint_eq(f->n_hellos, 1);
     ck_assert_str_eq(f->sni, "test");
+    ck_assert_uint_eq(e.sink.counts[TSC_DIAG_TLS_UNEXPECTED], 0);
+    /* A ServerHello from the client with a duplicate extension: two notes, not fatal. */
+    feed_hex(t, 0,
+             "1603030034"
+             "02000030"
+             "0303" H32("22") "00"
+                              "c02f"
+                              "00"
+                              "0008"
+                              "00170000"
+                              "00170000");
+    ck_assert_uint_eq(e.sink.counts[TSC_DIAG_TLS_UNEXPECTED], 2);
+    ck_assert_uint_eq(e.sink.counts[TSC_DIAG_TLS_MALFORMED], 1);
     tsc_tls_conn_free(t);
 }
 END_TEST
