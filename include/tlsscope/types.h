@@ -106,6 +106,7 @@ struct tsc_hello_fact {
 struct tsc_tls_dir_facts {
     uint64_t records[5];     /* count by content type 20..24 (index = type - 20) */
     uint64_t records_other;  /* records with another content type (after a valid header) */
+    uint64_t records_sslv2;  /* SSLv2-format records (hello or whole SSLv2 session) */
     uint64_t encrypted_alerts;
     uint64_t encrypted_handshake_records;
     uint64_t app_data_bytes; /* application_data record payload bytes (ciphertext) */

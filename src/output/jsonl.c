@@ -338,8 +338,8 @@ static void dir_json(struct tsc_jw *j, const struct tsc_tcp_dir_stats *ts,
     if (d->records_other != 0) {
         tsc_jw_kuint(j, "other", d->records_other);
     }
-    if (d->n_sslv2_types != 0) {
-        tsc_jw_kuint(j, "sslv2", d->n_sslv2_types);
+    if (d->records_sslv2 != 0) {
+        tsc_jw_kuint(j, "sslv2", d->records_sslv2);
     }
     tsc_jw_obj_end(j);
     tsc_jw_key(j, "handshake_types");

@@ -117,6 +117,7 @@ void tsc_sslv2_record(struct tsc_tls_conn *t, int dir, struct tsc_slice body, in
     struct tsc_tls_dirst *d = &t->d[dir];
     struct tsc_tls_dir_facts *df = &t->f.dir[dir];
     d->sslv2_records++;
+    df->records_sslv2++;
     struct tsc_tls_record_info ri = {0,      0x0002, (uint32_t)body.len, off, d->v2_encrypted, true,
                                      t->pkt, t->ts};
     if (t->cfg.events.on_record != NULL) {

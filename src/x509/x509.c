@@ -207,8 +207,11 @@ static void put_time(const ASN1_TIME *t, int64_t *secs, char *out, size_t cap)
     int64_t year = (int64_t)tm.tm_year + 1900;
     int64_t days = days_from_civil(year, (int64_t)tm.tm_mon + 1, tm.tm_mday);
     *secs = days * 86400 + (int64_t)tm.tm_hour * 3600 + (int64_t)tm.tm_min * 60 + tm.tm_sec;
-    snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02dZ", (int)year % 10000, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    /* Each field is reduced to its printed width so the compiler can see the
+     * string fits (ASN1_TIME_to_tm already range-checks them). */
+    snprintf(out, cap, "%04u-%02u-%02uT%02u:%02u:%02uZ", (unsigned)(year % 10000) % 10000u,
+             (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
+             (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u);
 }
 
 static void put_ip(struct tsc_sbuf *b, const ASN1_OCTET_STRING *ip)
