@@ -138,8 +138,8 @@ void tsc_text_alert(struct tsc_writer *w, struct tsc_out_conn *c, int dir,
     }
     const char *lv = tsc_name_alert_level(a->level);
     const char *ds = tsc_name_alert_description(a->description);
-    tsc_bprintf(&w->buf, "      level           %s\n", lv != NULL ? lv : "?");
-    tsc_bprintf(&w->buf, "      value           %s (%u)\n", ds != NULL ? ds : "?",
+    tsc_bprintf(&w->buf, "      level           %s (%u)\n", lv != NULL ? lv : "unknown", a->level);
+    tsc_bprintf(&w->buf, "      value           %s (%u)\n", ds != NULL ? ds : "unknown",
                 a->description);
 }
 
