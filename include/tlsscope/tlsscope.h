@@ -53,6 +53,17 @@ struct tsc_config {
     bool no_promisc;
     int buffer_size;
     const char *filter;     /* BPF expression or NULL */
+    /* Decryption key material (all optional; nothing is decrypted without it). */
+    const char *const *rsa_key_files; /* -k: PEM/DER/PKCS#8/PKCS#12 RSA private keys */
+    int n_rsa_key_files;
+    const char *key_password;         /* for encrypted key files, or NULL */
+    const char *const *keylog_files;  /* -l: NSS key logs (SSLKEYLOGFILE format) */
+    int n_keylog_files;
+    bool env_keylog;                  /* also load $SSLKEYLOGFILE when set and readable */
+    const uint8_t *psk;               /* --psk: TLS 1.2 pre-shared key bytes, or NULL */
+    size_t psk_len;
+    const char *psk_identity;         /* NULL: any identity */
+    bool show_app_data;               /* -d: decrypted application data as events */
     /* Options echoed into the run record (argv as given). */
     int argc;
     char **argv;
@@ -62,7 +73,10 @@ void tsc_config_default(struct tsc_config *cfg);
 
 struct tsc_analyzer;
 
-/* Returns 0 on success, -1 on failure (message in errbuf). */
+/*
+ * Returns 0 on success, -1 on failure (message in errbuf), including a key
+ * file or key log that cannot be loaded at all (the CLI exits with 3 then).
+ */
 int tsc_analyzer_new(struct tsc_analyzer **out, const struct tsc_config *cfg, char *errbuf,
                      size_t errlen);
 /*

@@ -121,6 +121,26 @@ struct tsc_tls_dir_facts {
 };
 
 /*
+ * What decryption established for one connection (filled by src/tls from its
+ * crypto session when the connection closes). Strings are static names.
+ */
+struct tsc_decrypt_facts {
+    bool key_material;              /* the run had key material (else nothing was tried) */
+    bool decrypted;                 /* application-data keys known and records decrypted */
+    const char *key_source;         /* "rsa", "keylog", "psk", "dsb", "session-cache" or NULL */
+    const char *finished[2];        /* by sender: "verified", "mismatch", "unverified" */
+    uint64_t bad_records;           /* records whose MAC / tag failed */
+    uint64_t decrypted_records[2];
+    const char *undecrypted_reason; /* NULL or a short code */
+    bool have_app_data[2];          /* any decrypted application data in that direction */
+    uint64_t app_bytes[2];          /* decrypted application_data plaintext, early data included */
+    uint8_t app_sha256[2][32];
+    uint64_t early_data_bytes;
+    bool have_master_secret;        /* TLS <= 1.2 */
+    uint8_t master_secret[48];
+};
+
+/*
  * Facts about one connection's TLS, maintained by the dissector (src/tls) and
  * printed by the writers (src/output).
  */
@@ -150,6 +170,7 @@ struct tsc_tls_facts {
     uint32_t n_certs;
     uint32_t certs_dropped;
     struct tsc_tls_dir_facts dir[2];
+    struct tsc_decrypt_facts dec;
 };
 
 #endif

@@ -12,6 +12,8 @@
 
 #define EXIT_USAGE 2
 #define MAX_INPUTS 1024
+#define MAX_KEY_FILES 32
+#define MAX_PSK 256 /* bytes; RFC 4279 5.3 allows up to 2^16-1, 256 is beyond any deployed PSK */
 
 static struct tsc_analyzer *g_analyzer; /* for the signal handler only */
 
@@ -48,6 +50,19 @@ static void usage(FILE *f)
             "  -n                 no name resolution (tlsscope never resolves; accepted for\n"
             "                     ssldump users)\n"
             "  -q, --quiet        no progress display on standard error\n"
+            "  -d                 show decrypted application data (text: printable text, or\n"
+            "                     hex with -v; JSON: app_data events with base64 data)\n"
+            "\n"
+            "Decryption (each connection reports decrypted, finished, bad_records):\n"
+            "  -k KEYFILE         server RSA private key (PEM, DER, PKCS#8, PKCS#12);\n"
+            "                     repeatable, matched through the server certificate\n"
+            "  -p PASSWORD        password of encrypted key files\n"
+            "  --password-file F  read that password from the first line of F\n"
+            "  -l KEYLOG          NSS key log (SSLKEYLOGFILE format); repeatable\n"
+            "  --no-env-keylog    ignore the SSLKEYLOGFILE environment variable (by default\n"
+            "                     the file it names is loaded when it is readable)\n"
+            "  --psk HEX          TLS 1.2 pre-shared key (RFC 4279 PSK suites)\n"
+            "  --psk-identity ID  only for this PSK identity (default: any)\n"
             "\n"
             "Limits:\n"
             "  --max-flows N           tracked TCP connections (default 1000000)\n"
@@ -59,7 +74,8 @@ static void usage(FILE *f)
             "  -h, --help         this help\n"
             "  -V, --version      version\n"
             "\n"
-            "Exit status: 0 success, 2 usage error, 3 an input could not be read.\n");
+            "Exit status: 0 success, 2 usage error, 3 an input or key file could not be\n"
+            "read.\n");
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -93,7 +109,72 @@ enum {
     OPT_MAX_CONN_BUFFER,
     OPT_IDLE_TIMEOUT,
     OPT_MAX_HANDSHAKE,
+    OPT_PASSWORD_FILE,
+    OPT_NO_ENV_KEYLOG,
+    OPT_PSK,
+    OPT_PSK_IDENTITY,
 };
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/* Hex string (optional 0x) into out; returns the byte count, -1 when not hex or too long. */
+static int parse_hex(const char *s, uint8_t *out, size_t cap)
+{
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        s += 2;
+    }
+    size_t n = strlen(s);
+    if (n == 0 || n % 2 != 0 || n / 2 > cap) {
+        return -1;
+    }
+    for (size_t i = 0; i < n / 2; i++) {
+        int hi = hexval(s[2 * i]);
+        int lo = hexval(s[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            return -1;
+        }
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return (int)(n / 2);
+}
+
+/* First line of a password file (without its line end). */
+static int read_password_file(const char *path, char *out, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        return -1;
+    }
+    if (fgets(out, (int)cap, f) == NULL) {
+        out[0] = '\0';
+    }
+    fclose(f);
+    out[strcspn(out, "\r\n")] = '\0';
+    return 0;
+}
+
+/* Secrets given on the command line are not echoed into the run record. */
+static bool secret_option(const char *arg, bool *value_follows)
+{
+    *value_follows = false;
+    if (strcmp(arg, "-p") == 0 || strcmp(arg, "--psk") == 0) {
+        *value_follows = true;
+        return true;
+    }
+    return strncmp(arg, "-p", 2) == 0 || strncmp(arg, "--psk=", 6) == 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -110,6 +191,10 @@ int main(int argc, char **argv)
         {"max-conn-buffer", required_argument, NULL, OPT_MAX_CONN_BUFFER},
         {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
         {"max-handshake", required_argument, NULL, OPT_MAX_HANDSHAKE},
+        {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
+        {"no-env-keylog", no_argument, NULL, OPT_NO_ENV_KEYLOG},
+        {"psk", required_argument, NULL, OPT_PSK},
+        {"psk-identity", required_argument, NULL, OPT_PSK_IDENTITY},
         {NULL, 0, NULL, 0},
     };
     struct tsc_config cfg;
@@ -121,9 +206,61 @@ int main(int argc, char **argv)
     int opt;
     uint32_t u32;
     uint64_t u64;
+    const char *rsa_keys[MAX_KEY_FILES];
+    const char *keylogs[MAX_KEY_FILES];
+    static char password[1024];
+    static uint8_t psk[MAX_PSK];
+    int psk_len = -1;
+    cfg.env_keylog = true;
 
-    while ((opt = getopt_long(argc, argv, "+r:i:s:o:jvnqhV", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "+r:i:s:o:jvnqhVdk:p:l:", longopts, NULL)) != -1) {
         switch (opt) {
+        case 'k':
+            if (cfg.n_rsa_key_files >= MAX_KEY_FILES) {
+                fprintf(stderr, "tlsscope: at most %d -k key files\n", MAX_KEY_FILES);
+                return EXIT_USAGE;
+            }
+            rsa_keys[cfg.n_rsa_key_files++] = optarg;
+            break;
+        case 'l':
+            if (cfg.n_keylog_files >= MAX_KEY_FILES) {
+                fprintf(stderr, "tlsscope: at most %d -l key logs\n", MAX_KEY_FILES);
+                return EXIT_USAGE;
+            }
+            keylogs[cfg.n_keylog_files++] = optarg;
+            break;
+        case 'p':
+            snprintf(password, sizeof(password), "%s", optarg);
+            cfg.key_password = password;
+            break;
+        case OPT_PASSWORD_FILE:
+            if (read_password_file(optarg, password, sizeof(password)) != 0) {
+                fprintf(stderr, "tlsscope: cannot read password file %s: %s\n", optarg,
+                        strerror(errno));
+                return 3;
+            }
+            cfg.key_password = password;
+            break;
+        case OPT_NO_ENV_KEYLOG:
+            cfg.env_keylog = false;
+            break;
+        case OPT_PSK:
+            psk_len = parse_hex(optarg, psk, sizeof(psk));
+            if (psk_len <= 0) {
+                fprintf(stderr, "tlsscope: --psk wants an even number of hex digits (at most %d "
+                                "bytes)\n",
+                        MAX_PSK);
+                return EXIT_USAGE;
+            }
+            cfg.psk = psk;
+            cfg.psk_len = (size_t)psk_len;
+            break;
+        case OPT_PSK_IDENTITY:
+            cfg.psk_identity = optarg;
+            break;
+        case 'd':
+            cfg.show_app_data = true;
+            break;
         case 'r':
             if (n_inputs >= MAX_INPUTS) {
                 fprintf(stderr, "tlsscope: at most %d -r inputs\n", MAX_INPUTS);
@@ -247,15 +384,43 @@ int main(int argc, char **argv)
             return 3;
         }
     }
+    if (cfg.psk_identity != NULL && cfg.psk == NULL) {
+        fprintf(stderr, "tlsscope: --psk-identity needs --psk\n");
+        return EXIT_USAGE;
+    }
+    cfg.rsa_key_files = rsa_keys;
+    cfg.keylog_files = keylogs;
     cfg.out = out;
     cfg.progress = isatty(STDERR_FILENO) && !cfg.quiet;
+    /* The run record echoes argv, with passwords and PSKs masked. */
+    char **shown = calloc((size_t)argc + 1, sizeof(char *));
+    if (shown == NULL) {
+        fprintf(stderr, "tlsscope: out of memory\n");
+        return 3;
+    }
+    static char masked[] = "(secret)";
+    for (int i = 0; i < argc; i++) {
+        bool follows = false;
+        bool secret = i < optind && secret_option(argv[i], &follows);
+        if (secret && follows) {
+            shown[i] = argv[i];
+            if (i + 1 < argc) {
+                shown[++i] = masked;
+            }
+        } else {
+            shown[i] = secret ? masked : argv[i];
+        }
+    }
     cfg.argc = argc;
-    cfg.argv = argv;
+    cfg.argv = shown;
 
     char err[512] = "";
     struct tsc_analyzer *a = NULL;
     if (tsc_analyzer_new(&a, &cfg, err, sizeof(err)) != 0) {
         fprintf(stderr, "tlsscope: %s\n", err);
+        free(shown);
+        memset(password, 0, sizeof(password));
+        memset(psk, 0, sizeof(psk));
         return 3;
     }
     g_analyzer = a;
@@ -276,6 +441,9 @@ int main(int argc, char **argv)
     }
     g_analyzer = NULL;
     tsc_analyzer_free(a);
+    free(shown);
+    memset(password, 0, sizeof(password));
+    memset(psk, 0, sizeof(psk));
     if (out != stdout) {
         fclose(out);
     }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "capture/capture.h"
+#include "keys/keys.h"
 #include "net/net.h"
 #include "output/writer.h"
 #include "tcp/tcp.h"
@@ -30,8 +31,26 @@ struct conn_state {
     struct tsc_tls_conn *tls; /* created on the first payload byte */
 };
 
+/* A diagnostic raised before the run record was written (key loading), replayed after it. */
+#define TSC_PENDING_DIAGS 64
+struct pending_diag {
+    enum tsc_diag_kind kind;
+    struct tsc_where where;
+    char file[256];
+    char msg[256];
+};
+
+#define TSC_MAX_KEYFILES 64
+
 struct tsc_analyzer {
     struct tsc_config cfg;
+    struct tsc_keys *keys; /* NULL: no key material */
+    struct tsc_run_keyfile keyfiles[TSC_MAX_KEYFILES];
+    int n_keyfiles;
+    char env_keylog[4096];
+    bool run_written; /* the run record is out: diagnostics go straight to the writer */
+    struct pending_diag *pending;
+    int n_pending;
     struct tsc_writer *writer;
     struct tsc_net *net;
     struct tsc_tcp_table *tcp;
@@ -78,7 +97,38 @@ static void on_diag(void *ud, enum tsc_diag_kind kind, const struct tsc_where *w
                     const char *msg)
 {
     struct tsc_analyzer *a = ud;
+    if (!a->run_written) {
+        /* Before the run record (key loading): kept and written right after it. */
+        if (a->pending == NULL) {
+            a->pending = calloc(TSC_PENDING_DIAGS, sizeof(*a->pending));
+        }
+        if (a->pending == NULL || a->n_pending >= TSC_PENDING_DIAGS) {
+            return; /* still counted by the sink */
+        }
+        struct pending_diag *p = &a->pending[a->n_pending++];
+        static const struct tsc_where none = {NULL, 0, TSC_NO_CONN, -1, -1};
+        p->kind = kind;
+        p->where = where != NULL ? *where : none;
+        if (p->where.file != NULL) {
+            snprintf(p->file, sizeof(p->file), "%s", p->where.file);
+            p->where.file = p->file;
+        }
+        snprintf(p->msg, sizeof(p->msg), "%s", msg);
+        return;
+    }
     tsc_writer_diag(a->writer, kind, where, msg);
+}
+
+/* The run record is out: write the diagnostics kept until now. */
+static void run_written(struct tsc_analyzer *a)
+{
+    a->run_written = true;
+    for (int i = 0; i < a->n_pending; i++) {
+        tsc_writer_diag(a->writer, a->pending[i].kind, &a->pending[i].where, a->pending[i].msg);
+    }
+    free(a->pending);
+    a->pending = NULL;
+    a->n_pending = 0;
 }
 
 /* ---- TLS events -> writer ----
@@ -114,6 +164,13 @@ static void ev_ccs(void *ud, uint64_t conn_id, int dir, uint64_t pkt, struct tsc
 {
     struct tsc_analyzer *a = ud;
     tsc_writer_ccs(a->writer, cur_out(a, conn_id), dir, pkt, ts);
+}
+
+static void ev_app_data(void *ud, uint64_t conn_id, int dir, const uint8_t *p, size_t n,
+                        uint64_t pkt, struct tsc_ts ts)
+{
+    struct tsc_analyzer *a = ud;
+    tsc_writer_app_data(a->writer, cur_out(a, conn_id), dir, p, n, pkt, ts);
 }
 
 static void ev_heartbeat(void *ud, uint64_t conn_id, int dir, uint8_t type,
@@ -228,6 +285,7 @@ static void tcp_close(void *ud, struct tsc_tcp_conn *c, enum tsc_tcp_end_reason 
          * a record or message cut short). */
         tsc_tls_conn_end(cs->tls, TSC_DIR_C2S);
         tsc_tls_conn_end(cs->tls, TSC_DIR_S2C);
+        tsc_tls_conn_close(cs->tls);
         const struct tsc_tls_facts *f = tsc_tls_conn_facts(cs->tls);
         if (f->is_tls) {
             a->st.tls_connections++;
@@ -244,6 +302,10 @@ static void tcp_close(void *ud, struct tsc_tcp_conn *c, enum tsc_tcp_end_reason 
             if (f->partial) {
                 a->st.partial_connections++;
             }
+            if (f->dec.decrypted) {
+                a->st.decrypted_connections++;
+            }
+            a->st.bad_records += f->dec.bad_records;
             tsc_writer_connection(a->writer, &cs->out, f, why);
         }
         a->cur = NULL;
@@ -251,6 +313,112 @@ static void tcp_close(void *ud, struct tsc_tcp_conn *c, enum tsc_tcp_end_reason 
     }
     c->user = NULL;
     free(cs);
+}
+
+/* ---- key material ---- */
+
+static bool hash_file(const char *path, uint8_t out[32], int64_t *size);
+
+static void keyfile_add(struct tsc_analyzer *a, const char *path, const char *kind)
+{
+    if (a->n_keyfiles >= TSC_MAX_KEYFILES) {
+        return;
+    }
+    struct tsc_run_keyfile *kf = &a->keyfiles[a->n_keyfiles++];
+    int64_t size = 0;
+    kf->file = path;
+    kf->kind = kind;
+    kf->have_sha256 = hash_file(path, kf->sha256, &size);
+}
+
+/* The last diagnostic kept while loading keys, for the error message. */
+static const char *last_pending(const struct tsc_analyzer *a)
+{
+    return a->n_pending > 0 ? a->pending[a->n_pending - 1].msg : "";
+}
+
+/*
+ * Loads -k, -l, $SSLKEYLOGFILE and --psk into one struct tsc_keys. A file that
+ * cannot be loaded at all fails the analyzer (exit status 3 in the CLI); bad
+ * lines inside a key log are diagnostics from the keys module.
+ */
+static int load_keys(struct tsc_analyzer *a, char *errbuf, size_t errlen)
+{
+    const struct tsc_config *cfg = &a->cfg;
+    const char *env = NULL;
+    if (cfg->env_keylog) {
+        env = getenv("SSLKEYLOGFILE");
+        if (env != NULL && (env[0] == '\0' || access(env, R_OK) != 0)) {
+            env = NULL; /* set but not readable: ignored, as the variable is advisory */
+        }
+        if (env != NULL) {
+            snprintf(a->env_keylog, sizeof(a->env_keylog), "%s", env);
+            env = a->env_keylog;
+        }
+    }
+    if (cfg->n_rsa_key_files == 0 && cfg->n_keylog_files == 0 && cfg->psk == NULL &&
+        env == NULL) {
+        return 0;
+    }
+    if (cfg->n_rsa_key_files + cfg->n_keylog_files + 1 > TSC_MAX_KEYFILES) {
+        snprintf(errbuf, errlen, "at most %d key files", TSC_MAX_KEYFILES - 1);
+        return -1;
+    }
+    if (tsc_keys_new(&a->keys, &a->sink) != TSC_OK) {
+        snprintf(errbuf, errlen, "out of memory loading key material");
+        return -1;
+    }
+    for (int i = 0; i < cfg->n_rsa_key_files; i++) {
+        const char *path = cfg->rsa_key_files[i];
+        enum tsc_err e = tsc_keys_load_rsa_file(a->keys, path, cfg->key_password);
+        if (e != TSC_OK) {
+            const char *why = last_pending(a);
+            snprintf(errbuf, errlen, "cannot load RSA key file %s: %s", path,
+                     why[0] != '\0' ? why : tsc_err_name(e));
+            return -1;
+        }
+        keyfile_add(a, path, "rsa");
+    }
+    for (int i = 0; i < cfg->n_keylog_files; i++) {
+        const char *path = cfg->keylog_files[i];
+        enum tsc_err e = tsc_keys_load_keylog_file(a->keys, path);
+        if (e != TSC_OK) {
+            const char *why = last_pending(a);
+            snprintf(errbuf, errlen, "cannot load key log %s: %s", path,
+                     why[0] != '\0' ? why : tsc_err_name(e));
+            return -1;
+        }
+        keyfile_add(a, path, "keylog");
+    }
+    if (env != NULL) {
+        if (tsc_keys_load_keylog_file(a->keys, env) == TSC_OK) {
+            keyfile_add(a, env, "keylog-env");
+        } else {
+            struct tsc_where w = {env, 0, TSC_NO_CONN, -1, -1};
+            tsc_diag(&a->sink, TSC_DIAG_RUN, &w, "SSLKEYLOGFILE not loaded");
+        }
+    }
+    if (cfg->psk != NULL &&
+        tsc_keys_add_psk(a->keys, cfg->psk, cfg->psk_len, cfg->psk_identity) != TSC_OK) {
+        snprintf(errbuf, errlen, "pre-shared key not accepted (%zu bytes)", cfg->psk_len);
+        return -1;
+    }
+    return 0;
+}
+
+static struct tsc_run_info run_info(struct tsc_analyzer *a)
+{
+    struct tsc_run_info info;
+    memset(&info, 0, sizeof(info));
+    info.cfg = &a->cfg;
+    info.keyfiles = a->keyfiles;
+    info.n_keyfiles = a->n_keyfiles;
+    info.psk = a->cfg.psk != NULL;
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    info.start_wall.sec = wall.tv_sec;
+    info.start_wall.nsec = (uint32_t)wall.tv_nsec;
+    return info;
 }
 
 /* ---- lifecycle ---- */
@@ -309,6 +477,11 @@ int tsc_analyzer_new(struct tsc_analyzer **out, const struct tsc_config *cfg, ch
         tsc_analyzer_free(a);
         return -1;
     }
+    if (load_keys(a, errbuf, errlen) != 0) {
+        tsc_analyzer_free(a);
+        return -1;
+    }
+    a->tls_cfg.keys = a->keys;
     a->tls_cfg.certs = a->certs;
     a->tls_cfg.sink = &a->sink;
     a->tls_cfg.events.on_record = ev_record;
@@ -316,6 +489,7 @@ int tsc_analyzer_new(struct tsc_analyzer **out, const struct tsc_config *cfg, ch
     a->tls_cfg.events.on_alert = ev_alert;
     a->tls_cfg.events.on_ccs = ev_ccs;
     a->tls_cfg.events.on_heartbeat = ev_heartbeat;
+    a->tls_cfg.events.on_app_data = ev_app_data;
     a->tls_cfg.events.ud = a;
     a->next_pkt = 1;
     clock_gettime(CLOCK_MONOTONIC, &a->t0);
@@ -343,6 +517,8 @@ void tsc_analyzer_free(struct tsc_analyzer *a)
     tsc_net_free(a->net);
     tsc_x509_cache_free(a->certs);
     tsc_writer_free(a->writer);
+    tsc_keys_free(a->keys);
+    free(a->pending);
     free(a->suite_counts);
     free(a);
 }
@@ -500,12 +676,11 @@ int tsc_analyzer_run_files(struct tsc_analyzer *a, const char *const *paths, int
             }
         }
     }
-    struct tsc_run_info info = {&a->cfg, inputs, n, NULL, {0, 0}};
-    struct timespec wall;
-    clock_gettime(CLOCK_REALTIME, &wall);
-    info.start_wall.sec = wall.tv_sec;
-    info.start_wall.nsec = (uint32_t)wall.tv_nsec;
+    struct tsc_run_info info = run_info(a);
+    info.inputs = inputs;
+    info.n_inputs = n;
     tsc_writer_run(a->writer, &info);
+    run_written(a);
     int rc = 0;
     for (int i = 0; i < n && !a->stop; i++) {
         if (!run_one(a, paths[i])) {
@@ -536,12 +711,11 @@ int tsc_analyzer_run_live(struct tsc_analyzer *a, const char *iface, char *errbu
     }
     a->live = cap;
     a->cur_file = NULL;
-    struct tsc_run_info info = {&a->cfg, NULL, 0, iface, {0, 0}};
+    struct tsc_run_info info = run_info(a);
+    info.interface = iface;
     struct timespec wall;
-    clock_gettime(CLOCK_REALTIME, &wall);
-    info.start_wall.sec = wall.tv_sec;
-    info.start_wall.nsec = (uint32_t)wall.tv_nsec;
     tsc_writer_run(a->writer, &info);
+    run_written(a);
     tsc_writer_flush(a->writer);
     double last_flush = now_s();
     while (!a->stop) {

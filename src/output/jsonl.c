@@ -1,6 +1,7 @@
 /* JSON Lines writer: one object per event (docs/json-schema.md). */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "output/hs_render.h"
@@ -68,6 +69,7 @@ void tsc_jsonl_run(struct tsc_writer *w, const struct tsc_run_info *info)
     tsc_jw_key(&j, "capabilities");
     tsc_jw_arr_begin(&j);
     tsc_jw_str(&j, "dissect");
+    tsc_jw_str(&j, "decrypt");
     tsc_jw_arr_end(&j);
     tsc_jw_key(&j, "options");
     tsc_jw_obj_begin(&j);
@@ -79,6 +81,10 @@ void tsc_jsonl_run(struct tsc_writer *w, const struct tsc_run_info *info)
     tsc_jw_kuint(&j, "max_conn_ooo_bytes", cfg->max_conn_ooo_bytes);
     tsc_jw_kuint(&j, "idle_timeout_s", cfg->idle_timeout_s);
     tsc_jw_kuint(&j, "max_handshake_msg", cfg->max_handshake_msg);
+    tsc_jw_kbool(&j, "show_app_data", cfg->show_app_data);
+    tsc_jw_kbool(&j, "env_keylog", cfg->env_keylog);
+    tsc_jw_kbool(&j, "psk", info->psk);
+    tsc_jw_kstr_or_null(&j, "psk_identity", cfg->psk_identity);
     tsc_jw_key(&j, "argv");
     tsc_jw_arr_begin(&j);
     for (int i = 0; i < cfg->argc; i++) {
@@ -105,6 +111,22 @@ void tsc_jsonl_run(struct tsc_writer *w, const struct tsc_run_info *info)
         tsc_jw_obj_end(&j);
     }
     tsc_jw_arr_end(&j);
+    /* Key material: file names and hashes only, never the content. */
+    tsc_jw_key(&j, "key_files");
+    tsc_jw_arr_begin(&j);
+    for (int i = 0; i < info->n_keyfiles; i++) {
+        const struct tsc_run_keyfile *kf = &info->keyfiles[i];
+        tsc_jw_obj_begin(&j);
+        tsc_jw_kstr(&j, "file", kf->file);
+        tsc_jw_kstr(&j, "kind", kf->kind);
+        if (kf->have_sha256) {
+            tsc_jw_khex(&j, "sha256", kf->sha256, 32);
+        } else {
+            tsc_jw_knull(&j, "sha256");
+        }
+        tsc_jw_obj_end(&j);
+    }
+    tsc_jw_arr_end(&j);
     tsc_jw_kstr_or_null(&j, "interface", info->interface);
     ktime(&j, "start_time", info->start_wall);
     end(&j);
@@ -122,6 +144,11 @@ void tsc_jsonl_record(struct tsc_writer *w, struct tsc_out_conn *c, int dir,
     tsc_jw_kuint(&j, "version", r->version);
     tsc_jw_kuint(&j, "length", r->length);
     tsc_jw_kbool(&j, "encrypted", r->encrypted);
+    tsc_jw_kbool(&j, "decrypted", r->decrypted);
+    if (r->decrypted) {
+        tsc_jw_kuint(&j, "inner_content_type", r->inner_type);
+        kname(&j, "inner_content_type_name", tsc_name_content_type(r->inner_type));
+    }
     tsc_jw_kbool(&j, "sslv2", r->sslv2);
     end(&j);
 }
@@ -147,6 +174,7 @@ void tsc_jsonl_alert(struct tsc_writer *w, struct tsc_out_conn *c, int dir,
     begin(w, &j, "alert");
     conn_head(&j, c, dir, a->pkt, a->ts);
     tsc_jw_kbool(&j, "encrypted", a->encrypted);
+    tsc_jw_kbool(&j, "decrypted", a->decrypted);
     if (a->encrypted) {
         tsc_jw_knull(&j, "level");
         tsc_jw_knull(&j, "description");
@@ -180,6 +208,54 @@ void tsc_jsonl_heartbeat(struct tsc_writer *w, struct tsc_out_conn *c, int dir, 
     tsc_jw_kuint(&j, "record_length", record_len);
     tsc_jw_kbool(&j, "overlong", overlong);
     end(&j);
+}
+
+/* RFC 4648 4 base64 of n bytes into out (4 * ceil(n / 3) + 1 bytes, NUL-terminated). */
+static void base64(const uint8_t *p, size_t n, char *out)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t o = 0;
+    size_t i = 0;
+    for (; i + 3 <= n; i += 3) {
+        uint32_t v = ((uint32_t)p[i] << 16) | ((uint32_t)p[i + 1] << 8) | p[i + 2];
+        out[o++] = alphabet[(v >> 18) & 63];
+        out[o++] = alphabet[(v >> 12) & 63];
+        out[o++] = alphabet[(v >> 6) & 63];
+        out[o++] = alphabet[v & 63];
+    }
+    if (n - i == 1) {
+        uint32_t v = (uint32_t)p[i] << 16;
+        out[o++] = alphabet[(v >> 18) & 63];
+        out[o++] = alphabet[(v >> 12) & 63];
+        out[o++] = '=';
+        out[o++] = '=';
+    } else if (n - i == 2) {
+        uint32_t v = ((uint32_t)p[i] << 16) | ((uint32_t)p[i + 1] << 8);
+        out[o++] = alphabet[(v >> 18) & 63];
+        out[o++] = alphabet[(v >> 12) & 63];
+        out[o++] = alphabet[(v >> 6) & 63];
+        out[o++] = '=';
+    }
+    out[o] = '\0';
+}
+
+void tsc_jsonl_app_data(struct tsc_writer *w, struct tsc_out_conn *c, int dir, const uint8_t *p,
+                        size_t n, uint64_t pkt, struct tsc_ts ts)
+{
+    struct tsc_jw j;
+    /* One record's plaintext: at most 2^14 + 2048 bytes, so the size cannot overflow. */
+    char *b64 = malloc(4 * ((n + 2) / 3) + 1);
+    if (b64 == NULL) {
+        return;
+    }
+    base64(p, n, b64);
+    begin(w, &j, "app_data");
+    conn_head(&j, c, dir, pkt, ts);
+    tsc_jw_kuint(&j, "length", n);
+    tsc_jw_kstr(&j, "data_base64", b64);
+    end(&j);
+    free(b64);
 }
 
 void tsc_jsonl_gap(struct tsc_writer *w, struct tsc_out_conn *c, int dir, uint64_t len,
@@ -314,8 +390,47 @@ static void cert_json(struct tsc_jw *j, const struct tsc_cert_summary *s)
     tsc_jw_obj_end(j);
 }
 
+/* {"bytes": N, "sha256": HEX} of one direction's decrypted application data, or null. */
+static void app_data_json(struct tsc_jw *j, const struct tsc_decrypt_facts *dec, int dir)
+{
+    if (!dec->have_app_data[dir]) {
+        tsc_jw_null(j);
+        return;
+    }
+    tsc_jw_obj_begin(j);
+    tsc_jw_kuint(j, "bytes", dec->app_bytes[dir]);
+    tsc_jw_khex(j, "sha256", dec->app_sha256[dir], 32);
+    tsc_jw_obj_end(j);
+}
+
+static void decrypt_json(struct tsc_jw *j, const struct tsc_decrypt_facts *dec)
+{
+    tsc_jw_kbool(j, "decrypted", dec->decrypted);
+    kname(j, "key_source", dec->key_source);
+    tsc_jw_key(j, "finished");
+    tsc_jw_obj_begin(j);
+    tsc_jw_kstr(j, "client", dec->finished[0] != NULL ? dec->finished[0] : "unverified");
+    tsc_jw_kstr(j, "server", dec->finished[1] != NULL ? dec->finished[1] : "unverified");
+    tsc_jw_obj_end(j);
+    tsc_jw_kuint(j, "bad_records", dec->bad_records);
+    kname(j, "undecrypted_reason", dec->undecrypted_reason);
+    tsc_jw_key(j, "app_data");
+    if (dec->have_app_data[0] || dec->have_app_data[1]) {
+        tsc_jw_obj_begin(j);
+        tsc_jw_key(j, "c2s");
+        app_data_json(j, dec, 0);
+        tsc_jw_key(j, "s2c");
+        app_data_json(j, dec, 1);
+        tsc_jw_obj_end(j);
+    } else {
+        tsc_jw_null(j);
+    }
+    khex_or_null(j, "master_secret", dec->have_master_secret, dec->master_secret, 48);
+}
+
 static void dir_json(struct tsc_jw *j, const struct tsc_tcp_dir_stats *ts,
-                     const struct tsc_tls_dir_facts *d)
+                     const struct tsc_tls_dir_facts *d, const struct tsc_decrypt_facts *dec,
+                     int dir)
 {
     tsc_jw_obj_begin(j);
     tsc_jw_kuint(j, "packets", ts->packets);
@@ -330,7 +445,7 @@ static void dir_json(struct tsc_jw *j, const struct tsc_tcp_dir_stats *ts,
     tsc_jw_obj_begin(j);
     for (int t = 0; t < 5; t++) {
         if (d->records[t] != 0) {
-            char k[8];
+            char k[16];
             snprintf(k, sizeof(k), "%d", t + 20);
             tsc_jw_kuint(j, k, d->records[t]);
         }
@@ -359,6 +474,9 @@ static void dir_json(struct tsc_jw *j, const struct tsc_tcp_dir_stats *ts,
     tsc_jw_kuint(j, "non_tls_prefix_bytes", d->non_tls_prefix_bytes);
     tsc_jw_kbool(j, "malformed", d->malformed);
     tsc_jw_kbool(j, "heartbleed", d->heartbleed);
+    tsc_jw_kuint(j, "decrypted_records", dec->decrypted_records[dir]);
+    tsc_jw_key(j, "app_data");
+    app_data_json(j, dec, dir);
     tsc_jw_obj_end(j);
 }
 
@@ -487,10 +605,11 @@ void tsc_jsonl_connection(struct tsc_writer *w, struct tsc_out_conn *c,
     }
     tsc_jw_kbool(&j, "partial", f->partial);
     tsc_jw_kbool(&j, "malformed", f->malformed);
+    decrypt_json(&j, &f->dec);
     tsc_jw_key(&j, "c2s");
-    dir_json(&j, &t->stats[0], &f->dir[0]);
+    dir_json(&j, &t->stats[0], &f->dir[0], &f->dec, 0);
     tsc_jw_key(&j, "s2c");
-    dir_json(&j, &t->stats[1], &f->dir[1]);
+    dir_json(&j, &t->stats[1], &f->dir[1], &f->dec, 1);
     end(&j);
 }
 
@@ -557,6 +676,11 @@ void tsc_jsonl_stats(struct tsc_writer *w, const struct tsc_run_stats *st)
     tsc_jw_kuint(&j, "malformed", st->malformed_connections);
     tsc_jw_kuint(&j, "heartbleed", st->heartbleed_connections);
     tsc_jw_kuint(&j, "partial", st->partial_connections);
+    tsc_jw_obj_end(&j);
+    tsc_jw_key(&j, "decryption");
+    tsc_jw_obj_begin(&j);
+    tsc_jw_kuint(&j, "decrypted_connections", st->decrypted_connections);
+    tsc_jw_kuint(&j, "bad_records", st->bad_records);
     tsc_jw_obj_end(&j);
     tsc_jw_key(&j, "diagnostics");
     tsc_jw_obj_begin(&j);

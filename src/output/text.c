@@ -94,7 +94,12 @@ void tsc_text_record(struct tsc_writer *w, struct tsc_out_conn *c, int dir,
     } else {
         tsc_bprintf(&w->buf, "%s", name);
     }
-    if (r->encrypted && r->content_type == 22) {
+    if (r->decrypted && r->inner_type != r->content_type) {
+        const char *in = tsc_name_content_type(r->inner_type);
+        tsc_bprintf(&w->buf, " (decrypted: %s)", in != NULL ? in : "unknown type");
+    } else if (r->decrypted) {
+        tsc_bprintf(&w->buf, " (decrypted)");
+    } else if (r->encrypted && r->content_type == 22) {
         tsc_bprintf(&w->buf, " (encrypted)");
     }
     if (w->verbosity >= 1) {
@@ -154,6 +159,70 @@ void tsc_text_heartbeat(struct tsc_writer *w, struct tsc_out_conn *c, int dir, u
     tsc_bprintf(&w->buf, "      heartbeat %s payload_length %u in a %" PRIu32 "-byte record%s\n",
                 type == 1 ? "request" : type == 2 ? "response" : "?", payload_length, record_len,
                 overlong ? "  ** OVERLONG (Heartbleed-style) **" : "");
+}
+
+static bool text_like(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if ((p[i] < 0x20 || p[i] > 0x7e) && p[i] != '\n' && p[i] != '\r' && p[i] != '\t') {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* 16 bytes a line: offset, hex, printable characters ('.' for the rest), as ssldump -x. */
+static void hex_dump(struct tsc_buf *b, const uint8_t *p, size_t n)
+{
+    for (size_t off = 0; off < n; off += 16) {
+        size_t k = n - off < 16 ? n - off : 16;
+        char hex[16 * 3 + 1];
+        char asc[17];
+        for (size_t i = 0; i < 16; i++) {
+            if (i < k) {
+                snprintf(hex + 3 * i, 4, "%02x ", p[off + i]);
+                asc[i] = (p[off + i] >= 0x20 && p[off + i] <= 0x7e) ? (char)p[off + i] : '.';
+            } else {
+                memcpy(hex + 3 * i, "   ", 4);
+                asc[i] = '\0';
+            }
+        }
+        asc[k] = '\0';
+        tsc_bprintf(b, "    %04zx  %s %s\n", off, hex, asc);
+    }
+}
+
+void tsc_text_app_data(struct tsc_writer *w, struct tsc_out_conn *c, int dir, const uint8_t *p,
+                       size_t n, uint64_t pkt, struct tsc_ts ts)
+{
+    (void)dir;
+    (void)pkt;
+    (void)ts;
+    announce(w, c);
+    static const char rule[] =
+        "    ---------------------------------------------------------------\n";
+    tsc_bprintf(&w->buf, "%s", rule);
+    bool text = text_like(p, n);
+    if (text && n > 0) {
+        /* Printable text as is, each line indented (ssldump -d). */
+        size_t start = 0;
+        for (size_t i = 0; i <= n; i++) {
+            if (i == n || p[i] == '\n') {
+                size_t len = i - start;
+                if (len > 0 && p[start + len - 1] == '\r') {
+                    len--;
+                }
+                if (i < n || len > 0) {
+                    tsc_bprintf(&w->buf, "    %.*s\n", (int)len, (const char *)p + start);
+                }
+                start = i + 1;
+            }
+        }
+    }
+    if (!text || w->verbosity >= 1) {
+        hex_dump(&w->buf, p, n);
+    }
+    tsc_bprintf(&w->buf, "%s", rule);
 }
 
 void tsc_text_gap(struct tsc_writer *w, struct tsc_out_conn *c, int dir, uint64_t len,
@@ -222,6 +291,21 @@ void tsc_text_connection(struct tsc_writer *w, struct tsc_out_conn *c,
     if (f->malformed) {
         tsc_bprintf(&w->buf, " MALFORMED");
     }
+    const struct tsc_decrypt_facts *dec = &f->dec;
+    if (dec->key_material) {
+        if (dec->decrypted) {
+            tsc_bprintf(&w->buf, " decrypted (%s)", dec->key_source != NULL ? dec->key_source : "?");
+        } else {
+            tsc_bprintf(&w->buf, " not decrypted (%s)",
+                        dec->undecrypted_reason != NULL ? dec->undecrypted_reason : "?");
+        }
+        tsc_bprintf(&w->buf, " finished client=%s server=%s",
+                    dec->finished[0] != NULL ? dec->finished[0] : "unverified",
+                    dec->finished[1] != NULL ? dec->finished[1] : "unverified");
+        if (dec->bad_records > 0) {
+            tsc_bprintf(&w->buf, " bad_records=%" PRIu64, dec->bad_records);
+        }
+    }
     tsc_bprintf(&w->buf, "\n");
 }
 
@@ -261,6 +345,11 @@ void tsc_text_stats(struct tsc_writer *w, const struct tsc_run_stats *st)
                 " bytes, evicted flows %" PRIu64 "\n",
                 st->malformed_connections, st->heartbleed_connections, st->partial_connections,
                 st->tcp.gap_bytes, st->tcp.conflict_bytes, st->tcp.evicted_flows);
+    if (st->decrypted_connections > 0 || st->bad_records > 0) {
+        tsc_bprintf(&w->buf, "decryption: %" PRIu64 " connections decrypted, %" PRIu64
+                             " bad records\n",
+                    st->decrypted_connections, st->bad_records);
+    }
     bool any = false;
     if (st->diag_counts != NULL) {
         for (int k = 0; k < TSC_DIAG__COUNT; k++) {

@@ -17,6 +17,7 @@ int tsc_writer_new(struct tsc_writer **out, const struct tsc_config *cfg)
     w->format = cfg->format;
     w->verbosity = cfg->verbosity;
     w->summary_only = cfg->summary_only;
+    w->show_app_data = cfg->show_app_data;
     w->out = cfg->out != NULL ? cfg->out : stdout;
     /* Output is produced by us, not the wire; no cap beyond memory. */
     tsc_buf_init(&w->buf, 0);
@@ -139,6 +140,15 @@ void tsc_writer_heartbeat(struct tsc_writer *w, struct tsc_out_conn *c, int dir,
         return;
     }
     DISPATCH(heartbeat, w, c, dir, type, payload_length, record_len, overlong, pkt, ts);
+}
+
+void tsc_writer_app_data(struct tsc_writer *w, struct tsc_out_conn *c, int dir, const uint8_t *p,
+                         size_t n, uint64_t pkt, struct tsc_ts ts)
+{
+    if (w->summary_only || !w->show_app_data) {
+        return;
+    }
+    DISPATCH(app_data, w, c, dir, p, n, pkt, ts);
 }
 
 void tsc_writer_gap(struct tsc_writer *w, struct tsc_out_conn *c, int dir, uint64_t len,

@@ -31,10 +31,21 @@ struct tsc_run_input {
     int64_t size; /* -1 unknown */
 };
 
+/* A key file of the run: its name and SHA-256, never its content. */
+struct tsc_run_keyfile {
+    const char *file;
+    const char *kind; /* "rsa", "keylog", "keylog-env" */
+    bool have_sha256;
+    uint8_t sha256[32];
+};
+
 struct tsc_run_info {
     const struct tsc_config *cfg;
     const struct tsc_run_input *inputs;
     int n_inputs;
+    const struct tsc_run_keyfile *keyfiles;
+    int n_keyfiles;
+    bool psk; /* a PSK was given (its value is never printed) */
     const char *interface;
     struct tsc_ts start_wall;
 };
@@ -51,6 +62,8 @@ struct tsc_run_stats {
     uint64_t malformed_connections;
     uint64_t heartbleed_connections;
     uint64_t partial_connections;
+    uint64_t decrypted_connections;
+    uint64_t bad_records;
     uint64_t versions[8];          /* SSLv2, SSLv3, TLS1.0, 1.1, 1.2, 1.3, draft, unknown */
     const uint64_t *suite_counts;  /* 65536 entries, connections per negotiated suite */
     const uint64_t *diag_counts;   /* TSC_DIAG__COUNT entries */
@@ -81,6 +94,9 @@ void tsc_writer_ccs(struct tsc_writer *w, struct tsc_out_conn *c, int dir, uint6
 void tsc_writer_heartbeat(struct tsc_writer *w, struct tsc_out_conn *c, int dir, uint8_t type,
                           uint16_t payload_length, uint32_t record_len, bool overlong,
                           uint64_t pkt, struct tsc_ts ts);
+/* Decrypted application data of one record (only written with cfg->show_app_data). */
+void tsc_writer_app_data(struct tsc_writer *w, struct tsc_out_conn *c, int dir, const uint8_t *p,
+                         size_t n, uint64_t pkt, struct tsc_ts ts);
 void tsc_writer_gap(struct tsc_writer *w, struct tsc_out_conn *c, int dir, uint64_t len,
                     uint64_t pkt, struct tsc_ts ts);
 void tsc_writer_diag(struct tsc_writer *w, enum tsc_diag_kind kind, const struct tsc_where *where,

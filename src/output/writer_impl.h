@@ -10,6 +10,7 @@ struct tsc_writer {
     enum tsc_format format;
     int verbosity;
     bool summary_only;
+    bool show_app_data;
     FILE *out;
     struct tsc_buf buf; /* one event at a time, written out on flush threshold */
 };
@@ -29,6 +30,8 @@ void tsc_jsonl_simple(struct tsc_writer *w, struct tsc_out_conn *c, int dir, con
 void tsc_jsonl_heartbeat(struct tsc_writer *w, struct tsc_out_conn *c, int dir, uint8_t type,
                          uint16_t payload_length, uint32_t record_len, bool overlong,
                          uint64_t pkt, struct tsc_ts ts);
+void tsc_jsonl_app_data(struct tsc_writer *w, struct tsc_out_conn *c, int dir, const uint8_t *p,
+                        size_t n, uint64_t pkt, struct tsc_ts ts);
 void tsc_jsonl_gap(struct tsc_writer *w, struct tsc_out_conn *c, int dir, uint64_t len,
                    uint64_t pkt, struct tsc_ts ts);
 void tsc_jsonl_diag(struct tsc_writer *w, enum tsc_diag_kind kind, const struct tsc_where *where,
@@ -47,6 +50,8 @@ void tsc_text_alert(struct tsc_writer *w, struct tsc_out_conn *c, int dir,
 void tsc_text_heartbeat(struct tsc_writer *w, struct tsc_out_conn *c, int dir, uint8_t type,
                         uint16_t payload_length, uint32_t record_len, bool overlong,
                         uint64_t pkt, struct tsc_ts ts);
+void tsc_text_app_data(struct tsc_writer *w, struct tsc_out_conn *c, int dir, const uint8_t *p,
+                       size_t n, uint64_t pkt, struct tsc_ts ts);
 void tsc_text_gap(struct tsc_writer *w, struct tsc_out_conn *c, int dir, uint64_t len,
                   uint64_t pkt, struct tsc_ts ts);
 void tsc_text_diag(struct tsc_writer *w, enum tsc_diag_kind kind, const struct tsc_where *where,

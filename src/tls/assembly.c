@@ -28,7 +28,7 @@ void tsc_hs_reset(struct tsc_tls_dirst *d)
  *   } Handshake;
  */
 static void tsc_hs_message(struct tsc_tls_conn *t, int dir, uint8_t type, uint32_t length,
-                           struct tsc_slice body, bool skipped, int64_t off)
+                           const uint8_t *raw, struct tsc_slice body, bool skipped, int64_t off)
 {
     struct tsc_tls_dirst *d = &t->d[dir];
     struct tsc_hs_msg m;
@@ -71,6 +71,10 @@ static void tsc_hs_message(struct tsc_tls_conn *t, int dir, uint8_t type, uint32
                      dir == TSC_DIR_S2C ? "server" : "client");
     }
     tsc_tls_process(t, dir, &m);
+    if (t->cfg.keys != NULL) {
+        /* Transcript for the key schedule and Finished: header and body as on the wire. */
+        tsc_tls_crypto_message(t, dir, &m, raw, raw != NULL ? TSC_HS_HDR + (size_t)length : 0);
+    }
     if (t->cfg.events.on_handshake != NULL) {
         t->cfg.events.on_handshake(t->cfg.events.ud, t->id, dir, &m, t->pkt, t->ts);
     }
@@ -85,7 +89,7 @@ static void tsc_hs_oversize(struct tsc_tls_conn *t, int dir, uint8_t type, uint3
                  "handshake message type %u of %u bytes exceeds max_handshake_msg %u: skipped",
                  type, len, t->cfg.max_handshake_msg);
     struct tsc_slice none = {NULL, 0};
-    tsc_hs_message(t, dir, type, len, none, true, off);
+    tsc_hs_message(t, dir, type, len, NULL, none, true, off);
     d->skip_left = len;
 }
 
@@ -130,11 +134,12 @@ void tsc_hs_feed(struct tsc_tls_conn *t, int dir, struct tsc_slice frag, uint16_
                 }
                 if (len <= h.left) {
                     struct tsc_slice body;
+                    const uint8_t *raw = in.p; /* header and body are contiguous here */
                     if (tsc_cur_bytes(&h, len, &body) != TSC_OK) {
                         break;
                     }
                     in = h;
-                    tsc_hs_message(t, dir, type, len, body, false, here);
+                    tsc_hs_message(t, dir, type, len, raw, body, false, here);
                     continue;
                 }
             }
@@ -171,7 +176,7 @@ void tsc_hs_feed(struct tsc_tls_conn *t, int dir, struct tsc_slice frag, uint16_
             uint32_t len = ((uint32_t)d->hs.p[1] << 16) | ((uint32_t)d->hs.p[2] << 8) | d->hs.p[3];
             if (d->hs.len == TSC_HS_HDR + (size_t)len) {
                 struct tsc_slice body = {d->hs.p + TSC_HS_HDR, len};
-                tsc_hs_message(t, dir, d->hs.p[0], len, body, false, d->hs_off);
+                tsc_hs_message(t, dir, d->hs.p[0], len, d->hs.p, body, false, d->hs_off);
                 tsc_hs_reset(d);
             }
         }

@@ -2,6 +2,7 @@
 #ifndef TSC_TLS_CONN_H
 #define TSC_TLS_CONN_H
 
+#include "crypto/session.h"
 #include "tls/msg.h"
 #include "tls/tls.h"
 #include "util/buf.h"
@@ -52,6 +53,11 @@ struct tsc_tls_conn {
     uint8_t null_mac_len; /* NULL-cipher suite negotiated: MAC bytes after the plaintext */
     uint8_t ch_sid[32];
     uint8_t ch_sid_len;
+    /* Decryption (only with key material): created on the first TLS record. */
+    struct tsc_crypto_sess *cs;
+    bool cs_failed;      /* could not be created: the connection stays keyless */
+    bool closed;         /* tsc_tls_conn_close done */
+    struct tsc_buf plain; /* plaintext of the record being processed */
 };
 
 /* records.c */
@@ -72,6 +78,16 @@ void tsc_hs_reset(struct tsc_tls_dirst *d);
 void tsc_tls_process(struct tsc_tls_conn *t, int dir, const struct tsc_hs_msg *m);
 void tsc_tls_process_ccs(struct tsc_tls_conn *t, int dir);
 void tsc_tls_ctx_fill(const struct tsc_tls_conn *t, int dir, struct tsc_hs_ctx *ctx);
+
+/*
+ * decrypt.c: the bridge to the crypto session. Reports a parsed handshake
+ * message (raw: header and body, contiguous) after the process step.
+ */
+void tsc_tls_crypto_message(struct tsc_tls_conn *t, int dir, const struct tsc_hs_msg *m,
+                            const uint8_t *raw, size_t raw_len);
+/* Session of the connection, created on first use; NULL when keyless. */
+struct tsc_crypto_sess *tsc_tls_crypto_sess(struct tsc_tls_conn *t);
+void tsc_tls_crypto_close(struct tsc_tls_conn *t);
 
 /* sslv2.c: one SSLv2 record body (after its 2- or 3-byte header). */
 void tsc_sslv2_record(struct tsc_tls_conn *t, int dir, struct tsc_slice body, int64_t off);

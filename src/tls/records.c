@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/session.h"
 #include "tls/conn.h"
 #include "tls/stats.h"
 #include "x509/x509.h"
@@ -66,7 +67,16 @@ void tsc_tls_conn_free(struct tsc_tls_conn *t)
         tsc_buf_free(&t->d[d].rec);
         tsc_buf_free(&t->d[d].hs);
     }
+    tsc_csess_free(t->cs);
+    tsc_buf_free(&t->plain);
     free(t);
+}
+
+void tsc_tls_conn_close(struct tsc_tls_conn *t)
+{
+    if (t != NULL) {
+        tsc_tls_crypto_close(t);
+    }
 }
 
 const struct tsc_tls_facts *tsc_tls_conn_facts(const struct tsc_tls_conn *t)
@@ -205,9 +215,10 @@ static enum tsc_err tsc_any_hdr_parse(const struct tsc_tls_conn *t, int dir, con
 /* ---- per-record processing ---- */
 
 static void tsc_alert_record(struct tsc_tls_conn *t, int dir, struct tsc_slice body, bool enc,
-                             int64_t off)
+                             bool decrypted, int64_t off)
 {
-    struct tsc_tls_alert_info a = {0, 0, enc, t->pkt, t->ts};
+    struct tsc_tls_alert_info a = {
+        .encrypted = enc, .decrypted = decrypted, .pkt = t->pkt, .ts = t->ts};
     if (enc) {
         t->f.dir[dir].encrypted_alerts++;
         if (t->cfg.events.on_alert != NULL) {
@@ -277,6 +288,86 @@ static void tsc_heartbeat_record(struct tsc_tls_conn *t, int dir, struct tsc_sli
     }
 }
 
+static void tsc_ccs_record(struct tsc_tls_conn *t, int dir)
+{
+    if (t->cfg.events.on_ccs != NULL) {
+        t->cfg.events.on_ccs(t->cfg.events.ud, t->id, dir, t->pkt, t->ts);
+    }
+    tsc_tls_process_ccs(t, dir);
+    t->d[dir].ccs = true;
+    if (t->cs != NULL && !t->tls13) {
+        /* RFC 5246 7.1: the sender's next records use the pending keys. */
+        tsc_csess_change_cipher_spec(t->cs, dir);
+    }
+}
+
+/*
+ * Should this record go to the crypto session? TLS 1.3 (RFC 8446 5.2):
+ * protected records carry the outer type application_data; a CCS, alert or
+ * handshake record is plaintext. TLS <= 1.2 (RFC 5246 7.1): every record
+ * after the sender's ChangeCipherSpec is protected, CCS included (renegotiation).
+ */
+static bool tsc_record_protected(struct tsc_tls_conn *t, int dir, uint8_t type)
+{
+    if (t->tls13 || type == 23) {
+        return type == 23;
+    }
+    return t->d[dir].ccs || tsc_csess_protected(t->cs, dir);
+}
+
+/*
+ * Decrypt a protected record into t->plain. TSC_ERR_UNSUPPORTED (no keys for
+ * it) and TSC_ERR_CRYPTO (MAC / tag failure, counted by the session and
+ * reported here) leave the record opaque.
+ */
+static enum tsc_err tsc_record_decrypt(struct tsc_tls_conn *t, int dir,
+                                       const struct tsc_rec_hdr *h, struct tsc_slice body,
+                                       int64_t off, uint8_t *inner)
+{
+    enum tsc_err e = tsc_csess_decrypt(t->cs, dir, h->type, h->version, body.p, body.len,
+                                       &t->plain, inner);
+    if (e == TSC_ERR_CRYPTO) {
+        tsc_tls_fail(t, dir, off, TSC_DIAG_TLS_BAD_RECORD_MAC, false,
+                     "record of type %u, %u bytes: MAC / authentication tag check failed; "
+                     "skipped",
+                     h->type, h->len);
+    }
+    return e;
+}
+
+/* The plaintext of a decrypted record, processed by its real content type. */
+static void tsc_plain_record(struct tsc_tls_conn *t, int dir, uint8_t type, uint16_t version,
+                             struct tsc_slice pt, int64_t off)
+{
+    struct tsc_tls_dirst *d = &t->d[dir];
+    switch (type) {
+    case 20:
+        tsc_ccs_record(t, dir);
+        break;
+    case 21:
+        tsc_alert_record(t, dir, pt, false, true, off);
+        break;
+    case 22:
+        if (d->hs_garbage) {
+            t->f.dir[dir].encrypted_handshake_records++;
+        } else {
+            tsc_hs_feed(t, dir, pt, version, off + TSC_TLS_HDR);
+        }
+        break;
+    case 23:
+        tsc_csess_app_data(t->cs, dir, pt.p, pt.len);
+        if (t->cfg.events.on_app_data != NULL) {
+            t->cfg.events.on_app_data(t->cfg.events.ud, t->id, dir, pt.p, pt.len, t->pkt, t->ts);
+        }
+        break;
+    case 24:
+        tsc_heartbeat_record(t, dir, pt, off);
+        break;
+    default:
+        break;
+    }
+}
+
 static void tsc_record(struct tsc_tls_conn *t, int dir, const struct tsc_rec_hdr *h,
                        struct tsc_slice body, int64_t off)
 {
@@ -294,30 +385,50 @@ static void tsc_record(struct tsc_tls_conn *t, int dir, const struct tsc_rec_hdr
      * application_data (RFC 8446 5.2), and CCS is only a compatibility no-op.
      */
     bool enc = h->type == 23 || (d->ccs && !t->tls13);
-    if (d->ccs && !t->tls13 && t->null_mac_len > 0 && body.len >= t->null_mac_len) {
+    bool dec = false;
+    uint8_t inner = h->type;
+    if (tsc_tls_crypto_sess(t) != NULL && tsc_record_protected(t, dir, h->type) &&
+        tsc_record_decrypt(t, dir, h, body, off, &inner) == TSC_OK) {
+        dec = true;
+        enc = true;
+    }
+    if (!dec && d->ccs && !t->tls13 && t->null_mac_len > 0 && body.len >= t->null_mac_len) {
         /* NULL cipher: the fragment is the plaintext followed by its MAC. */
         body.len -= t->null_mac_len;
         enc = false;
     }
-    struct tsc_tls_record_info ri = {h->type, h->version, h->len, off, enc, false, t->pkt, t->ts};
+    struct tsc_tls_record_info ri = {.content_type = h->type,
+                                     .version = h->version,
+                                     .length = h->len,
+                                     .offset = off,
+                                     .encrypted = enc,
+                                     .decrypted = dec,
+                                     .inner_type = inner,
+                                     .pkt = t->pkt,
+                                     .ts = t->ts};
+    /* Records are counted by their wire (outer) type, decrypted or not. */
     if (h->type >= 20 && h->type <= 24) {
         df->records[h->type - 20]++;
     } else {
         df->records_other++;
     }
+    if (h->type == 23) {
+        df->app_data_bytes += body.len;
+    }
     if (t->cfg.events.on_record != NULL) {
         t->cfg.events.on_record(t->cfg.events.ud, t->id, dir, &ri);
     }
+    if (dec) {
+        struct tsc_slice pt = {t->plain.p, t->plain.len};
+        tsc_plain_record(t, dir, inner, h->version, pt, off);
+        return;
+    }
     switch (h->type) {
     case 20:
-        if (t->cfg.events.on_ccs != NULL) {
-            t->cfg.events.on_ccs(t->cfg.events.ud, t->id, dir, t->pkt, t->ts);
-        }
-        tsc_tls_process_ccs(t, dir);
-        d->ccs = true;
+        tsc_ccs_record(t, dir);
         break;
     case 21:
-        tsc_alert_record(t, dir, body, enc, off);
+        tsc_alert_record(t, dir, body, enc, false, off);
         break;
     case 22:
         /* After lost handshake framing the records cannot be read (counted as opaque). */
@@ -326,9 +437,6 @@ static void tsc_record(struct tsc_tls_conn *t, int dir, const struct tsc_rec_hdr
         } else {
             tsc_hs_feed(t, dir, body, h->version, off + TSC_TLS_HDR);
         }
-        break;
-    case 23:
-        df->app_data_bytes += body.len;
         break;
     case 24:
         if (!enc && !t->tls13) {

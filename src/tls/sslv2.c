@@ -118,8 +118,14 @@ void tsc_sslv2_record(struct tsc_tls_conn *t, int dir, struct tsc_slice body, in
     struct tsc_tls_dir_facts *df = &t->f.dir[dir];
     d->sslv2_records++;
     df->records_sslv2++;
-    struct tsc_tls_record_info ri = {0,      0x0002, (uint32_t)body.len, off, d->v2_encrypted, true,
-                                     t->pkt, t->ts};
+    struct tsc_tls_record_info ri = {.content_type = 0,
+                                     .version = 0x0002,
+                                     .length = (uint32_t)body.len,
+                                     .offset = off,
+                                     .encrypted = d->v2_encrypted,
+                                     .sslv2 = true,
+                                     .pkt = t->pkt,
+                                     .ts = t->ts};
     if (t->cfg.events.on_record != NULL) {
         t->cfg.events.on_record(t->cfg.events.ud, t->id, dir, &ri);
     }

@@ -20,6 +20,7 @@
 
 struct tsc_hs_msg;     /* parsed handshake message: src/tls/msg.h */
 struct tsc_x509_cache; /* certificate summary cache: src/x509/x509.h */
+struct tsc_keys;       /* key material for decryption: src/keys/keys.h */
 
 struct tsc_tls_record_info {
     uint8_t content_type;
@@ -27,6 +28,8 @@ struct tsc_tls_record_info {
     uint32_t length;      /* fragment length */
     int64_t offset;       /* stream offset of the record header in this direction */
     bool encrypted;       /* payload is protected (after CCS / TLS 1.3 encrypted records) */
+    bool decrypted;       /* protected and decrypted with a verified MAC / tag */
+    uint8_t inner_type;   /* decrypted: the real content type (TLS 1.3 inner type) */
     bool sslv2;
     uint64_t pkt;
     struct tsc_ts ts;
@@ -36,6 +39,7 @@ struct tsc_tls_alert_info {
     uint8_t level;
     uint8_t description;
     bool encrypted; /* level/description unknown */
+    bool decrypted; /* came from a decrypted record */
     uint64_t pkt;
     struct tsc_ts ts;
 };
@@ -52,6 +56,9 @@ struct tsc_tls_events {
     void (*on_heartbeat)(void *ud, uint64_t conn_id, int dir, uint8_t type,
                          uint16_t payload_length, uint32_t record_len, bool overlong, uint64_t pkt,
                          struct tsc_ts ts);
+    /* Decrypted application data of one record (valid only during the call). */
+    void (*on_app_data)(void *ud, uint64_t conn_id, int dir, const uint8_t *p, size_t n,
+                        uint64_t pkt, struct tsc_ts ts);
     void *ud;
 };
 
@@ -61,6 +68,7 @@ struct tsc_tls_config {
     struct tsc_x509_cache *certs; /* may be NULL: no certificate summaries */
     struct tsc_diag_sink *sink;
     const char *file;             /* for diagnostics' where->file (current input name) */
+    const struct tsc_keys *keys;  /* NULL: keyless; else each connection gets a crypto session */
     struct tsc_tls_events events;
 };
 
@@ -87,6 +95,12 @@ void tsc_tls_conn_gap(struct tsc_tls_conn *t, int dir, uint64_t len, uint64_t pk
                       struct tsc_ts ts);
 /* This direction ended; an incomplete record or message left is reported. */
 void tsc_tls_conn_end(struct tsc_tls_conn *t, int dir);
+
+/*
+ * The connection is over (after tsc_tls_conn_end of both directions): closes
+ * the crypto session and fills the decryption facts (f->dec). Idempotent.
+ */
+void tsc_tls_conn_close(struct tsc_tls_conn *t);
 
 const struct tsc_tls_facts *tsc_tls_conn_facts(const struct tsc_tls_conn *t);
 

@@ -41,6 +41,7 @@
     X(TSC_DIAG_TLS_UNEXPECTED, "tls-unexpected-message", 1)                                        \
     X(TSC_DIAG_TLS_HEARTBLEED, "heartbeat-overlong", 2)                                            \
     X(TSC_DIAG_TLS_TRUNCATED, "tls-truncated", 0)                                                  \
+    X(TSC_DIAG_TLS_BAD_RECORD_MAC, "tls-bad-record-mac", 1)                                        \
     X(TSC_DIAG_X509_MALFORMED, "x509-malformed", 1)                                                \
     /* ---- run (src/core, src/cli) ---- */                                                        \
     X(TSC_DIAG_RUN, "run", 2)

@@ -1,0 +1,156 @@
+/*
+ * Bridge from the dissector to the per-connection crypto session
+ * (src/crypto/session.h). Only active when the run has key material
+ * (cfg.keys): the session is created on the connection's first TLS record,
+ * hears the hello parameters, the server's leaf certificate, the
+ * ClientKeyExchange body, early_data acceptance and every handshake message
+ * in wire order, and decrypts protected records, whose plaintext goes back
+ * through the record processing in records.c. Nothing here parses messages:
+ * it reads fields the parsers already filled.
+ */
+#include <string.h>
+
+#include "crypto/session.h"
+#include "tls/conn.h"
+
+/* Room for one plaintext fragment: RFC 5246 6.2.3 bounds a fragment by 2^14 + 2048. */
+#define TSC_PLAIN_EXTRA 4096u
+
+struct tsc_crypto_sess *tsc_tls_crypto_sess(struct tsc_tls_conn *t)
+{
+    if (t->cs != NULL || t->cfg.keys == NULL || t->cs_failed) {
+        return t->cs;
+    }
+    if (tsc_csess_new(&t->cs, t->cfg.keys) != TSC_OK) {
+        t->cs = NULL;
+        t->cs_failed = true;
+        if (t->cfg.sink != NULL) {
+            struct tsc_where w = {t->cfg.file, t->pkt, t->id, -1, -1};
+            tsc_diag(t->cfg.sink, TSC_DIAG_TLS_LIMIT, &w,
+                     "crypto session not created (out of memory): connection stays keyless");
+        }
+        return NULL;
+    }
+    tsc_buf_init(&t->plain, (size_t)t->cfg.max_record_len + TSC_PLAIN_EXTRA);
+    return t->cs;
+}
+
+/*
+ * RFC 8446 4.2.11:
+ *   struct {
+ *       opaque identity<1..2^16-1>;
+ *       uint32 obfuscated_ticket_age;
+ *   } PskIdentity;
+ * The first offered identity (the one a key log or --psk-identity names).
+ */
+static struct tsc_slice tsc_first_psk_identity(const struct tsc_client_hello *ch)
+{
+    struct tsc_slice id = {NULL, 0};
+    const struct tsc_ext *e = tsc_ext_find(&ch->ext, TSC_EXT_PRE_SHARED_KEY);
+    if (e == NULL || !e->known) {
+        return id;
+    }
+    struct tsc_cur c = tsc_cur_from_slice(e->u.psk_client.identities);
+    struct tsc_slice got;
+    if (tsc_cur_vec_slice(&c, 2, 1, 0xffff, &got) == TSC_OK) {
+        id = got;
+    }
+    return id;
+}
+
+void tsc_tls_crypto_message(struct tsc_tls_conn *t, int dir, const struct tsc_hs_msg *m,
+                            const uint8_t *raw, size_t raw_len)
+{
+    if (m->sslv2) {
+        return; /* SSLv2 sessions are not decrypted; see tsc_tls_crypto_close */
+    }
+    struct tsc_crypto_sess *cs = tsc_tls_crypto_sess(t);
+    if (cs == NULL) {
+        return;
+    }
+    if (m->type == TSC_HS_CLIENT_KEY_EXCHANGE && dir == TSC_DIR_C2S && !m->skipped) {
+        /* The session reads the body by the negotiated key exchange (RFC 5246 7.4.7). */
+        tsc_csess_client_key_exchange(cs, m->body.p, m->body.len);
+    }
+    if (m->parsed) {
+        switch (m->type) {
+        case TSC_HS_CLIENT_HELLO: {
+            const struct tsc_client_hello *ch = &m->u.ch;
+            struct tsc_slice id = tsc_first_psk_identity(ch);
+            bool early = tsc_ext_find(&ch->ext, TSC_EXT_EARLY_DATA) != NULL;
+            tsc_csess_client_hello(cs, ch->random.p, early, id.p, id.len);
+            break;
+        }
+        case TSC_HS_SERVER_HELLO: {
+            const struct tsc_server_hello *sh = &m->u.sh;
+            /* The process step already set t->version from supported_versions. */
+            bool ems = t->ch_ems && tsc_ext_find(&sh->ext, TSC_EXT_EXTENDED_MASTER_SECRET) != NULL;
+            bool etm = t->ch_etm && tsc_ext_find(&sh->ext, TSC_EXT_ENCRYPT_THEN_MAC) != NULL;
+            bool psk = tsc_ext_find(&sh->ext, TSC_EXT_PRE_SHARED_KEY) != NULL;
+            tsc_csess_server_hello(cs, t->version, sh->cipher_suite, sh->random.p,
+                                   sh->compression_method, ems, etm, sh->hrr, psk);
+            break;
+        }
+        case TSC_HS_ENCRYPTED_EXTENSIONS:
+            /* RFC 8446 4.2.10: early_data in EncryptedExtensions accepts the 0-RTT data. */
+            if (dir == TSC_DIR_S2C && tsc_ext_find(&m->u.ee, TSC_EXT_EARLY_DATA) != NULL) {
+                tsc_csess_early_data_accepted(cs);
+            }
+            break;
+        case TSC_HS_CERTIFICATE:
+            if (dir == TSC_DIR_S2C && m->u.cert.kept > 0) {
+                const struct tsc_slice *der = &m->u.cert.c[0].der;
+                tsc_csess_server_certificate(cs, der->p, der->len);
+            }
+            break;
+        default:
+            break;
+        }
+    }
+    if (!m->skipped && raw != NULL) {
+        tsc_csess_handshake(cs, dir, raw, raw_len);
+    }
+}
+
+void tsc_tls_crypto_close(struct tsc_tls_conn *t)
+{
+    struct tsc_decrypt_facts *df = &t->f.dec;
+    if (t->closed) {
+        return;
+    }
+    t->closed = true;
+    memset(df, 0, sizeof(*df));
+    df->key_material = t->cfg.keys != NULL;
+    df->finished[0] = tsc_finished_state_name(TSC_FIN_UNVERIFIED);
+    df->finished[1] = tsc_finished_state_name(TSC_FIN_UNVERIFIED);
+    if (t->cs == NULL) {
+        enum tsc_undecrypted why = TSC_UNDEC_NO_KEY_MATERIAL;
+        if (t->cfg.keys != NULL) {
+            why = t->f.sslv2 ? TSC_UNDEC_SSLV2 : TSC_UNDEC_HANDSHAKE_NOT_CAPTURED;
+        }
+        df->undecrypted_reason = tsc_undecrypted_name(why);
+        return;
+    }
+    if (t->f.sslv2) {
+        df->undecrypted_reason = tsc_undecrypted_name(TSC_UNDEC_SSLV2);
+        return;
+    }
+    tsc_csess_finish(t->cs);
+    const struct tsc_crypto_facts *cf = tsc_csess_facts(t->cs);
+    df->decrypted = cf->decrypted;
+    df->key_source = tsc_key_source_name(cf->key_source);
+    for (int d = 0; d < 2; d++) {
+        df->finished[d] = tsc_finished_state_name(cf->finished[d]);
+        df->decrypted_records[d] = cf->decrypted_records[d];
+        df->app_bytes[d] = cf->app_bytes[d];
+        df->have_app_data[d] = cf->app_bytes[d] > 0;
+        memcpy(df->app_sha256[d], cf->app_sha256[d], 32);
+    }
+    df->bad_records = cf->bad_records;
+    df->undecrypted_reason = tsc_undecrypted_name(cf->undecrypted_reason);
+    df->early_data_bytes = cf->early_data_bytes;
+    df->have_master_secret = cf->have_master_secret;
+    if (cf->have_master_secret) {
+        memcpy(df->master_secret, cf->master_secret, 48);
+    }
+}
