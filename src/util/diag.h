@@ -43,6 +43,10 @@
     X(TSC_DIAG_TLS_TRUNCATED, "tls-truncated", 0)                                                  \
     X(TSC_DIAG_TLS_BAD_RECORD_MAC, "tls-bad-record-mac", 1)                                        \
     X(TSC_DIAG_X509_MALFORMED, "x509-malformed", 1)                                                \
+    /* ---- key material and decryption (src/keys, src/crypto) ---- */                             \
+    X(TSC_DIAG_KEY_FILE, "key-file", 2)                                                            \
+    X(TSC_DIAG_KEYLOG_BAD_LINE, "keylog-bad-line", 1)                                              \
+    X(TSC_DIAG_KEY_LIMIT, "key-limit", 1)                                                          \
     /* ---- run (src/core, src/cli) ---- */                                                        \
     X(TSC_DIAG_RUN, "run", 2)
 
