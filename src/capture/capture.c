@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,8 @@ struct tsc_capture {
     uint64_t next_num;
     uint64_t total; /* file size, 0 if unknown */
     bool live;
+    int live_fd;     /* selectable descriptor of a live capture, -1 if none */
+    int timeout_ms;  /* live read timeout */
     bool nano;      /* timestamps carry nanoseconds */
     bool warned_snap;
     bool warned_time;
@@ -86,6 +89,7 @@ static struct tsc_capture *cap_alloc(const char *name, struct tsc_diag_sink *sin
     }
     c->sink = sink;
     c->next_num = 1;
+    c->live_fd = -1;
     return c;
 }
 
@@ -237,6 +241,16 @@ enum tsc_err tsc_capture_open_live(struct tsc_capture **out, const char *iface,
                  pcap_statustostr(rc));
     }
     c->nano = pcap_get_tstamp_precision(c->p) == PCAP_TSTAMP_PRECISION_NANO;
+    /*
+     * In immediate mode the kernel timeout is not applied on every platform (Linux
+     * blocks), so reads are non-blocking and we wait with poll() ourselves: an idle
+     * link still returns every timeout_ms for flow expiry and breakloop.
+     */
+    c->timeout_ms = o.timeout_ms > 0 ? o.timeout_ms : 100;
+    c->live_fd = pcap_get_selectable_fd(c->p);
+    if (c->live_fd >= 0 && pcap_setnonblock(c->p, 1, perr) != 0) {
+        c->live_fd = -1;
+    }
     *out = c;
     return TSC_OK;
 }
@@ -272,6 +286,12 @@ enum tsc_err tsc_capture_next(struct tsc_capture *c, struct tsc_frame *f, bool *
     memset(f, 0, sizeof(*f));
     f->file = c->name;
     int rc = pcap_next_ex(c->p, &h, &data);
+    if (rc == 0 && c->live && c->live_fd >= 0) {
+        struct pollfd pfd = {c->live_fd, POLLIN, 0};
+        if (poll(&pfd, 1, c->timeout_ms) > 0) {
+            rc = pcap_next_ex(c->p, &h, &data);
+        }
+    }
     if (rc == 0) {
         return TSC_OK; /* live read timeout: no frame */
     }
