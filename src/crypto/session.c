@@ -1,0 +1,1137 @@
+/*
+ * Per-connection decryption session (session.h): transcript, key sources,
+ * key schedules per epoch, record decryption and Finished verification.
+ *
+ * TLS <= 1.2: the master secret comes from (in order) the key log's
+ * CLIENT_RANDOM, PMS_CLIENT_RANDOM, the RSA label, a loaded RSA key, a PSK.
+ * Keys for both directions are derived as soon as the master secret is known
+ * and become active per direction at that direction's ChangeCipherSpec.
+ * TLS 1.3: traffic secrets come from the key log; the handshake epoch starts
+ * after ServerHello, the application epoch after each side's Finished, early
+ * data uses the client early traffic secret.
+ */
+#include "crypto/session.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/kdf.h"
+#include "crypto/record.h"
+#include "crypto/suites.h"
+#include "util/cursor.h"
+
+#define TSC_TX_PENDING_MAX (256u * 1024u) /* buffered hellos before the hash is known */
+#define TSC_CERT_MAX (64u * 1024u)
+#define TSC_CKE_MAX (16u * 1024u)
+#define TSC_RSA_CANDIDATES 8u
+
+/* Handshake types used here (RFC 8446 4, RFC 5246 7.4). */
+enum {
+    TSC_HT_CLIENT_HELLO = 1,
+    TSC_HT_SERVER_HELLO = 2,
+    TSC_HT_END_OF_EARLY_DATA = 5,
+    TSC_HT_CLIENT_KEY_EXCHANGE = 16,
+    TSC_HT_FINISHED = 20,
+    TSC_HT_KEY_UPDATE = 24,
+};
+
+enum tsc_epoch13 {
+    TSC_EP_NONE = 0,
+    TSC_EP_EARLY,
+    TSC_EP_HANDSHAKE,
+    TSC_EP_APP,
+};
+
+struct tsc_crypto_sess {
+    const struct tsc_keys *keys;
+    EVP_MAC_CTX *mc; /* HMAC for every KDF call of this session */
+    struct tsc_crypto_facts f;
+    bool finished_called;
+
+    /* hello parameters */
+    bool have_cr;
+    uint8_t cr[32];
+    uint8_t sr[32];
+    bool offers_early;
+    uint8_t psk_id[128];
+    size_t psk_id_len;
+    bool sh_seen; /* a real (non-HRR) ServerHello */
+    bool hrr;
+    uint16_t version;
+    uint16_t suite_id;
+    const struct tsc_suite *suite;
+    bool tls13;
+    bool ems;
+    bool etm;
+    bool deflate;
+
+    /* server certificate and ClientKeyExchange */
+    uint8_t *cert;
+    size_t cert_len;
+    struct tsc_buf cke;
+    bool cke_seen;
+
+    /* transcript */
+    struct tsc_buf tx_pending;
+    bool tx_started;
+    bool tx_broken;    /* pending buffer overflowed: Finished cannot be checked */
+    bool tx_closed;    /* TLS 1.3 after the handshake */
+    EVP_MD_CTX *tx[2]; /* [0] suite hash or MD5, [1] SHA-1 for SSLv3/TLS 1.0/1.1 */
+    uint8_t session_hash[64];
+    size_t session_hash_len;
+    bool fin_seen[2];
+
+    /* TLS <= 1.2 */
+    bool have_ms;
+    uint8_t ms[48];
+    bool pend_ok;
+    struct tsc_rec_keys pend[2];
+    bool ccs_seen[2];
+    bool active[2];
+    uint8_t cand_ms[TSC_RSA_CANDIDATES][48];
+    uint32_t n_cand;
+    uint32_t cur_cand;
+    bool cand_confirmed;
+
+    /* TLS 1.3 */
+    size_t slen;
+    bool have_hs;
+    bool have_app;
+    bool have_early;
+    uint8_t hs_secret[2][TSC_MAX_SECRET];
+    uint8_t app_secret[2][TSC_MAX_SECRET];
+    uint8_t early_secret[TSC_MAX_SECRET];
+    size_t early_slen;
+    enum tsc_epoch13 epoch[2];
+    bool early_accepted;
+    bool client_hs_ready; /* client handshake keys loaded in hs_rec */
+    const struct tsc_suite *early_suite;
+    struct tsc_rec early_rec;
+    struct tsc_rec hs_rec; /* client handshake keys while early data may still come */
+    bool last_early[2];
+
+    struct tsc_rec rec[2];
+    EVP_MD_CTX *app_md[2];
+};
+
+/* ---- names ---- */
+
+static const char *const tsc_undec_names[TSC_UNDEC__COUNT] = {
+#define TSC_UNDEC_NAME(e, s) [e] = s,
+    TSC_UNDECRYPTED_LIST(TSC_UNDEC_NAME)
+#undef TSC_UNDEC_NAME
+};
+
+const char *tsc_undecrypted_name(enum tsc_undecrypted u)
+{
+    if ((unsigned)u >= TSC_UNDEC__COUNT) {
+        return NULL;
+    }
+    return tsc_undec_names[u];
+}
+
+const char *tsc_key_source_name(enum tsc_key_source s)
+{
+    switch (s) {
+    case TSC_KEYSRC_RSA:
+        return "rsa";
+    case TSC_KEYSRC_KEYLOG:
+        return "keylog";
+    case TSC_KEYSRC_PSK:
+        return "psk";
+    case TSC_KEYSRC_DSB:
+        return "dsb";
+    case TSC_KEYSRC_SESSION_CACHE:
+        return "session-cache";
+    default:
+        return NULL;
+    }
+}
+
+const char *tsc_finished_state_name(enum tsc_finished_state s)
+{
+    switch (s) {
+    case TSC_FIN_VERIFIED:
+        return "verified";
+    case TSC_FIN_MISMATCH:
+        return "mismatch";
+    default:
+        return "unverified";
+    }
+}
+
+/* ---- life cycle ---- */
+
+enum tsc_err tsc_csess_new(struct tsc_crypto_sess **out, const struct tsc_keys *keys)
+{
+    TSC_ENSURE(out != NULL, TSC_ERR_ARG);
+    *out = NULL;
+    struct tsc_crypto_sess *s = calloc(1, sizeof(*s));
+    TSC_ENSURE(s != NULL, TSC_ERR_NOMEM);
+    s->keys = keys;
+    tsc_buf_init(&s->cke, TSC_CKE_MAX);
+    tsc_buf_init(&s->tx_pending, TSC_TX_PENDING_MAX);
+    for (int d = 0; d < 2; d++) {
+        tsc_rec_init(&s->rec[d]);
+    }
+    tsc_rec_init(&s->early_rec);
+    tsc_rec_init(&s->hs_rec);
+    if (keys != NULL) {
+        EVP_MAC *hm = tsc_alg_hmac();
+        s->mc = hm != NULL ? EVP_MAC_CTX_new(hm) : NULL;
+        if (s->mc == NULL) {
+            tsc_csess_free(s);
+            return TSC_ERR_NOMEM;
+        }
+    }
+    *out = s;
+    return TSC_OK;
+}
+
+static void tsc_tx_free(struct tsc_crypto_sess *s)
+{
+    for (int i = 0; i < 2; i++) {
+        EVP_MD_CTX_free(s->tx[i]);
+        s->tx[i] = NULL;
+    }
+}
+
+void tsc_csess_free(struct tsc_crypto_sess *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    EVP_MAC_CTX_free(s->mc);
+    tsc_tx_free(s);
+    for (int d = 0; d < 2; d++) {
+        tsc_rec_free(&s->rec[d]);
+        EVP_MD_CTX_free(s->app_md[d]);
+    }
+    tsc_rec_free(&s->early_rec);
+    tsc_rec_free(&s->hs_rec);
+    free(s->cert);
+    tsc_buf_free(&s->cke);
+    tsc_buf_free(&s->tx_pending);
+    OPENSSL_cleanse(s, sizeof(*s));
+    free(s);
+}
+
+const struct tsc_crypto_facts *tsc_csess_facts(const struct tsc_crypto_sess *s)
+{
+    return &s->f;
+}
+
+static void tsc_set_reason(struct tsc_crypto_sess *s, enum tsc_undecrypted u)
+{
+    if (s->f.undecrypted_reason == TSC_UNDEC_NONE) {
+        s->f.undecrypted_reason = u;
+    }
+}
+
+/* ---- transcript ---- */
+
+static enum tsc_prf_kind tsc_prf_kind_of(uint16_t version)
+{
+    if (version == 0x0300) {
+        return TSC_PRF_SSL3;
+    }
+    if (version == 0x0301 || version == 0x0302) {
+        return TSC_PRF_TLS10;
+    }
+    return TSC_PRF_TLS12;
+}
+
+static enum tsc_md tsc_suite_hash(const struct tsc_crypto_sess *s)
+{
+    return s->suite != NULL ? s->suite->hash : TSC_MD_SHA256;
+}
+
+static void tsc_tx_update(struct tsc_crypto_sess *s, const uint8_t *p, size_t n)
+{
+    for (int i = 0; i < 2; i++) {
+        if (s->tx[i] != NULL && EVP_DigestUpdate(s->tx[i], p, n) != 1) {
+            s->tx_broken = true;
+        }
+    }
+}
+
+/* Starts hashing once the version and suite are known (at ServerHello). */
+static void tsc_tx_start(struct tsc_crypto_sess *s)
+{
+    if (s->tx_started) {
+        return;
+    }
+    tsc_tx_free(s);
+    s->tx_started = true;
+    bool old = !s->tls13 && s->version <= 0x0302;
+    enum tsc_md mds[2] = {old ? TSC_MD_MD5 : tsc_suite_hash(s), old ? TSC_MD_SHA1 : TSC_MD_NONE};
+    for (int i = 0; i < 2; i++) {
+        if (mds[i] == TSC_MD_NONE) {
+            continue;
+        }
+        const EVP_MD *md = tsc_alg_md(mds[i]);
+        s->tx[i] = EVP_MD_CTX_new();
+        if (md == NULL || s->tx[i] == NULL || EVP_DigestInit_ex(s->tx[i], md, NULL) != 1) {
+            s->tx_broken = true;
+        }
+    }
+    tsc_tx_update(s, s->tx_pending.p, s->tx_pending.len);
+    tsc_buf_reset(&s->tx_pending);
+}
+
+static void tsc_tx_add(struct tsc_crypto_sess *s, const uint8_t *msg, size_t len)
+{
+    if (!s->tx_started) {
+        if (tsc_buf_append(&s->tx_pending, msg, len) != TSC_OK) {
+            s->tx_broken = true;
+        }
+        return;
+    }
+    tsc_tx_update(s, msg, len);
+}
+
+/* Current transcript hash (the concatenation MD5 || SHA-1 for old versions). */
+static bool tsc_tx_digest(const struct tsc_crypto_sess *s, uint8_t *out, size_t *len)
+{
+    size_t n = 0;
+    if (!s->tx_started || s->tx_broken) {
+        return false;
+    }
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    if (c == NULL) {
+        return false;
+    }
+    bool ok = true;
+    for (int i = 0; i < 2 && ok; i++) {
+        unsigned dl = 0;
+        if (s->tx[i] == NULL) {
+            continue;
+        }
+        ok = EVP_MD_CTX_copy_ex(c, s->tx[i]) == 1 && EVP_DigestFinal_ex(c, out + n, &dl) == 1;
+        n += dl;
+    }
+    EVP_MD_CTX_free(c);
+    *len = n;
+    return ok && n > 0;
+}
+
+/*
+ * RFC 8446 4.4.1: after a HelloRetryRequest the transcript starts with
+ *   message_hash (254) || 00 00 Hash.length || Hash(ClientHello1)
+ * in place of ClientHello1.
+ */
+static void tsc_tx_hrr(struct tsc_crypto_sess *s)
+{
+    uint8_t h[EVP_MAX_MD_SIZE + 4];
+    size_t hl = 0;
+    if (!tsc_tx_digest(s, h + 4, &hl)) {
+        s->tx_broken = true;
+        return;
+    }
+    h[0] = 254;
+    h[1] = 0;
+    h[2] = 0;
+    h[3] = (uint8_t)hl;
+    if (EVP_DigestInit_ex(s->tx[0], NULL, NULL) != 1) {
+        s->tx_broken = true;
+        return;
+    }
+    tsc_tx_update(s, h, hl + 4);
+}
+
+/* ---- hello inputs ---- */
+
+void tsc_csess_client_hello(struct tsc_crypto_sess *s, const uint8_t random[32],
+                            bool offers_early_data, const uint8_t *psk_identity, size_t psk_id_len)
+{
+    if (s == NULL || random == NULL) {
+        return;
+    }
+    if (s->sh_seen && !s->tls13 && s->fin_seen[0] && s->fin_seen[1]) {
+        /* TLS <= 1.2 renegotiation: a new handshake, new transcript and master secret. */
+        s->tx_started = false;
+        s->tx_broken = false;
+        tsc_tx_free(s);
+        tsc_buf_reset(&s->tx_pending);
+        s->have_ms = false;
+        s->pend_ok = false;
+        s->cke_seen = false;
+        s->fin_seen[0] = s->fin_seen[1] = false;
+        s->n_cand = 0;
+        s->cur_cand = 0;
+        s->cand_confirmed = false;
+    }
+    memcpy(s->cr, random, 32);
+    s->have_cr = true;
+    if (!s->hrr) {
+        /* RFC 8446 4.2.10: no early data after a HelloRetryRequest. */
+        s->offers_early = offers_early_data;
+    } else {
+        s->offers_early = false;
+    }
+    s->psk_id_len = 0;
+    if (psk_identity != NULL && psk_id_len <= sizeof(s->psk_id)) {
+        memcpy(s->psk_id, psk_identity, psk_id_len);
+        s->psk_id_len = psk_id_len;
+    }
+}
+
+static void tsc_csess_early_lookup(struct tsc_crypto_sess *s)
+{
+    if (s->have_early || s->keys == NULL || !s->have_cr) {
+        return;
+    }
+    size_t n = 0;
+    if (tsc_keys_keylog_find(s->keys, TSC_KL_CLIENT_EARLY_TRAFFIC_SECRET, s->cr, 32,
+                             s->early_secret, &n)) {
+        s->early_slen = n;
+        s->have_early = true;
+    }
+}
+
+/* Sets up a record state for a TLS 1.3 traffic secret. */
+static enum tsc_err tsc_setup13(struct tsc_crypto_sess *s, struct tsc_rec *r,
+                                const struct tsc_suite *suite, const uint8_t *secret, size_t slen)
+{
+    struct tsc_rec_keys k;
+    memset(&k, 0, sizeof(k));
+    enum tsc_err e =
+        tsc_tls13_traffic_keys(s->mc, suite->hash, secret, slen, k.key, suite->key_len, k.iv);
+    if (e == TSC_OK) {
+        e = tsc_rec_setup(r, suite, 0x0304, false, false, &k);
+    }
+    OPENSSL_cleanse(&k, sizeof(k));
+    return e;
+}
+
+static void tsc_sh13(struct tsc_crypto_sess *s)
+{
+    size_t n = 0;
+    if (s->keys == NULL) {
+        return;
+    }
+    const struct tsc_suite *st = s->suite;
+    if (st == NULL || !st->tls13) {
+        tsc_set_reason(s, TSC_UNDEC_UNSUPPORTED_SUITE);
+        return;
+    }
+    size_t hl = tsc_md_len(st->hash);
+    bool hs = tsc_keys_keylog_find(s->keys, TSC_KL_CLIENT_HANDSHAKE_TRAFFIC_SECRET, s->cr, 32,
+                                   s->hs_secret[0], &n) &&
+              n == hl &&
+              tsc_keys_keylog_find(s->keys, TSC_KL_SERVER_HANDSHAKE_TRAFFIC_SECRET, s->cr, 32,
+                                   s->hs_secret[1], &n) &&
+              n == hl;
+    bool app = tsc_keys_keylog_find(s->keys, TSC_KL_CLIENT_TRAFFIC_SECRET_0, s->cr, 32,
+                                    s->app_secret[0], &n) &&
+               n == hl &&
+               tsc_keys_keylog_find(s->keys, TSC_KL_SERVER_TRAFFIC_SECRET_0, s->cr, 32,
+                                    s->app_secret[1], &n) &&
+               n == hl;
+    s->slen = hl;
+    s->have_hs = hs;
+    s->have_app = app;
+    if (!hs && !app) {
+        tsc_set_reason(s, TSC_UNDEC_NO_KEY_MATERIAL);
+        return;
+    }
+    s->f.key_source = TSC_KEYSRC_KEYLOG;
+    if (app) {
+        s->f.keys_known = true;
+    }
+    if (hs) {
+        enum tsc_err e = tsc_setup13(s, &s->rec[1], st, s->hs_secret[1], hl);
+        if (e == TSC_OK) {
+            e = tsc_setup13(s, &s->hs_rec, st, s->hs_secret[0], hl);
+        }
+        if (e == TSC_ERR_UNSUPPORTED) {
+            tsc_set_reason(s, TSC_UNDEC_UNSUPPORTED_SUITE);
+            s->f.keys_known = false;
+            return;
+        }
+        if (e != TSC_OK) {
+            return;
+        }
+        s->epoch[1] = TSC_EP_HANDSHAKE;
+        s->client_hs_ready = true;
+        if (!s->offers_early) {
+            /* No early data: the client's next protected record uses handshake keys. */
+            struct tsc_rec tmp = s->rec[0];
+            s->rec[0] = s->hs_rec;
+            s->hs_rec = tmp;
+            s->epoch[0] = TSC_EP_HANDSHAKE;
+            s->client_hs_ready = false;
+        }
+    } else {
+        /* Handshake not decryptable but application keys known: switch at the
+         * first record that fails as an encrypted handshake record would. */
+        enum tsc_err e = tsc_setup13(s, &s->rec[1], st, s->app_secret[1], hl);
+        if (e == TSC_OK) {
+            e = tsc_setup13(s, &s->rec[0], st, s->app_secret[0], hl);
+        }
+        if (e == TSC_ERR_UNSUPPORTED) {
+            tsc_set_reason(s, TSC_UNDEC_UNSUPPORTED_SUITE);
+            s->f.keys_known = false;
+            return;
+        }
+        s->epoch[0] = s->epoch[1] = TSC_EP_APP;
+    }
+}
+
+void tsc_csess_server_hello(struct tsc_crypto_sess *s, uint16_t version, uint16_t cipher_suite,
+                            const uint8_t random[32], uint8_t compression, bool ems, bool etm,
+                            bool hrr, bool psk_selected)
+{
+    (void)psk_selected;
+    if (s == NULL || random == NULL) {
+        return;
+    }
+    s->version = version;
+    s->suite_id = cipher_suite;
+    s->suite = tsc_suite_find(cipher_suite);
+    s->tls13 = version == 0x0304 || (version >> 8) == 0x7f || (s->suite != NULL && s->suite->tls13);
+    if (hrr) {
+        s->hrr = true;
+        s->tls13 = true;
+        s->offers_early = false;
+        tsc_tx_start(s);
+        tsc_tx_hrr(s);
+        return;
+    }
+    memcpy(s->sr, random, 32);
+    s->sh_seen = true;
+    s->ems = ems;
+    s->etm = etm;
+    s->deflate = false;
+    tsc_tx_start(s);
+    if (s->tls13) {
+        tsc_sh13(s);
+        return;
+    }
+    if (compression == 1) {
+        s->deflate = true; /* RFC 3749 */
+    } else if (compression != 0) {
+        tsc_set_reason(s, TSC_UNDEC_COMPRESSION);
+    }
+    if (s->suite == NULL) {
+        tsc_set_reason(s, TSC_UNDEC_UNSUPPORTED_SUITE);
+    }
+}
+
+void tsc_csess_early_data_accepted(struct tsc_crypto_sess *s)
+{
+    if (s != NULL) {
+        s->early_accepted = true;
+    }
+}
+
+void tsc_csess_server_certificate(struct tsc_crypto_sess *s, const uint8_t *der, size_t len)
+{
+    if (s == NULL || der == NULL || len == 0 || len > TSC_CERT_MAX) {
+        return;
+    }
+    uint8_t *c = realloc(s->cert, len);
+    if (c == NULL) {
+        return;
+    }
+    memcpy(c, der, len);
+    s->cert = c;
+    s->cert_len = len;
+}
+
+void tsc_csess_client_key_exchange(struct tsc_crypto_sess *s, const uint8_t *body, size_t len)
+{
+    if (s == NULL || (body == NULL && len > 0)) {
+        return;
+    }
+    tsc_buf_reset(&s->cke);
+    if (tsc_buf_append(&s->cke, body, len) == TSC_OK) {
+        s->cke_seen = true;
+    }
+}
+
+/* ---- TLS <= 1.2 key schedule ---- */
+
+/* RFC 5246 6.3: client MAC, server MAC, client key, server key, client IV, server IV. */
+static enum tsc_err tsc_derive12(struct tsc_crypto_sess *s, const uint8_t ms[48])
+{
+    const struct tsc_suite *st = s->suite;
+    uint8_t kb[TSC_PRF_MAX_OUT];
+    TSC_ENSURE(st != NULL && !st->tls13, TSC_ERR_UNSUPPORTED);
+    size_t ml = st->mac_len;
+    size_t kl = st->key_len;
+    size_t il = st->fixed_iv_len;
+    size_t n = 2 * (ml + kl + il);
+    enum tsc_prf_kind kind = tsc_prf_kind_of(s->version);
+    TSC_ENSURE(n <= sizeof(kb), TSC_ERR_ARG);
+    enum tsc_err e = tsc_key_block(s->mc, kind, st->hash, ms, s->cr, s->sr, kb, n);
+    if (e == TSC_OK) {
+        memset(s->pend, 0, sizeof(s->pend));
+        size_t o = 0;
+        memcpy(s->pend[0].mac_key, kb + o, ml);
+        o += ml;
+        memcpy(s->pend[1].mac_key, kb + o, ml);
+        o += ml;
+        memcpy(s->pend[0].key, kb + o, kl);
+        o += kl;
+        memcpy(s->pend[1].key, kb + o, kl);
+        o += kl;
+        memcpy(s->pend[0].iv, kb + o, il);
+        o += il;
+        memcpy(s->pend[1].iv, kb + o, il);
+        s->pend_ok = true;
+        memcpy(s->ms, ms, 48);
+        s->have_ms = true;
+        s->f.have_master_secret = true;
+        memcpy(s->f.master_secret, ms, 48);
+        s->f.keys_known = true;
+    }
+    OPENSSL_cleanse(kb, sizeof(kb));
+    return e;
+}
+
+static enum tsc_err tsc_ms_from_pms(struct tsc_crypto_sess *s, const uint8_t *pms, size_t pl,
+                                    uint8_t ms[48])
+{
+    enum tsc_prf_kind kind = tsc_prf_kind_of(s->version);
+    if (s->ems && kind != TSC_PRF_SSL3) {
+        TSC_ENSURE(s->session_hash_len > 0, TSC_ERR_STATE);
+        return tsc_master_secret_ems(s->mc, kind, s->suite->hash, pms, pl, s->session_hash,
+                                     s->session_hash_len, ms);
+    }
+    return tsc_master_secret(s->mc, kind, s->suite->hash, pms, pl, s->cr, s->sr, ms);
+}
+
+/* RFC 5246 7.4.7.1: opaque EncryptedPreMasterSecret<0..2^16-1> (no length in SSLv3). */
+static bool tsc_cke_rsa(const struct tsc_crypto_sess *s, struct tsc_cur c, struct tsc_slice *enc)
+{
+    if (s->version == 0x0300) {
+        return tsc_cur_bytes(&c, c.left, enc) == TSC_OK;
+    }
+    return tsc_cur_vec_slice(&c, 2, 0, 0xffff, enc) == TSC_OK && tsc_cur_end(&c) == TSC_OK;
+}
+
+/*
+ * RFC 4279 2: premaster = uint16 N || N zero octets || uint16 N || psk
+ * (plain PSK); RFC 4279 4 (RSA_PSK): other_secret is the 48-byte RSA premaster.
+ *   struct { opaque psk_identity<0..2^16-1>; [EncryptedPreMasterSecret] } ClientKeyExchange;
+ */
+static size_t tsc_psk_pms(const uint8_t *other, size_t ol, const uint8_t *psk, size_t pl,
+                          uint8_t *out)
+{
+    size_t o = 0;
+    out[o++] = (uint8_t)(ol >> 8);
+    out[o++] = (uint8_t)ol;
+    if (other == NULL) {
+        memset(out + o, 0, ol);
+    } else {
+        memcpy(out + o, other, ol);
+    }
+    o += ol;
+    out[o++] = (uint8_t)(pl >> 8);
+    out[o++] = (uint8_t)pl;
+    memcpy(out + o, psk, pl);
+    return o + pl;
+}
+
+static void tsc_master12(struct tsc_crypto_sess *s)
+{
+    uint8_t ms[48];
+    uint8_t pms[2 * TSC_MAX_SECRET + 8];
+    size_t pl = 0;
+    const struct tsc_suite *st = s->suite;
+    if (s->have_ms || s->keys == NULL || st == NULL || s->f.undecrypted_reason != TSC_UNDEC_NONE) {
+        return;
+    }
+    struct tsc_cur c = tsc_cur_make(s->cke.p, s->cke.len);
+    struct tsc_slice enc = {NULL, 0};
+    bool rsa = st->kex == TSC_KEX_RSA && s->cke_seen && tsc_cke_rsa(s, c, &enc);
+    enum tsc_key_source src = TSC_KEYSRC_NONE;
+    if (tsc_keys_keylog_find(s->keys, TSC_KL_PMS_CLIENT_RANDOM, s->cr, 32, pms, &pl)) {
+        src = TSC_KEYSRC_KEYLOG;
+    } else if (rsa && enc.len >= 8 &&
+               tsc_keys_keylog_find(s->keys, TSC_KL_RSA, enc.p, 8, pms, &pl)) {
+        src = TSC_KEYSRC_KEYLOG;
+    } else if (rsa && tsc_keys_rsa_count(s->keys) > 0) {
+        int idx = -1;
+        bool matched = false;
+        if (s->cert_len > 0) {
+            if (tsc_keys_rsa_decrypt_pms(s->keys, s->cert, s->cert_len, enc.p, enc.len, pms, &idx,
+                                         &matched)) {
+                pl = 48;
+                src = TSC_KEYSRC_RSA;
+            } else {
+                tsc_set_reason(s, matched ? TSC_UNDEC_KEY_MISMATCH : TSC_UNDEC_NO_MATCHING_KEY);
+                goto out;
+            }
+        } else {
+            /* No certificate: every key that yields a well-formed premaster is a
+             * candidate; the first protected record (Finished) picks one. */
+            uint32_t nk = tsc_keys_rsa_count(s->keys);
+            s->n_cand = 0;
+            for (uint32_t i = 0; i < nk && s->n_cand < TSC_RSA_CANDIDATES; i++) {
+                uint8_t p48[48];
+                if (tsc_keys_rsa_decrypt_pms_with(s->keys, i, enc.p, enc.len, p48) &&
+                    tsc_ms_from_pms(s, p48, 48, s->cand_ms[s->n_cand]) == TSC_OK) {
+                    s->n_cand++;
+                }
+                OPENSSL_cleanse(p48, sizeof(p48));
+            }
+            if (s->n_cand == 0) {
+                tsc_set_reason(s, TSC_UNDEC_KEY_MISMATCH);
+                goto out;
+            }
+            s->cur_cand = 0;
+            s->cand_confirmed = s->n_cand == 1;
+            if (tsc_derive12(s, s->cand_ms[0]) == TSC_OK) {
+                s->f.key_source = TSC_KEYSRC_RSA;
+            }
+            goto out;
+        }
+    } else if (s->cke_seen && (st->kex == TSC_KEX_PSK || st->kex == TSC_KEX_RSA_PSK)) {
+        struct tsc_slice id;
+        uint8_t psk[TSC_MAX_SECRET];
+        size_t psl = 0;
+        if (tsc_cur_vec_slice(&c, 2, 0, 0xffff, &id) == TSC_OK &&
+            tsc_keys_psk_find(s->keys, id.p, id.len, psk, &psl)) {
+            if (st->kex == TSC_KEX_PSK) {
+                pl = tsc_psk_pms(NULL, psl, psk, psl, pms);
+                src = TSC_KEYSRC_PSK;
+            } else {
+                struct tsc_slice e2;
+                uint8_t p48[48];
+                bool matched = false;
+                int idx = -1;
+                if (tsc_cur_vec_slice(&c, 2, 0, 0xffff, &e2) == TSC_OK &&
+                    tsc_keys_rsa_decrypt_pms(s->keys, s->cert, s->cert_len, e2.p, e2.len, p48, &idx,
+                                             &matched)) {
+                    pl = tsc_psk_pms(p48, 48, psk, psl, pms);
+                    src = TSC_KEYSRC_PSK;
+                }
+                OPENSSL_cleanse(p48, sizeof(p48));
+            }
+        }
+        OPENSSL_cleanse(psk, sizeof(psk));
+    }
+    if (src == TSC_KEYSRC_NONE) {
+        goto out;
+    }
+    if (tsc_ms_from_pms(s, pms, pl, ms) == TSC_OK && tsc_derive12(s, ms) == TSC_OK) {
+        s->f.key_source = src;
+    }
+out:
+    OPENSSL_cleanse(ms, sizeof(ms));
+    OPENSSL_cleanse(pms, sizeof(pms));
+}
+
+/* Key log CLIENT_RANDOM gives the master secret directly (any key exchange, resumption too). */
+static void tsc_master12_keylog(struct tsc_crypto_sess *s)
+{
+    uint8_t ms[TSC_MAX_SECRET];
+    size_t n = 0;
+    if (s->have_ms || s->keys == NULL || s->suite == NULL || !s->have_cr ||
+        s->f.undecrypted_reason != TSC_UNDEC_NONE) {
+        return;
+    }
+    if (tsc_keys_keylog_find(s->keys, TSC_KL_CLIENT_RANDOM, s->cr, 32, ms, &n) && n == 48 &&
+        tsc_derive12(s, ms) == TSC_OK) {
+        s->f.key_source = TSC_KEYSRC_KEYLOG;
+    }
+    OPENSSL_cleanse(ms, sizeof(ms));
+}
+
+static enum tsc_err tsc_activate12(struct tsc_crypto_sess *s, int dir)
+{
+    enum tsc_err e =
+        tsc_rec_setup(&s->rec[dir], s->suite, s->version, s->etm, s->deflate, &s->pend[dir]);
+    s->active[dir] = e == TSC_OK;
+    if (e == TSC_ERR_UNSUPPORTED) {
+        tsc_set_reason(s, TSC_UNDEC_UNSUPPORTED_SUITE);
+        s->f.keys_known = false;
+    }
+    return e;
+}
+
+void tsc_csess_change_cipher_spec(struct tsc_crypto_sess *s, int dir)
+{
+    if (s == NULL || (dir != 0 && dir != 1) || s->tls13) {
+        return; /* RFC 8446 5: a TLS 1.3 ChangeCipherSpec is only for middleboxes */
+    }
+    s->ccs_seen[dir] = true;
+    s->active[dir] = false;
+    if (s->keys == NULL) {
+        return;
+    }
+    tsc_master12_keylog(s);
+    if (!s->have_ms && !s->cke_seen && s->sh_seen) {
+        /* ServerHello then ChangeCipherSpec with no key exchange: an abbreviated
+         * (resumed) handshake whose master secret lives in an earlier connection. */
+        tsc_set_reason(s, TSC_UNDEC_RESUMED_PARENT_MISSING);
+        return;
+    }
+    if (s->pend_ok) {
+        (void)tsc_activate12(s, dir);
+    }
+}
+
+bool tsc_csess_protected(const struct tsc_crypto_sess *s, int dir)
+{
+    if (s == NULL || (dir != 0 && dir != 1)) {
+        return false;
+    }
+    if (s->tls13) {
+        if (dir == 1) {
+            return s->sh_seen;
+        }
+        return s->sh_seen || s->offers_early;
+    }
+    if (!s->sh_seen && dir == 0 && s->offers_early) {
+        return true; /* 0-RTT before the ServerHello tells the version */
+    }
+    return s->ccs_seen[dir];
+}
+
+/* ---- handshake messages ---- */
+
+static void tsc_fin_result(struct tsc_crypto_sess *s, int dir, bool ok)
+{
+    if (s->f.finished[dir] == TSC_FIN_MISMATCH) {
+        return; /* a mismatch stays visible across renegotiations */
+    }
+    s->f.finished[dir] = ok ? TSC_FIN_VERIFIED : TSC_FIN_MISMATCH;
+}
+
+/* RFC 5246 7.4.9 / RFC 6101 5.6.9 / RFC 8446 4.4.4, over the transcript so far. */
+static void tsc_check_finished(struct tsc_crypto_sess *s, int dir, struct tsc_slice body)
+{
+    uint8_t th[2 * EVP_MAX_MD_SIZE];
+    size_t thl = 0;
+    uint8_t want[EVP_MAX_MD_SIZE];
+    size_t wl = 0;
+    bool client = dir == 0;
+    if (!tsc_tx_digest(s, th, &thl)) {
+        return;
+    }
+    if (s->tls13) {
+        if (!s->have_hs || s->suite == NULL) {
+            return;
+        }
+        wl = tsc_md_len(s->suite->hash);
+        if (tsc_tls13_finished(s->mc, s->suite->hash, s->hs_secret[dir], s->slen, th, thl, want) !=
+            TSC_OK) {
+            return;
+        }
+    } else {
+        if (!s->have_ms || s->suite == NULL) {
+            return;
+        }
+        if (s->version == 0x0300) {
+            wl = 36;
+            if (s->tx[0] == NULL || s->tx[1] == NULL ||
+                tsc_finished_ssl3(s->tx[0], s->tx[1], s->ms, client, want) != TSC_OK) {
+                return;
+            }
+        } else {
+            wl = 12;
+            if (tsc_finished_tls(s->mc, tsc_prf_kind_of(s->version), s->suite->hash, s->ms, client,
+                                 th, thl, want) != TSC_OK) {
+                return;
+            }
+        }
+    }
+    tsc_fin_result(s, dir, body.len == wl && CRYPTO_memcmp(body.p, want, wl) == 0);
+    OPENSSL_cleanse(want, sizeof(want));
+}
+
+static void tsc_key_update(struct tsc_crypto_sess *s, int dir)
+{
+    if (!s->have_app || s->epoch[dir] != TSC_EP_APP) {
+        return;
+    }
+    /* RFC 8446 4.6.3: the sender switches to the next generation after KeyUpdate. */
+    if (tsc_tls13_next_secret(s->mc, s->suite->hash, s->app_secret[dir], s->slen) == TSC_OK) {
+        (void)tsc_setup13(s, &s->rec[dir], s->suite, s->app_secret[dir], s->slen);
+    }
+}
+
+static void tsc_enter_app13(struct tsc_crypto_sess *s, int dir)
+{
+    if (!s->have_app || s->suite == NULL) {
+        s->epoch[dir] = TSC_EP_NONE;
+        return;
+    }
+    if (tsc_setup13(s, &s->rec[dir], s->suite, s->app_secret[dir], s->slen) == TSC_OK) {
+        s->epoch[dir] = TSC_EP_APP;
+    }
+}
+
+/* Client: leave the early epoch for the handshake keys held in hs_rec. */
+static void tsc_client_to_hs(struct tsc_crypto_sess *s)
+{
+    if (!s->client_hs_ready) {
+        return;
+    }
+    struct tsc_rec tmp = s->rec[0];
+    s->rec[0] = s->hs_rec;
+    s->hs_rec = tmp;
+    s->client_hs_ready = false;
+    s->epoch[0] = TSC_EP_HANDSHAKE;
+}
+
+void tsc_csess_handshake(struct tsc_crypto_sess *s, int dir, const uint8_t *msg, size_t len)
+{
+    if (s == NULL || msg == NULL || (dir != 0 && dir != 1)) {
+        return;
+    }
+    /*
+     * RFC 8446 4 / RFC 5246 7.4:
+     *   struct { HandshakeType msg_type; uint24 length; select (msg_type) {...} body; } Handshake;
+     */
+    struct tsc_cur c = tsc_cur_make(msg, len);
+    uint8_t type = 0;
+    uint32_t blen = 0;
+    struct tsc_slice body;
+    if (tsc_cur_u8(&c, &type) != TSC_OK || tsc_cur_u24(&c, &blen) != TSC_OK ||
+        tsc_cur_bytes(&c, blen, &body) != TSC_OK) {
+        return;
+    }
+    if (s->tls13 && s->tx_closed) {
+        if (type == TSC_HT_KEY_UPDATE) {
+            tsc_key_update(s, dir);
+        }
+        return; /* post-handshake messages are not in the transcript */
+    }
+    if (type == TSC_HT_FINISHED) {
+        tsc_check_finished(s, dir, body);
+    }
+    if (s->tls13 && s->fin_seen[1] && dir == 1) {
+        /* Server messages after its Finished (NewSessionTicket) are post-handshake. */
+        if (type == TSC_HT_KEY_UPDATE) {
+            tsc_key_update(s, dir);
+        }
+        return;
+    }
+    tsc_tx_add(s, msg, len);
+    if (type == TSC_HT_CLIENT_KEY_EXCHANGE && dir == 0 && !s->tls13) {
+        /* RFC 7627 3: session_hash = Hash(handshake messages up to and including CKE). */
+        s->session_hash_len = 0;
+        size_t n = 0;
+        if (tsc_tx_digest(s, s->session_hash, &n)) {
+            s->session_hash_len = n;
+        }
+        tsc_master12_keylog(s);
+        tsc_master12(s);
+    }
+    if (type == TSC_HT_SERVER_HELLO && !s->tls13) {
+        tsc_master12_keylog(s);
+    }
+    if (s->tls13 && type == TSC_HT_END_OF_EARLY_DATA && dir == 0) {
+        tsc_client_to_hs(s);
+    }
+    if (type == TSC_HT_FINISHED) {
+        s->fin_seen[dir] = true;
+        if (s->tls13) {
+            tsc_enter_app13(s, dir);
+            if (s->fin_seen[0]) {
+                s->tx_closed = true;
+            }
+        }
+    }
+}
+
+/* ---- records ---- */
+
+static const uint16_t tsc_early_sha256[] = {0x1301, 0x1303, 0x1304, 0x1305};
+static const uint16_t tsc_early_sha384[] = {0x1302};
+
+/* TLS 1.3 0-RTT before the suite is known: the suite whose tag verifies wins. */
+static enum tsc_err tsc_early_try(struct tsc_crypto_sess *s, uint8_t type, uint16_t rv,
+                                  const uint8_t *in, size_t len, struct tsc_buf *out,
+                                  uint8_t *inner)
+{
+    if (s->early_suite != NULL) {
+        return tsc_rec_decrypt(&s->early_rec, type, rv, in, len, out, inner, false);
+    }
+    const uint16_t *ids = s->early_slen == 48 ? tsc_early_sha384 : tsc_early_sha256;
+    size_t nids = s->early_slen == 48 ? 1 : 4;
+    if (s->sh_seen && s->suite != NULL) {
+        ids = &s->suite_id;
+        nids = 1;
+    }
+    for (size_t i = 0; i < nids; i++) {
+        const struct tsc_suite *st = tsc_suite_find(ids[i]);
+        if (st == NULL || tsc_md_len(st->hash) != s->early_slen ||
+            tsc_setup13(s, &s->early_rec, st, s->early_secret, s->early_slen) != TSC_OK) {
+            continue;
+        }
+        if (tsc_rec_decrypt(&s->early_rec, type, rv, in, len, out, inner, false) == TSC_OK) {
+            s->early_suite = st;
+            return TSC_OK;
+        }
+    }
+    return TSC_ERR_CRYPTO;
+}
+
+static enum tsc_err tsc_decrypt13_client_early(struct tsc_crypto_sess *s, uint8_t type, uint16_t rv,
+                                               const uint8_t *in, size_t len, struct tsc_buf *out,
+                                               uint8_t *inner)
+{
+    tsc_csess_early_lookup(s);
+    if (s->have_early && tsc_early_try(s, type, rv, in, len, out, inner) == TSC_OK) {
+        s->last_early[0] = true;
+        return TSC_OK;
+    }
+    if (s->client_hs_ready &&
+        tsc_rec_decrypt(&s->hs_rec, type, rv, in, len, out, inner, false) == TSC_OK) {
+        tsc_client_to_hs(s);
+        return TSC_OK;
+    }
+    if (s->early_accepted && s->have_early) {
+        /* Accepted 0-RTT that does not verify: a bad record. */
+        s->early_rec.seq++;
+        return TSC_ERR_CRYPTO;
+    }
+    /* RFC 8446 4.2.10: rejected (or unkeyed) early data is skipped by trial. */
+    return TSC_ERR_UNSUPPORTED;
+}
+
+static bool tsc_candidate_retry(struct tsc_crypto_sess *s, int dir)
+{
+    /* RSA without a certificate: the next candidate premaster, if any. */
+    if (s->cand_confirmed || s->cur_cand + 1 >= s->n_cand) {
+        return false;
+    }
+    s->cur_cand++;
+    if (tsc_derive12(s, s->cand_ms[s->cur_cand]) != TSC_OK) {
+        return false;
+    }
+    for (int d = 0; d < 2; d++) {
+        if (s->active[d] || d == dir) {
+            (void)tsc_activate12(s, d);
+        }
+    }
+    return s->active[dir];
+}
+
+enum tsc_err tsc_csess_decrypt(struct tsc_crypto_sess *s, int dir, uint8_t content_type,
+                               uint16_t record_version, const uint8_t *in, size_t len,
+                               struct tsc_buf *out, uint8_t *inner_type)
+{
+    TSC_ENSURE(s != NULL && out != NULL && inner_type != NULL && (dir == 0 || dir == 1),
+               TSC_ERR_ARG);
+    *inner_type = content_type;
+    tsc_buf_reset(out);
+    s->last_early[dir] = false;
+    enum tsc_err e;
+    if (s->keys == NULL) {
+        return TSC_ERR_UNSUPPORTED;
+    }
+    if (s->tls13 || (!s->sh_seen && dir == 0 && s->offers_early)) {
+        if (dir == 0 && s->offers_early && s->epoch[0] != TSC_EP_HANDSHAKE &&
+            s->epoch[0] != TSC_EP_APP) {
+            e = tsc_decrypt13_client_early(s, content_type, record_version, in, len, out,
+                                           inner_type);
+        } else if (s->epoch[dir] == TSC_EP_NONE || !s->rec[dir].ready) {
+            return TSC_ERR_UNSUPPORTED;
+        } else {
+            e = tsc_rec_decrypt(&s->rec[dir], content_type, record_version, in, len, out,
+                                inner_type, true);
+        }
+    } else {
+        if (!s->active[dir]) {
+            return TSC_ERR_UNSUPPORTED;
+        }
+        uint64_t seq = s->rec[dir].seq;
+        e = tsc_rec_decrypt(&s->rec[dir], content_type, record_version, in, len, out, inner_type,
+                            true);
+        /* Bounded by TSC_RSA_CANDIDATES: each retry moves to the next candidate. */
+        while (e == TSC_ERR_CRYPTO && seq == 0 && tsc_candidate_retry(s, dir)) {
+            e = tsc_rec_decrypt(&s->rec[dir], content_type, record_version, in, len, out,
+                                inner_type, true);
+        }
+        if (e == TSC_OK && s->n_cand > 1) {
+            s->cand_confirmed = true;
+        }
+    }
+    if (e == TSC_OK) {
+        s->f.decrypted = true;
+        s->f.decrypted_records[dir]++;
+    } else if (e == TSC_ERR_CRYPTO || e == TSC_ERR_LIMIT) {
+        s->f.bad_records++;
+        e = TSC_ERR_CRYPTO;
+    }
+    return e;
+}
+
+void tsc_csess_app_data(struct tsc_crypto_sess *s, int dir, const uint8_t *p, size_t len)
+{
+    if (s == NULL || (dir != 0 && dir != 1) || s->finished_called || (p == NULL && len > 0)) {
+        return;
+    }
+    if (s->app_md[dir] == NULL) {
+        s->app_md[dir] = EVP_MD_CTX_new();
+        if (s->app_md[dir] == NULL ||
+            EVP_DigestInit_ex(s->app_md[dir], tsc_alg_md(TSC_MD_SHA256), NULL) != 1) {
+            EVP_MD_CTX_free(s->app_md[dir]);
+            s->app_md[dir] = NULL;
+            return;
+        }
+    }
+    if (len > 0 && EVP_DigestUpdate(s->app_md[dir], p, len) != 1) {
+        return;
+    }
+    s->f.app_bytes[dir] += len;
+    if (s->last_early[dir]) {
+        s->f.early_data_bytes += len;
+    }
+}
+
+void tsc_csess_finish(struct tsc_crypto_sess *s)
+{
+    if (s == NULL || s->finished_called) {
+        return;
+    }
+    s->finished_called = true;
+    for (int d = 0; d < 2; d++) {
+        EVP_MD_CTX *c = s->app_md[d];
+        bool own = false;
+        if (c == NULL) {
+            c = EVP_MD_CTX_new();
+            own = true;
+            if (c == NULL || EVP_DigestInit_ex(c, tsc_alg_md(TSC_MD_SHA256), NULL) != 1) {
+                EVP_MD_CTX_free(c);
+                continue;
+            }
+        }
+        (void)EVP_DigestFinal_ex(c, s->f.app_sha256[d], NULL);
+        if (own) {
+            EVP_MD_CTX_free(c);
+        }
+    }
+    struct tsc_crypto_facts *f = &s->f;
+    if (s->keys == NULL) {
+        tsc_set_reason(s, TSC_UNDEC_NO_KEY_MATERIAL);
+    } else if (!s->sh_seen) {
+        tsc_set_reason(s, TSC_UNDEC_HANDSHAKE_NOT_CAPTURED);
+    } else if (!f->keys_known) {
+        bool rsa_loaded = tsc_keys_rsa_count(s->keys) > 0;
+        if (!s->tls13 && s->suite != NULL && s->suite->kex != TSC_KEX_RSA && rsa_loaded &&
+            s->suite->kex != TSC_KEX_RSA_PSK) {
+            tsc_set_reason(s, TSC_UNDEC_KEX_NOT_RSA);
+        } else if (!s->tls13 && s->suite != NULL && s->suite->kex == TSC_KEX_RSA && rsa_loaded &&
+                   !s->cke_seen) {
+            tsc_set_reason(s, TSC_UNDEC_HANDSHAKE_NOT_CAPTURED);
+        } else {
+            tsc_set_reason(s, TSC_UNDEC_NO_KEY_MATERIAL);
+        }
+    } else if (!f->decrypted && f->bad_records > 0) {
+        tsc_set_reason(s, s->n_cand > 0 ? TSC_UNDEC_KEY_MISMATCH : TSC_UNDEC_DECRYPT_FAILED);
+    }
+    if (f->decrypted && f->keys_known && f->undecrypted_reason != TSC_UNDEC_NONE &&
+        f->undecrypted_reason != TSC_UNDEC_COMPRESSION) {
+        /* Keys were found after all (e.g. a later renegotiation): no reason to report. */
+        f->undecrypted_reason = TSC_UNDEC_NONE;
+    }
+}

@@ -1,0 +1,71 @@
+/*
+ * Internals of struct tsc_keys shared by the src/keys sources (not part of the
+ * interface in keys.h).
+ */
+#ifndef TSC_KEYS_INT_H
+#define TSC_KEYS_INT_H
+
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "keys/keys.h"
+
+#define TSC_KEYLOG_MAX_ENTRIES 10000000u /* memory bound: ~1 GiB of entries */
+#define TSC_KEYLOG_MAX_LINE 1024u        /* characters, line ending excluded */
+#define TSC_RSA_MAX_KEYS 64u
+#define TSC_PSK_MAX 64u
+#define TSC_PSK_ID_MAX 128u
+#define TSC_KEYFILE_MAX (1u << 20) /* bytes read from one key file */
+#define TSC_CERT_CACHE_SLOTS 4096u /* certificate -> key matches remembered */
+
+struct tsc_kl_entry {
+    uint8_t used;
+    uint8_t label;
+    uint8_t keylen;
+    uint8_t seclen;
+    uint8_t key[32];
+    uint8_t secret[TSC_MAX_SECRET];
+};
+
+struct tsc_psk_entry {
+    bool any_identity;
+    uint8_t idlen;
+    uint8_t identity[TSC_PSK_ID_MAX];
+    uint8_t len;
+    uint8_t psk[TSC_MAX_SECRET];
+};
+
+struct tsc_cert_match {
+    bool used;
+    uint8_t sha256[32];
+    int key_index; /* -1: no loaded key matches */
+};
+
+struct tsc_keys {
+    struct tsc_diag_sink *sink;
+    uint64_t seed; /* hash seed */
+    /* key log: open addressing, power-of-two capacity, load <= 1/2 */
+    struct tsc_kl_entry *kl;
+    uint64_t kl_cap;
+    uint64_t kl_count;
+    uint64_t kl_bad;
+    bool kl_limit_reported;
+    EVP_PKEY *rsa[TSC_RSA_MAX_KEYS];
+    uint32_t n_rsa;
+    struct tsc_psk_entry psk[TSC_PSK_MAX];
+    uint32_t n_psk;
+    /*
+     * Certificate match cache: filled lazily from lookups made through a
+     * const struct tsc_keys *, so it is guarded by its own mutex.
+     */
+    pthread_mutex_t cache_mu;
+    struct tsc_cert_match cache[TSC_CERT_CACHE_SLOTS];
+};
+
+/* Load an RSA private key from memory (the fuzz target and tests use this). */
+TSC_MUST_USE enum tsc_err tsc_keys_load_rsa_mem(struct tsc_keys *k, const uint8_t *data, size_t len,
+                                                const char *origin, const char *password);
+
+#endif
