@@ -68,6 +68,14 @@ void tsc_text_run(struct tsc_writer *w, const struct tsc_run_info *info)
     if (info->interface != NULL) {
         tsc_bprintf(&w->buf, " listening on %s", info->interface);
     }
+    for (int i = 0; i < info->n_keyfiles; i++) {
+        char hex[65] = "";
+        if (info->keyfiles[i].have_sha256) {
+            tsc_hex(info->keyfiles[i].sha256, 32, hex);
+        }
+        tsc_bprintf(&w->buf, "%s %s %s%s%s", i == 0 ? "; keys:" : ",", info->keyfiles[i].kind,
+                    info->keyfiles[i].file, hex[0] ? " sha256:" : "", hex);
+    }
     tsc_bprintf(&w->buf, "\n");
 }
 
