@@ -32,6 +32,7 @@ enum conn_class {
     CLS_NEW = 0, /* never established: short timeout */
     CLS_EST,
     CLS_CLOSED,
+    CLS_ZOMBIE, /* closed and reported; kept only to absorb late retransmissions */
     CLS__COUNT,
 };
 
@@ -85,6 +86,7 @@ struct tsc_tcp_table {
     uint64_t next_id;
     uint64_t cur_pkt;      /* packet being processed, for diagnostics */
     struct conn *cur_conn; /* never evicted to make room for itself */
+    uint64_t zombies;      /* flows in CLS_ZOMBIE */
 };
 
 const char *tsc_tcp_end_reason_name(enum tsc_tcp_end_reason r)
@@ -114,6 +116,7 @@ void tsc_tcp_config_default(struct tsc_tcp_config *cfg)
     cfg->idle_timeout_s = 600;
     cfg->syn_timeout_s = 30;
     cfg->closed_linger_s = 5;
+    cfg->time_wait_s = 120;
 }
 
 /* ------------------------------------------------------------------------- */
@@ -177,8 +180,10 @@ static void where_of(struct tsc_tcp_table *t, const struct conn *c, int side, in
 
 static uint32_t cls_timeout(const struct tsc_tcp_table *t, int cls)
 {
-    return cls == CLS_NEW ? t->cfg.syn_timeout_s
-                          : cls == CLS_EST ? t->cfg.idle_timeout_s : t->cfg.closed_linger_s;
+    return cls == CLS_NEW      ? t->cfg.syn_timeout_s
+           : cls == CLS_EST    ? t->cfg.idle_timeout_s
+           : cls == CLS_CLOSED ? t->cfg.closed_linger_s
+                               : t->cfg.time_wait_s;
 }
 
 static void lru_unlink(struct tsc_tcp_table *t, struct conn *c)
@@ -337,22 +342,63 @@ static void hash_unlink(struct tsc_tcp_table *t, struct conn *c)
     }
 }
 
-/* Flush what is buffered, tell the consumer, forget the flow. */
+static void conn_destroy(struct tsc_tcp_table *t, struct conn *c)
+{
+    conn_free_queues(t, c);
+    hash_unlink(t, c);
+    lru_unlink(t, c);
+    if (c->cls == CLS_ZOMBIE) {
+        t->zombies--;
+    } else {
+        t->st.open_flows--;
+    }
+    free(c);
+}
+
+/* Flush what is buffered and tell the consumer; the flow is then forgotten, or
+ * (zombie true) kept without buffers for a while so that late retransmissions
+ * of a closed connection do not look like a new one. */
+static void conn_finish(struct tsc_tcp_table *t, struct conn *c, enum tsc_tcp_end_reason why,
+                        bool zombie);
+
 static void conn_close(struct tsc_tcp_table *t, struct conn *c, enum tsc_tcp_end_reason why)
+{
+    conn_finish(t, c, why, false);
+}
+
+static void conn_finish(struct tsc_tcp_table *t, struct conn *c, enum tsc_tcp_end_reason why,
+                        bool zombie)
 {
     for (int s = 0; s < 2; s++) {
         flush_side(t, c, s, false);
-        /* A FIN whose bytes were all delivered by the flush ends the side now. */
+        /* Bytes before a FIN that never arrived are a gap; then the side ends. */
+        struct tcp_side *sd = &c->s[s];
+        if ((sd->flags & (SIDE_FIN | SIDE_END)) == SIDE_FIN) {
+            int64_t rest = seq_diff(sd->fin_seq, sd->next_seq);
+            if (rest > 0 && rest <= (int64_t)UINT32_MAX) {
+                gap(t, c, s, (uint32_t)rest, t->cur_pkt, c->pub.last_ts);
+            }
+        }
         maybe_end(t, c, s);
     }
     if (t->cb.on_close != NULL) {
         t->cb.on_close(t->cb.ud, &c->pub, why);
     }
+    if (!zombie) {
+        conn_destroy(t, c);
+        return;
+    }
     conn_free_queues(t, c);
-    hash_unlink(t, c);
+    c->pub.user = NULL;
     lru_unlink(t, c);
+    lru_append(t, c, CLS_ZOMBIE);
     t->st.open_flows--;
-    free(c);
+    t->zombies++;
+    /* Bounded: the oldest remembered flow goes first. */
+    uint64_t cap = t->cfg.max_flows / 4 + 1;
+    while (t->zombies > cap && t->lru[CLS_ZOMBIE].head != NULL) {
+        conn_destroy(t, t->lru[CLS_ZOMBIE].head);
+    }
 }
 
 /* The reason a flow that timed out or was flushed gets. */
@@ -375,7 +421,7 @@ static void conn_evict(struct tsc_tcp_table *t, struct conn *c, const char *why)
 static struct conn *oldest_flow(struct tsc_tcp_table *t)
 {
     struct conn *best = NULL;
-    for (int k = 0; k < CLS__COUNT; k++) {
+    for (int k = 0; k < CLS_ZOMBIE; k++) {
         struct conn *c = t->lru[k].head;
         if (c != NULL && c == t->cur_conn) {
             c = c->lnext;
@@ -509,10 +555,14 @@ static void expire_until(struct tsc_tcp_table *t, struct tsc_ts now)
         while (t->lru[k].head != NULL && t->lru[k].head != t->cur_conn &&
                now_ns - ts_ns(t->lru[k].head->pub.last_ts) > limit) {
             struct conn *c = t->lru[k].head;
+            if (k == CLS_ZOMBIE) {
+                conn_destroy(t, c);
+                continue;
+            }
             if (k != CLS_CLOSED) {
                 t->st.timed_out_flows++;
             }
-            conn_close(t, c, close_reason(c, TSC_TCP_END_TIMEOUT));
+            conn_finish(t, c, close_reason(c, TSC_TCP_END_TIMEOUT), k == CLS_CLOSED);
         }
     }
 }
@@ -797,7 +847,7 @@ static bool is_reuse(const struct conn *c, int side, const struct tsc_tcp_seg *s
     if (!any_end) {
         return false;
     }
-    if (c->cls == CLS_CLOSED) {
+    if (c->cls == CLS_CLOSED || c->cls == CLS_ZOMBIE) {
         /* Both sides over: a retransmitted SYN of the old connection carries its ISN. */
         return (sd->flags & SIDE_SYN) == 0 || sd->isn != seg->seq;
     }
@@ -817,8 +867,16 @@ void tsc_tcp_process(struct tsc_tcp_table *t, const struct tsc_tcp_seg *seg)
     if (c != NULL) {
         int side0 = ep_eq(&seg->src, &c->pub.client) ? 0 : 1;
         if (is_reuse(c, side0 ^ c->swapped, seg)) {
-            conn_close(t, c, TSC_TCP_END_REUSED);
+            if (c->cls == CLS_ZOMBIE) {
+                conn_destroy(t, c);
+            } else {
+                conn_close(t, c, TSC_TCP_END_REUSED);
+            }
             c = NULL;
+        } else if (c->cls == CLS_ZOMBIE) {
+            /* A late retransmission or ACK of a connection already reported. */
+            t->st.late_segments++;
+            return;
         }
     }
     if (c == NULL) {
@@ -868,18 +926,14 @@ void tsc_tcp_process(struct tsc_tcp_table *t, const struct tsc_tcp_seg *seg)
         c->data_seen = true;
         side_data(t, c, side, dseq, seg->payload, seg->payload_len, seg->payload_wirelen,
                   seg->pkt, seg->ts);
+        /* Late data may complete the bytes before an earlier out-of-order FIN. */
+        maybe_end(t, c, side);
     }
     if ((seg->flags & TSC_TCP_FIN) != 0 && (sd->flags & (SIDE_FIN | SIDE_END)) == 0) {
         sd->flags |= SIDE_FIN;
         sd->fin_seq = dseq + seg->payload_wirelen;
-        if (seq_diff(sd->next_seq, sd->fin_seq) < 0) {
-            /* FIN ahead of holes: nothing more is coming, so give the holes up now. */
-            flush_side(t, c, side, false);
-            int64_t rest = seq_diff(sd->fin_seq, sd->next_seq);
-            if (rest > 0) {
-                gap(t, c, side, (uint32_t)rest, seg->pkt, seg->ts);
-            }
-        }
+        /* A FIN ahead of holes waits: reordered segments may still fill them (the
+         * side ends when they do, or with a gap when the connection closes). */
         maybe_end(t, c, side);
     }
     if ((seg->flags & TSC_TCP_RST) != 0) {
@@ -887,7 +941,10 @@ void tsc_tcp_process(struct tsc_tcp_table *t, const struct tsc_tcp_seg *seg)
     }
 
     int cls = c->cls;
-    bool both_end = (c->s[0].flags & c->s[1].flags & SIDE_END) != 0;
+    /* Both sides sent FIN (or were reset): the connection is closing, even if a
+     * reordered segment before a FIN is still missing. */
+    bool both_end = (c->s[0].flags & (SIDE_FIN | SIDE_END)) != 0 &&
+                    (c->s[1].flags & (SIDE_FIN | SIDE_END)) != 0;
     if (both_end) {
         if (cls != CLS_CLOSED && (seg->flags & TSC_TCP_RST) == 0) {
             c->end_why = TSC_TCP_END_FIN;
@@ -975,6 +1032,10 @@ void tsc_tcp_flush_all(struct tsc_tcp_table *t, enum tsc_tcp_end_reason why)
         }
         if (best == NULL) {
             break;
+        }
+        if (best->cls == CLS_ZOMBIE) {
+            conn_destroy(t, best);
+            continue;
         }
         conn_close(t, best, close_reason(best, why));
     }

@@ -70,6 +70,8 @@ struct tsc_tcp_config {
     uint32_t idle_timeout_s;      /* established flows, default 600 */
     uint32_t syn_timeout_s;       /* never-established flows, default 30 */
     uint32_t closed_linger_s;     /* after FIN/RST both ways, default 5 */
+    uint32_t time_wait_s;         /* a closed flow is remembered this long so late
+                                     retransmissions do not open a new one, default 120 */
 };
 
 void tsc_tcp_config_default(struct tsc_tcp_config *cfg);
@@ -111,6 +113,7 @@ struct tsc_tcp_stats {
     uint64_t gap_bytes;
     uint64_t conflict_bytes;
     uint64_t ooo_dropped_bytes; /* dropped because of caps */
+    uint64_t late_segments;     /* segments of an already closed connection (ignored) */
 };
 void tsc_tcp_get_stats(const struct tsc_tcp_table *t, struct tsc_tcp_stats *st);
 

@@ -244,11 +244,64 @@ START_TEST(t_gap_fin)
     c2s(r, A, ISN_C + 1, "aa");
     c2s(r, A, ISN_C + 1 + 10, "bb");
     c2s(r, A | TSC_TCP_FIN, ISN_C + 1 + 12, NULL);
-    ck_assert_str_eq(r->ev, "O1 D0:2 G0:8 D0:2 E0:fin ");
+    /* A FIN ahead of a hole waits: a reordered segment may still fill it. */
+    ck_assert_str_eq(r->ev, "O1 D0:2 ");
+    /* Nothing came: at close the hole becomes a gap, then data and end. */
+    tsc_tcp_flush_all(r->t, TSC_TCP_END_EOF);
+    ck_assert_str_eq(r->ev, "O1 D0:2 G0:8 D0:2 E0:fin C1:eof ");
     struct tsc_tcp_stats st;
     tsc_tcp_get_stats(r->t, &st);
     ck_assert_uint_eq(st.gap_bytes, 8);
     ck_assert_uint_eq(r->sink.counts[TSC_DIAG_TCP_GAP], 1);
+    rec_free(r);
+}
+END_TEST
+
+START_TEST(t_fin_before_reordered_data)
+{
+    /* The FIN overtakes the data before it (seen in real captures): the data
+     * still arrives, in order, and the direction ends without a gap. */
+    struct rec *r = rec_new(NULL);
+    handshake(r, ISN_C, ISN_S);
+    c2s(r, A, ISN_C + 1, "aa");
+    c2s(r, A | TSC_TCP_FIN, ISN_C + 1 + 6, NULL);
+    ck_assert_str_eq(r->ev, "O1 D0:2 ");
+    c2s(r, A, ISN_C + 1 + 2, "bbbb");
+    ck_assert_str_eq(r->ev, "O1 D0:2 D0:4 E0:fin ");
+    struct tsc_tcp_stats st;
+    tsc_tcp_get_stats(r->t, &st);
+    ck_assert_uint_eq(st.gap_bytes, 0);
+    rec_free(r);
+}
+END_TEST
+
+START_TEST(t_late_retransmission_after_close)
+{
+    /* Retransmissions long after a closed connection was reported do not open
+     * a new connection; a new SYN on the same ports does. */
+    struct rec *r = rec_new(NULL);
+    handshake(r, ISN_C, ISN_S);
+    c2s(r, A, ISN_C + 1, "hello");
+    s2c(r, A | TSC_TCP_FIN, ISN_S + 1, "bye");
+    c2s(r, A | TSC_TCP_FIN, ISN_C + 6, NULL);
+    /* Past the close linger (5 s) the connection is reported and forgotten but
+     * for its addresses; the server's FIN comes again. */
+    struct tsc_tcp_seg late = mkseg(SRV_PORT, CLI_PORT, A | TSC_TCP_FIN, ISN_S + 1, "bye", 110);
+    tsc_tcp_process(r->t, &late);
+    ck_assert_ptr_nonnull(strstr(r->ev, "C1:fin"));
+    ck_assert_ptr_null(strstr(r->ev, "O2"));
+    struct tsc_tcp_stats st;
+    tsc_tcp_get_stats(r->t, &st);
+    ck_assert_uint_eq(st.late_segments, 1);
+    ck_assert_uint_eq(st.connections, 1);
+    ck_assert_uint_eq(st.open_flows, 0);
+    /* Port reuse: a SYN with a new sequence space is a new connection. */
+    struct tsc_tcp_seg syn = mkseg(CLI_PORT, SRV_PORT, TSC_TCP_SYN, ISN_C + 900000, NULL, 111);
+    tsc_tcp_process(r->t, &syn);
+    ck_assert_ptr_nonnull(strstr(r->ev, "O2"));
+    /* Past the time-wait period the remembered flow is dropped for good. */
+    struct tsc_tcp_seg later = mkseg(SRV_PORT, CLI_PORT, A, ISN_S + 5, NULL, 1000);
+    tsc_tcp_process(r->t, &later);
     rec_free(r);
 }
 END_TEST
@@ -610,6 +663,8 @@ static Suite *tcp_suite(void)
     tcase_add_test(v, t_duplicates);
     tcase_add_test(v, t_overlap_conflict);
     tcase_add_test(v, t_gap_fin);
+    tcase_add_test(v, t_fin_before_reordered_data);
+    tcase_add_test(v, t_late_retransmission_after_close);
     tcase_add_test(v, t_gap_eof);
     tcase_add_test(v, t_wraparound);
     tcase_add_test(v, t_rst);
