@@ -499,8 +499,10 @@ START_TEST(test_flipped_byte)
     ck_assert_uint_eq(bad.bad_mac_diags, 1);
     ck_assert_uint_eq(bad.decrypted_records[0], clean.decrypted_records[0] - 1);
     ck_assert_uint_eq(bad.decrypted_records[1], clean.decrypted_records[1]);
+    /* The client's data is one record in these captures: none of it is left. */
     ck_assert_uint_lt(bad.f.dec.app_bytes[0], cc->c2s_bytes);
-    ck_assert_uint_gt(bad.f.dec.app_bytes[0], 0);
+    ck_assert(bad.f.dec.have_app_data[0] == (bad.f.dec.app_bytes[0] > 0));
+    ck_assert_uint_eq(bad.app_events_bytes[0], bad.f.dec.app_bytes[0]);
     assert_app(&bad.f.dec, 1, cc->s2c_bytes, cc->s2c_sha);
     ck_assert_str_eq(bad.f.dec.finished[0], "verified");
     ck_assert_str_eq(bad.f.dec.finished[1], "verified");
@@ -615,7 +617,10 @@ END_TEST
 
 /* ---- limits ---- */
 
-/* Every c2s application-data record corrupted: each is one bad record, the run goes on. */
+/*
+ * Every decrypted c2s record corrupted (Finished, data, alert): each is one
+ * bad record, and the other direction is still decrypted in full.
+ */
 START_TEST(test_all_bad)
 {
     struct streams s;
@@ -629,18 +634,24 @@ START_TEST(test_all_bad)
     memcpy(mod, orig, s.n);
     unsigned n_app = 0;
     for (unsigned i = 0; i < clean.nrec[0]; i++) {
-        if (clean.rec[0][i].dec && clean.rec[0][i].inner == 23) {
+        if (clean.rec[0][i].dec) {
             int64_t off = clean.rec[0][i].off + 5 + (int64_t)clean.rec[0][i].len - 1;
             mod[abs_index(&s, 0, off)] ^= 0x80;
             n_app++;
         }
     }
-    ck_assert_uint_gt(n_app, 1);
+    ck_assert_uint_ge(n_app, 3);
     s.bytes = mod;
     struct result r;
     run(&s, k, s.n, s.n, &r);
     ck_assert_uint_eq(r.f.dec.bad_records, n_app);
+    ck_assert_uint_eq(r.bad_mac_diags, n_app);
+    ck_assert_uint_eq(r.decrypted_records[0], 0);
     ck_assert(!r.f.dec.have_app_data[0]);
+    ck_assert_str_ne(r.f.dec.finished[0], "verified");
+    /* The client's Finished and alert stay opaque: counted as before decryption existed. */
+    ck_assert_uint_eq(r.f.dir[0].encrypted_handshake_records, 1);
+    ck_assert_uint_eq(r.f.dir[0].encrypted_alerts, 1);
     assert_app(&r.f.dec, 1, TLS12.s2c_bytes, TLS12.s2c_sha);
     s.bytes = orig;
     free(mod);
