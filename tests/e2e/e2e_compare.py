@@ -12,6 +12,7 @@ fact the output schema does not carry), known (a listed known difference), or
 a note (reported, not counted).
 """
 
+import hashlib
 import ipaddress
 
 PASS, FAIL, PENDING, KNOWN = "pass", "fail", "pending", "known"
@@ -467,7 +468,15 @@ def compare_manifest(rep, entry, ours, caps):
             if "alerts" in e:
                 vis = [{"level": a["level"], "description": a["description"]}
                        for a in exp_al if have_decrypt or not a.get("encrypted")]
-                rep.eq(tag + "." + d + ".alerts", vis, our_alerts(c, d))
+                got_al = our_alerts(c, d)
+                # The generator records an alert whose contents no tool could show it
+                # (level/description null, e.g. a server close_notify under a cipher
+                # tshark cannot decrypt): any level/description matches there.
+                if len(vis) == len(got_al):
+                    got_al = [{"level": None if w["level"] is None else g["level"],
+                               "description": None if w["description"] is None
+                               else g["description"]} for w, g in zip(vis, got_al)]
+                rep.eq(tag + "." + d + ".alerts", vis, got_al)
                 n_enc = sum(1 for a in exp_al if a.get("encrypted"))
                 if not have_decrypt:
                     if tls13:
@@ -483,6 +492,11 @@ def compare_manifest(rep, entry, ours, caps):
             if app is not None:
                 want = {"bytes": app.get("bytes"), "sha256": app.get("sha256")}
                 if have_decrypt:
-                    rep.eq(tag + "." + d + ".app_data", want, our_app_data(c, d))
+                    got_app = our_app_data(c, d)
+                    if got_app is None and want["bytes"] == 0:
+                        # Nothing was sent (e.g. a failed handshake): "no application
+                        # data decrypted" (null) is the same fact as zero bytes.
+                        got_app = {"bytes": 0, "sha256": hashlib.sha256(b"").hexdigest()}
+                    rep.eq(tag + "." + d + ".app_data", want, got_app)
                 else:
                     rep.pending(tag + "." + d + ".app_data", "app_data", "needs decrypt", want)
