@@ -718,6 +718,7 @@ static enum tsc_err tcp_decode(const struct ip_info *ip, const struct tsc_frame 
     seg->payload_wirelen = ip->l4_wirelen - (uint32_t)doff;
     seg->ts = f->ts;
     seg->pkt = f->num;
+    seg->file = f->file;
     return TSC_OK;
 }
 

@@ -33,6 +33,7 @@ struct tsc_tcp_seg {
     uint32_t payload_wirelen; /* bytes the segment carried on the wire (>= payload_len when snaplen-cut) */
     struct tsc_ts ts;
     uint64_t pkt;           /* packet number */
+    const char *file;       /* input the frame came from (for diagnostics), may be NULL */
 };
 
 struct tsc_net_config {

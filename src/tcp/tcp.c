@@ -85,6 +85,7 @@ struct tsc_tcp_table {
     struct lru lru[CLS__COUNT];
     uint64_t next_id;
     uint64_t cur_pkt;      /* packet being processed, for diagnostics */
+    const char *cur_file;  /* its input file */
     struct conn *cur_conn; /* never evicted to make room for itself */
     uint64_t zombies;      /* flows in CLS_ZOMBIE */
 };
@@ -171,7 +172,7 @@ static int side_dir(const struct conn *c, int side)
 static void where_of(struct tsc_tcp_table *t, const struct conn *c, int side, int64_t off,
                      struct tsc_where *w)
 {
-    w->file = NULL;
+    w->file = t->cur_file;
     w->pkt = t->cur_pkt;
     w->conn = c->pub.id;
     w->dir = side < 0 ? -1 : side_dir(c, side);
@@ -514,7 +515,7 @@ static struct conn *conn_new(struct tsc_tcp_table *t, const struct tsc_tcp_seg *
     }
     struct conn *c = calloc(1, sizeof(*c));
     if (c == NULL) {
-        struct tsc_where w = {NULL, seg->pkt, TSC_NO_CONN, -1, -1};
+        struct tsc_where w = {seg->file, seg->pkt, TSC_NO_CONN, -1, -1};
         tsc_diag(t->sink, TSC_DIAG_TCP_FLOW_LIMIT, &w, "out of memory: segment not tracked");
         return NULL;
     }
@@ -860,6 +861,7 @@ void tsc_tcp_process(struct tsc_tcp_table *t, const struct tsc_tcp_seg *seg)
 {
     t->st.segments++;
     t->cur_pkt = seg->pkt;
+    t->cur_file = seg->file;
     t->cur_conn = NULL;
     expire_until(t, seg->ts);
     uint32_t h = flow_hash(&seg->src, &seg->dst);
@@ -1014,6 +1016,7 @@ void tsc_tcp_expire(struct tsc_tcp_table *t, struct tsc_ts now)
 {
     t->cur_conn = NULL;
     t->cur_pkt = 0;
+    t->cur_file = NULL;
     expire_until(t, now);
 }
 
@@ -1021,6 +1024,7 @@ void tsc_tcp_flush_all(struct tsc_tcp_table *t, enum tsc_tcp_end_reason why)
 {
     t->cur_conn = NULL;
     t->cur_pkt = 0;
+    t->cur_file = NULL;
     /* Take list heads, lowest id first among them; each pass frees one flow. */
     for (;;) {
         struct conn *best = NULL;
