@@ -955,6 +955,14 @@ void tsc_tcp_process(struct tsc_tcp_table *t, const struct tsc_tcp_seg *seg)
     } else if (c->data_seen || (c->s[0].flags & c->s[1].flags & SIDE_SEEN) != 0) {
         cls = CLS_EST;
     }
+    if ((c->s[0].flags & c->s[1].flags & SIDE_END) != 0) {
+        /* Both directions ended with nothing missing: report the connection now
+         * and keep only its small remembered state, so memory follows the
+         * connections that are open, not those a busy capture closed lately. */
+        t->cur_conn = NULL;
+        conn_finish(t, c, (enum tsc_tcp_end_reason)c->end_why, true);
+        return;
+    }
     /* Move to the tail of its (maybe new) list: most recently active. */
     lru_unlink(t, c);
     lru_append(t, c, cls);

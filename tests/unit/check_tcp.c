@@ -161,13 +161,19 @@ START_TEST(t_in_order)
     s2c(r, A, ISN_S + 1, "world!");
     c2s(r, A | TSC_TCP_FIN, ISN_C + 6, NULL);
     s2c(r, A | TSC_TCP_FIN, ISN_S + 7, NULL);
-    ck_assert_str_eq(r->ev, "O1 D0:5 D1:6 E0:fin E1:fin ");
+    /* Both directions ended with nothing missing: reported at once. */
+    ck_assert_str_eq(r->ev, "O1 D0:5 D1:6 E0:fin E1:fin C1:fin ");
     ck_bytes(r, 0, "hello");
     ck_bytes(r, 1, "world!");
     struct tsc_tcp_stats st;
     tsc_tcp_get_stats(r->t, &st);
     ck_assert_uint_eq(st.connections, 1);
-    ck_assert_uint_eq(st.open_flows, 1);
+    ck_assert_uint_eq(st.open_flows, 0);
+    /* The final ACK belongs to the closed connection: no new one. */
+    c2s(r, A, ISN_C + 7, NULL);
+    tsc_tcp_get_stats(r->t, &st);
+    ck_assert_uint_eq(st.connections, 1);
+    ck_assert_uint_eq(st.late_segments, 1);
     tsc_tcp_flush_all(r->t, TSC_TCP_END_EOF);
     ck_assert_int_eq(r->last_close, TSC_TCP_END_FIN);
     rec_free(r);
@@ -361,6 +367,20 @@ START_TEST(t_syn_retransmit)
 }
 END_TEST
 
+START_TEST(t_port_reuse_half_closed)
+{
+    /* Only the client closed; a SYN far from the old sequence space starts a
+     * new connection and ends the old one as reused. */
+    struct rec *r = rec_new(NULL);
+    handshake(r, ISN_C, ISN_S);
+    c2s(r, A, ISN_C + 1, "one");
+    c2s(r, A | TSC_TCP_FIN, ISN_C + 4, NULL);
+    c2s(r, TSC_TCP_SYN, 900000u, NULL);
+    ck_assert_str_eq(r->ev, "O1 D0:3 E0:fin C1:reused O2 ");
+    rec_free(r);
+}
+END_TEST
+
 START_TEST(t_port_reuse)
 {
     struct rec *r = rec_new(NULL);
@@ -372,7 +392,8 @@ START_TEST(t_port_reuse)
     ck_assert_int_eq(r->n_open, 1);
     handshake(r, 900000u, 70000u);
     c2s(r, A, 900001u, "two");
-    ck_assert_str_eq(r->ev, "O1 D0:3 E0:fin E1:fin C1:reused O2 D0:3 ");
+    /* The first connection was over (FIN both ways) before the new SYN. */
+    ck_assert_str_eq(r->ev, "O1 D0:3 E0:fin E1:fin C1:fin O2 D0:3 ");
     ck_bytes(r, 0, "onetwo");
     rec_free(r);
 }
@@ -670,6 +691,7 @@ static Suite *tcp_suite(void)
     tcase_add_test(v, t_rst);
     tcase_add_test(v, t_syn_retransmit);
     tcase_add_test(v, t_port_reuse);
+    tcase_add_test(v, t_port_reuse_half_closed);
     tcase_add_test(v, t_keepalive);
     tcase_add_test(v, t_zero_window_probe);
     tcase_add_test(v, t_midstream);
