@@ -159,6 +159,8 @@ struct tsc_tls_facts {
     bool hello_retry_request;
     enum tsc_tri extended_master_secret; /* both sides sent it */
     enum tsc_tri encrypt_then_mac;       /* both sides sent it (meaningless for 1.3: unknown) */
+    bool early_data_offered;             /* a ClientHello carried early_data (RFC 8446 4.2.10) */
+    enum tsc_tri early_data;             /* the server accepted 0-RTT (TLS 1.3 EncryptedExtensions) */
     uint8_t session_id[32];
     uint8_t session_id_len;
     struct tsc_hello_fact hellos[TSC_MAX_HANDSHAKES];

@@ -413,6 +413,7 @@ static void decrypt_json(struct tsc_jw *j, const struct tsc_decrypt_facts *dec)
     tsc_jw_kstr(j, "server", dec->finished[1] != NULL ? dec->finished[1] : "unverified");
     tsc_jw_obj_end(j);
     tsc_jw_kuint(j, "bad_records", dec->bad_records);
+    tsc_jw_kuint(j, "early_data_bytes", dec->early_data_bytes);
     kname(j, "undecrypted_reason", dec->undecrypted_reason);
     tsc_jw_key(j, "app_data");
     if (dec->have_app_data[0] || dec->have_app_data[1]) {
@@ -532,6 +533,8 @@ void tsc_jsonl_connection(struct tsc_writer *w, struct tsc_out_conn *c,
     tsc_jw_kbool(&j, "hello_retry_request", f->hello_retry_request);
     ktri(&j, "extended_master_secret", f->extended_master_secret);
     ktri(&j, "encrypt_then_mac", f->encrypt_then_mac);
+    tsc_jw_kbool(&j, "early_data_offered", f->early_data_offered);
+    ktri(&j, "early_data", f->early_data);
     tsc_jw_kbool(&j, "sslv2", f->sslv2);
     const struct tsc_hello_fact *h0 = f->n_hellos > 0 ? &f->hellos[0] : NULL;
     tsc_jw_kbool(&j, "sslv2_client_hello", h0 != NULL && h0->sslv2);

@@ -106,6 +106,11 @@ static void tsc_process_client_hello(struct tsc_tls_conn *t, const struct tsc_hs
     if (e != NULL && e->known) {
         tsc_alpn_offered(t, e->u.alpn.list);
     }
+    if (tsc_ext_find(&ch->ext, TSC_EXT_EARLY_DATA) != NULL) {
+        /* Offered: accepted or not is said in EncryptedExtensions (RFC 8446 4.2.10). */
+        t->f.early_data_offered = true;
+        t->f.early_data = TSC_TRI_UNKNOWN;
+    }
     t->ch_ems = tsc_ext_find(&ch->ext, TSC_EXT_EXTENDED_MASTER_SECRET) != NULL;
     t->ch_etm = tsc_ext_find(&ch->ext, TSC_EXT_ENCRYPT_THEN_MAC) != NULL;
     e = tsc_ext_find(&ch->ext, TSC_EXT_SESSION_TICKET);
@@ -192,6 +197,7 @@ static void tsc_process_server_hello(struct tsc_tls_conn *t, const struct tsc_hs
             tsc_both(t->ch_ems, tsc_ext_find(&sh->ext, TSC_EXT_EXTENDED_MASTER_SECRET) != NULL);
         t->f.encrypt_then_mac =
             tsc_both(t->ch_etm, tsc_ext_find(&sh->ext, TSC_EXT_ENCRYPT_THEN_MAC) != NULL);
+        t->f.early_data = TSC_TRI_NO; /* 0-RTT exists only in TLS 1.3 */
     }
     const struct tsc_ext *e = tsc_ext_find(&sh->ext, TSC_EXT_ALPN);
     if (e != NULL && e->known && e->u.alpn.list.len > 1) {
@@ -258,6 +264,9 @@ void tsc_tls_process(struct tsc_tls_conn *t, int dir, const struct tsc_hs_msg *m
         tsc_process_certificate(t, dir, m);
         break;
     case TSC_HS_ENCRYPTED_EXTENSIONS: {
+        /* RFC 8446 4.2.10: the server accepts early data with an empty early_data here. */
+        t->f.early_data =
+            tsc_ext_find(&m->u.ee, TSC_EXT_EARLY_DATA) != NULL ? TSC_TRI_YES : TSC_TRI_NO;
         const struct tsc_ext *e = tsc_ext_find(&m->u.ee, TSC_EXT_ALPN);
         if (e != NULL && e->known && e->u.alpn.list.len > 1) {
             struct tsc_slice name = {e->u.alpn.list.p + 1, e->u.alpn.list.len - 1};

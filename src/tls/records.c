@@ -42,6 +42,7 @@ enum tsc_err tsc_tls_conn_new(struct tsc_tls_conn **out, const struct tsc_tls_co
     t->id = conn_id;
     t->f.version = -1;
     t->f.cipher_suite = -1;
+    t->f.early_data = TSC_TRI_NO; /* until a ClientHello offers it */
     for (int d = 0; d < 2; d++) {
         /* Buffers allocate on first use: an idle connection holds no heap memory. */
         size_t rec_cap =
