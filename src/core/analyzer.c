@@ -373,8 +373,11 @@ static int load_keys(struct tsc_analyzer *a, char *errbuf, size_t errlen)
         enum tsc_err e = tsc_keys_load_rsa_file(a->keys, path, cfg->key_password);
         if (e != TSC_OK) {
             const char *why = last_pending(a);
-            snprintf(errbuf, errlen, "cannot load RSA key file %s: %s", path,
-                     why[0] != '\0' ? why : tsc_err_name(e));
+            if (why[0] != '\0') {
+                snprintf(errbuf, errlen, "cannot load RSA key file: %s", why);
+            } else {
+                snprintf(errbuf, errlen, "cannot load RSA key file %s: %s", path, tsc_err_name(e));
+            }
             return -1;
         }
         keyfile_add(a, path, "rsa");
@@ -384,8 +387,11 @@ static int load_keys(struct tsc_analyzer *a, char *errbuf, size_t errlen)
         enum tsc_err e = tsc_keys_load_keylog_file(a->keys, path);
         if (e != TSC_OK) {
             const char *why = last_pending(a);
-            snprintf(errbuf, errlen, "cannot load key log %s: %s", path,
-                     why[0] != '\0' ? why : tsc_err_name(e));
+            if (why[0] != '\0') {
+                snprintf(errbuf, errlen, "cannot load key log: %s", why);
+            } else {
+                snprintf(errbuf, errlen, "cannot load key log %s: %s", path, tsc_err_name(e));
+            }
             return -1;
         }
         keyfile_add(a, path, "keylog");
