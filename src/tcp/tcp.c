@@ -538,7 +538,8 @@ static struct conn *conn_new(struct tsc_tcp_table *t, const struct tsc_tcp_seg *
     if (t->st.open_flows > t->st.peak_flows) {
         t->st.peak_flows = t->st.open_flows;
     }
-    if (t->st.open_flows > t->nbuckets && t->nbuckets < TCP_HASH_MAX) {
+    /* Remembered closed flows sit in the same buckets: count them too. */
+    if (t->st.open_flows + t->zombies > t->nbuckets && t->nbuckets < TCP_HASH_MAX) {
         hash_grow(t);
     }
     if (t->cb.on_open != NULL) {
