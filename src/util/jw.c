@@ -7,9 +7,35 @@
 
 static void put(struct tsc_jw *w, const char *s, size_t n)
 {
-    if (tsc_buf_append(w->out, s, n) != TSC_OK) {
+    struct tsc_buf *b = w->out;
+    /* Fast path: room already there (the output buffer is reused per event). */
+    if (n <= b->cap - b->len) {
+        memcpy(b->p + b->len, s, n);
+        b->len += n;
+        return;
+    }
+    if (tsc_buf_append(b, s, n) != TSC_OK) {
         w->failed = true;
     }
+}
+
+/* Bytes that JSON strings cannot carry as they are (controls, quote, backslash)
+ * and bytes outside printable ASCII, which are escaped so output stays valid
+ * UTF-8 whatever the wire carried. */
+static inline bool needs_escape(uint8_t c)
+{
+    return c < 0x20 || c >= 0x7f || c == '"' || c == '\\';
+}
+
+/* Decimal digits of v into the end of buf; returns the start. */
+static char *u64_digits(uint64_t v, char *end)
+{
+    char *p = end;
+    do {
+        *--p = (char)('0' + (v % 10));
+        v /= 10;
+    } while (v != 0);
+    return p;
 }
 
 static void puts_(struct tsc_jw *w, const char *s)
@@ -81,6 +107,9 @@ static void put_escaped(struct tsc_jw *w, const uint8_t *s, size_t n)
     size_t run = 0; /* start of a run of plain bytes */
     for (size_t i = 0; i < n; i++) {
         uint8_t ch = s[i];
+        if (!needs_escape(ch)) {
+            continue;
+        }
         const char *esc = NULL;
         char tmp[8];
         if (ch == '"') {
@@ -146,18 +175,25 @@ void tsc_jw_hex(struct tsc_jw *w, const uint8_t *p, size_t n)
 
 void tsc_jw_int(struct tsc_jw *w, int64_t v)
 {
-    char tmp[32];
+    char tmp[24];
+    char *end = tmp + sizeof(tmp);
     pre_value(w);
-    int n = snprintf(tmp, sizeof(tmp), "%" PRId64, v);
-    put(w, tmp, (size_t)n);
+    /* Magnitude as unsigned so INT64_MIN is exact. */
+    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    char *p = u64_digits(mag, end);
+    if (v < 0) {
+        *--p = '-';
+    }
+    put(w, p, (size_t)(end - p));
 }
 
 void tsc_jw_uint(struct tsc_jw *w, uint64_t v)
 {
-    char tmp[32];
+    char tmp[24];
+    char *end = tmp + sizeof(tmp);
     pre_value(w);
-    int n = snprintf(tmp, sizeof(tmp), "%" PRIu64, v);
-    put(w, tmp, (size_t)n);
+    char *p = u64_digits(v, end);
+    put(w, p, (size_t)(end - p));
 }
 
 void tsc_jw_double(struct tsc_jw *w, double v)
