@@ -165,17 +165,6 @@ static int read_password_file(const char *path, char *out, size_t cap)
     return 0;
 }
 
-/* Secrets given on the command line are not echoed into the run record. */
-static bool secret_option(const char *arg, bool *value_follows)
-{
-    *value_follows = false;
-    if (strcmp(arg, "-p") == 0 || strcmp(arg, "--psk") == 0) {
-        *value_follows = true;
-        return true;
-    }
-    return strncmp(arg, "-p", 2) == 0 || strncmp(arg, "--psk=", 6) == 0;
-}
-
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -392,33 +381,13 @@ int main(int argc, char **argv)
     cfg.keylog_files = keylogs;
     cfg.out = out;
     cfg.progress = isatty(STDERR_FILENO) && !cfg.quiet;
-    /* The run record echoes argv, with passwords and PSKs masked. */
-    char **shown = calloc((size_t)argc + 1, sizeof(char *));
-    if (shown == NULL) {
-        fprintf(stderr, "tlsscope: out of memory\n");
-        return 3;
-    }
-    static char masked[] = "(secret)";
-    for (int i = 0; i < argc; i++) {
-        bool follows = false;
-        bool secret = i < optind && secret_option(argv[i], &follows);
-        if (secret && follows) {
-            shown[i] = argv[i];
-            if (i + 1 < argc) {
-                shown[++i] = masked;
-            }
-        } else {
-            shown[i] = secret ? masked : argv[i];
-        }
-    }
-    cfg.argc = argc;
-    cfg.argv = shown;
+    cfg.argc = argc; /* echoed into the run record, secrets masked (-p, --psk) */
+    cfg.argv = argv;
 
     char err[512] = "";
     struct tsc_analyzer *a = NULL;
     if (tsc_analyzer_new(&a, &cfg, err, sizeof(err)) != 0) {
         fprintf(stderr, "tlsscope: %s\n", err);
-        free(shown);
         memset(password, 0, sizeof(password));
         memset(psk, 0, sizeof(psk));
         return 3;
@@ -441,7 +410,6 @@ int main(int argc, char **argv)
     }
     g_analyzer = NULL;
     tsc_analyzer_free(a);
-    free(shown);
     memset(password, 0, sizeof(password));
     memset(psk, 0, sizeof(psk));
     if (out != stdout) {

@@ -49,6 +49,8 @@ struct tsc_analyzer {
     int n_keyfiles;
     char env_keylog[4096];
     bool run_written; /* the run record is out: diagnostics go straight to the writer */
+    char **argv_shown;  /* argv for the run record, with secrets masked */
+    char masked[16];
     struct pending_diag *pending;
     int n_pending;
     struct tsc_writer *writer;
@@ -412,6 +414,47 @@ static int load_keys(struct tsc_analyzer *a, char *errbuf, size_t errlen)
     return 0;
 }
 
+/* Is argv[i] an option whose value is a secret (-p PASSWORD, --psk HEX)? */
+static bool secret_option(const char *arg, bool *value_follows)
+{
+    *value_follows = strcmp(arg, "-p") == 0 || strcmp(arg, "--psk") == 0;
+    if (*value_follows) {
+        return true;
+    }
+    return (strncmp(arg, "-p", 2) == 0 && arg[1] != '-') || strncmp(arg, "--psk=", 6) == 0;
+}
+
+/* The argv echoed in the run record: passwords and PSKs replaced by "(secret)". */
+static int mask_argv(struct tsc_analyzer *a)
+{
+    if (a->cfg.argc <= 0 || a->cfg.argv == NULL) {
+        return 0;
+    }
+    a->argv_shown = calloc((size_t)a->cfg.argc + 1, sizeof(char *));
+    if (a->argv_shown == NULL) {
+        return -1;
+    }
+    snprintf(a->masked, sizeof(a->masked), "(secret)");
+    bool options = true;
+    for (int i = 0; i < a->cfg.argc; i++) {
+        const char *arg = a->cfg.argv[i];
+        bool follows = false;
+        if (arg != NULL && strcmp(arg, "--") == 0) {
+            options = false;
+        }
+        if (i > 0 && options && arg != NULL && secret_option(arg, &follows)) {
+            a->argv_shown[i] = follows ? a->cfg.argv[i] : a->masked;
+            if (follows && i + 1 < a->cfg.argc) {
+                a->argv_shown[++i] = a->masked;
+            }
+            continue;
+        }
+        a->argv_shown[i] = a->cfg.argv[i];
+    }
+    a->cfg.argv = a->argv_shown;
+    return 0;
+}
+
 static struct tsc_run_info run_info(struct tsc_analyzer *a)
 {
     struct tsc_run_info info;
@@ -483,6 +526,11 @@ int tsc_analyzer_new(struct tsc_analyzer **out, const struct tsc_config *cfg, ch
         tsc_analyzer_free(a);
         return -1;
     }
+    if (mask_argv(a) != 0) {
+        snprintf(errbuf, errlen, "out of memory creating the analyzer");
+        tsc_analyzer_free(a);
+        return -1;
+    }
     if (load_keys(a, errbuf, errlen) != 0) {
         tsc_analyzer_free(a);
         return -1;
@@ -525,6 +573,7 @@ void tsc_analyzer_free(struct tsc_analyzer *a)
     tsc_writer_free(a->writer);
     tsc_keys_free(a->keys);
     free(a->pending);
+    free(a->argv_shown);
     free(a->suite_counts);
     free(a);
 }

@@ -7,6 +7,7 @@
  * client's own view of the session).
  */
 #include <check.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "tcp/tcp.h"
 #include "tls/msg.h"
 #include "tls/tls.h"
+#include "tlsscope/tlsscope.h"
 
 /*
  * Check's assertions report progress to the runner, which exists only inside
@@ -660,6 +662,150 @@ START_TEST(test_all_bad)
 }
 END_TEST
 
+/* ---- the whole analyzer: JSON output with -d, run object, key errors ---- */
+
+static int b64val(char c)
+{
+    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const char *p = strchr(a, c);
+    return c != '\0' && p != NULL ? (int)(p - a) : -1;
+}
+
+/* Decodes base64 up to the closing quote; returns the byte count. */
+static size_t b64dec(const char *s, uint8_t *out, size_t cap)
+{
+    size_t n = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (; *s != '"' && *s != '\0'; s++) {
+        if (*s == '=') {
+            continue;
+        }
+        int v = b64val(*s);
+        ck_assert_int_ge(v, 0);
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            ck_assert_uint_lt(n, cap);
+            out[n++] = (uint8_t)(acc >> bits);
+        }
+    }
+    return n;
+}
+
+static void sha256_hex(EVP_MD_CTX *md, char out[65])
+{
+    uint8_t h[32];
+    unsigned int len = 0;
+    ck_assert_int_eq(EVP_DigestFinal_ex(md, h, &len), 1);
+    hex32(h, out);
+}
+
+START_TEST(test_analyzer_json)
+{
+    char path[1024];
+    char keylog[1024];
+    src_path(TLS13.keylog, keylog, sizeof(keylog));
+    const char *keylogs[] = {keylog};
+    static const uint8_t psk[] = {0x00, 0xff, 0x00, 0xee};
+    char *argv[] = {"tlsscope", "-j", "-d", "--psk", "00ff00ee", NULL};
+    struct tsc_config cfg;
+    tsc_config_default(&cfg);
+    cfg.format = TSC_FORMAT_JSONL;
+    cfg.show_app_data = true;
+    cfg.keylog_files = keylogs;
+    cfg.n_keylog_files = 1;
+    cfg.psk = psk;
+    cfg.psk_len = sizeof(psk);
+    cfg.argc = 5;
+    cfg.argv = argv;
+    cfg.out = tmpfile();
+    ck_assert_ptr_nonnull(cfg.out);
+    char err[256] = "";
+    struct tsc_analyzer *a = NULL;
+    ck_assert_int_eq(tsc_analyzer_new(&a, &cfg, err, sizeof(err)), 0);
+    const char *in[] = {src_path(TLS13.pcap, path, sizeof(path))};
+    ck_assert_int_eq(tsc_analyzer_run_files(a, in, 1), 0);
+    tsc_analyzer_free(a);
+    rewind(cfg.out);
+    EVP_MD_CTX *md[2] = {EVP_MD_CTX_new(), EVP_MD_CTX_new()};
+    ck_assert(md[0] != NULL && md[1] != NULL);
+    ck_assert_int_eq(EVP_DigestInit_ex(md[0], EVP_sha256(), NULL), 1);
+    ck_assert_int_eq(EVP_DigestInit_ex(md[1], EVP_sha256(), NULL), 1);
+    uint64_t bytes[2] = {0, 0};
+    static char line[1 << 17];
+    static uint8_t data[1 << 16];
+    unsigned n_lines = 0;
+    bool conn_seen = false;
+    while (fgets(line, sizeof(line), cfg.out) != NULL) {
+        if (n_lines++ == 0) {
+            /* The run object: capability, key file with its hash, no secret. */
+            ck_assert_ptr_nonnull(strstr(line, "\"type\":\"run\""));
+            ck_assert_ptr_nonnull(strstr(line, "\"capabilities\":[\"dissect\",\"decrypt\"]"));
+            ck_assert_ptr_nonnull(strstr(line, "\"kind\":\"keylog\",\"sha256\":\""));
+            ck_assert_ptr_null(strstr(line, "00ff00ee"));
+            continue;
+        }
+        if (strstr(line, "\"type\":\"connection\"") != NULL) {
+            conn_seen = true;
+            ck_assert_ptr_nonnull(strstr(line, "\"decrypted\":true"));
+            ck_assert_ptr_nonnull(
+                strstr(line, "\"finished\":{\"client\":\"verified\",\"server\":\"verified\"}"));
+            ck_assert_ptr_nonnull(strstr(line, TLS13.c2s_sha));
+            ck_assert_ptr_nonnull(strstr(line, TLS13.s2c_sha));
+            continue;
+        }
+        if (strstr(line, "\"type\":\"app_data\"") == NULL) {
+            continue;
+        }
+        int dir = strstr(line, "\"dir\":\"s2c\"") != NULL ? 1 : 0;
+        const char *b = strstr(line, "\"data_base64\":\"");
+        ck_assert_ptr_nonnull(b);
+        size_t n = b64dec(b + strlen("\"data_base64\":\""), data, sizeof(data));
+        const char *l = strstr(line, "\"length\":");
+        ck_assert_ptr_nonnull(l);
+        ck_assert_uint_eq(strtoull(l + strlen("\"length\":"), NULL, 10), n);
+        ck_assert_int_eq(EVP_DigestUpdate(md[dir], data, n), 1);
+        bytes[dir] += n;
+    }
+    fclose(cfg.out);
+    ck_assert(conn_seen);
+    char hex[65];
+    ck_assert_uint_eq(bytes[0], TLS13.c2s_bytes);
+    sha256_hex(md[0], hex);
+    ck_assert_str_eq(hex, TLS13.c2s_sha);
+    ck_assert_uint_eq(bytes[1], TLS13.s2c_bytes);
+    sha256_hex(md[1], hex);
+    ck_assert_str_eq(hex, TLS13.s2c_sha);
+    EVP_MD_CTX_free(md[0]);
+    EVP_MD_CTX_free(md[1]);
+}
+END_TEST
+
+/* A key file that cannot be loaded at all stops the analyzer with a message. */
+START_TEST(test_analyzer_bad_key_file)
+{
+    const char *files[] = {"/nonexistent/tlsscope-check.key"};
+    struct tsc_config cfg;
+    tsc_config_default(&cfg);
+    if (_i == 0) {
+        cfg.rsa_key_files = files;
+        cfg.n_rsa_key_files = 1;
+    } else {
+        cfg.keylog_files = files;
+        cfg.n_keylog_files = 1;
+    }
+    cfg.out = tmpfile();
+    ck_assert_ptr_nonnull(cfg.out);
+    char err[256] = "";
+    struct tsc_analyzer *a = NULL;
+    ck_assert_int_eq(tsc_analyzer_new(&a, &cfg, err, sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, _i == 0 ? "RSA key" : "key log"));
+    fclose(cfg.out);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("decrypt_e2e");
@@ -667,12 +813,14 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_keylog_full, 0, (int)N_CASES);
     tcase_add_test(tc, test_rsa_key);
+    tcase_add_test(tc, test_analyzer_json);
     suite_add_tcase(s, tc);
     tc = tcase_create("malformed");
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_flipped_byte, 0, (int)N_CASES);
     tcase_add_loop_test(tc, test_wrong_keylog, 0, (int)N_CASES);
     tcase_add_test(tc, test_foreign_keylog);
+    tcase_add_loop_test(tc, test_analyzer_bad_key_file, 0, 2);
     suite_add_tcase(s, tc);
     tc = tcase_create("truncated");
     tcase_set_timeout(tc, 600);
