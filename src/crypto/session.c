@@ -109,7 +109,8 @@ struct tsc_crypto_sess {
     bool client_hs_ready; /* client handshake keys loaded in hs_rec */
     const struct tsc_suite *early_suite;
     struct tsc_rec early_rec;
-    struct tsc_rec hs_rec; /* client handshake keys while early data may still come */
+    struct tsc_rec hs_rec;    /* client handshake keys while early data may still come */
+    struct tsc_rec trial_rec; /* application keys tried when a handshake-epoch record fails */
     bool last_early[2];
 
     struct tsc_rec rec[2];
@@ -178,6 +179,7 @@ enum tsc_err tsc_csess_new(struct tsc_crypto_sess **out, const struct tsc_keys *
     }
     tsc_rec_init(&s->early_rec);
     tsc_rec_init(&s->hs_rec);
+    tsc_rec_init(&s->trial_rec);
     if (keys != NULL) {
         EVP_MAC *hm = tsc_alg_hmac();
         s->mc = hm != NULL ? EVP_MAC_CTX_new(hm) : NULL;
@@ -211,6 +213,7 @@ void tsc_csess_free(struct tsc_crypto_sess *s)
     }
     tsc_rec_free(&s->early_rec);
     tsc_rec_free(&s->hs_rec);
+    tsc_rec_free(&s->trial_rec);
     free(s->cert);
     tsc_buf_free(&s->cke);
     tsc_buf_free(&s->tx_pending);
@@ -1015,6 +1018,28 @@ static bool tsc_candidate_retry(struct tsc_crypto_sess *s, int dir)
     return s->active[dir];
 }
 
+/*
+ * A handshake-epoch record that fails may be the first application record
+ * after a Finished we could not read (lost or damaged): try the application
+ * keys and move to that epoch if they verify. The failed attempt under the
+ * handshake keys is then not a bad record.
+ */
+static enum tsc_err tsc_try_app13(struct tsc_crypto_sess *s, int dir, uint8_t type, uint16_t rv,
+                                  const uint8_t *in, size_t len, struct tsc_buf *out,
+                                  uint8_t *inner)
+{
+    if (!s->have_app || s->suite == NULL ||
+        tsc_setup13(s, &s->trial_rec, s->suite, s->app_secret[dir], s->slen) != TSC_OK ||
+        tsc_rec_decrypt(&s->trial_rec, type, rv, in, len, out, inner, false) != TSC_OK) {
+        return TSC_ERR_CRYPTO;
+    }
+    struct tsc_rec tmp = s->rec[dir];
+    s->rec[dir] = s->trial_rec;
+    s->trial_rec = tmp;
+    s->epoch[dir] = TSC_EP_APP;
+    return TSC_OK;
+}
+
 enum tsc_err tsc_csess_decrypt(struct tsc_crypto_sess *s, int dir, uint8_t content_type,
                                uint16_t record_version, const uint8_t *in, size_t len,
                                struct tsc_buf *out, uint8_t *inner_type)
@@ -1038,6 +1063,9 @@ enum tsc_err tsc_csess_decrypt(struct tsc_crypto_sess *s, int dir, uint8_t conte
         } else {
             e = tsc_rec_decrypt(&s->rec[dir], content_type, record_version, in, len, out,
                                 inner_type, true);
+            if (e == TSC_ERR_CRYPTO && s->epoch[dir] == TSC_EP_HANDSHAKE) {
+                e = tsc_try_app13(s, dir, content_type, record_version, in, len, out, inner_type);
+            }
         }
     } else {
         if (!s->active[dir]) {
