@@ -55,8 +55,8 @@ struct tsc_tls_conn {
     uint8_t ch_sid_len;
     /* Decryption (only with key material): created on the first TLS record. */
     struct tsc_crypto_sess *cs;
-    bool cs_failed;      /* could not be created: the connection stays keyless */
-    bool closed;         /* tsc_tls_conn_close done */
+    bool cs_failed;       /* could not be created: the connection stays keyless */
+    bool closed;          /* tsc_tls_conn_close done */
     struct tsc_buf plain; /* plaintext of the record being processed */
 };
 

@@ -321,12 +321,11 @@ static bool tsc_record_protected(struct tsc_tls_conn *t, int dir, uint8_t type)
  * it) and TSC_ERR_CRYPTO (MAC / tag failure, counted by the session and
  * reported here) leave the record opaque.
  */
-static enum tsc_err tsc_record_decrypt(struct tsc_tls_conn *t, int dir,
-                                       const struct tsc_rec_hdr *h, struct tsc_slice body,
-                                       int64_t off, uint8_t *inner)
+static enum tsc_err tsc_record_decrypt(struct tsc_tls_conn *t, int dir, const struct tsc_rec_hdr *h,
+                                       struct tsc_slice body, int64_t off, uint8_t *inner)
 {
-    enum tsc_err e = tsc_csess_decrypt(t->cs, dir, h->type, h->version, body.p, body.len,
-                                       &t->plain, inner);
+    enum tsc_err e =
+        tsc_csess_decrypt(t->cs, dir, h->type, h->version, body.p, body.len, &t->plain, inner);
     if (e == TSC_ERR_CRYPTO) {
         tsc_tls_fail(t, dir, off, TSC_DIAG_TLS_BAD_RECORD_MAC, false,
                      "record of type %u, %u bytes: MAC / authentication tag check failed; "

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "tlsscope/types.h"
+
 #include "util/diag.h"
 #include "util/err.h"
 
@@ -24,12 +25,12 @@ struct tsc_keys;       /* key material for decryption: src/keys/keys.h */
 
 struct tsc_tls_record_info {
     uint8_t content_type;
-    uint16_t version;     /* record-layer version; 0x0002 for SSLv2 records */
-    uint32_t length;      /* fragment length */
-    int64_t offset;       /* stream offset of the record header in this direction */
-    bool encrypted;       /* payload is protected (after CCS / TLS 1.3 encrypted records) */
-    bool decrypted;       /* protected and decrypted with a verified MAC / tag */
-    uint8_t inner_type;   /* decrypted: the real content type (TLS 1.3 inner type) */
+    uint16_t version;   /* record-layer version; 0x0002 for SSLv2 records */
+    uint32_t length;    /* fragment length */
+    int64_t offset;     /* stream offset of the record header in this direction */
+    bool encrypted;     /* payload is protected (after CCS / TLS 1.3 encrypted records) */
+    bool decrypted;     /* protected and decrypted with a verified MAC / tag */
+    uint8_t inner_type; /* decrypted: the real content type (TLS 1.3 inner type) */
     bool sslv2;
     uint64_t pkt;
     struct tsc_ts ts;
@@ -53,9 +54,8 @@ struct tsc_tls_events {
     void (*on_alert)(void *ud, uint64_t conn_id, int dir, const struct tsc_tls_alert_info *a);
     void (*on_ccs)(void *ud, uint64_t conn_id, int dir, uint64_t pkt, struct tsc_ts ts);
     /* Heartbeat message (plaintext); overlong: payload_length larger than the record allows. */
-    void (*on_heartbeat)(void *ud, uint64_t conn_id, int dir, uint8_t type,
-                         uint16_t payload_length, uint32_t record_len, bool overlong, uint64_t pkt,
-                         struct tsc_ts ts);
+    void (*on_heartbeat)(void *ud, uint64_t conn_id, int dir, uint8_t type, uint16_t payload_length,
+                         uint32_t record_len, bool overlong, uint64_t pkt, struct tsc_ts ts);
     /* Decrypted application data of one record (valid only during the call). */
     void (*on_app_data)(void *ud, uint64_t conn_id, int dir, const uint8_t *p, size_t n,
                         uint64_t pkt, struct tsc_ts ts);
@@ -67,8 +67,8 @@ struct tsc_tls_config {
     uint32_t max_record_len;      /* default 16384 + 2048 (RFC 5246 6.2.3 TLSCiphertext bound) */
     struct tsc_x509_cache *certs; /* may be NULL: no certificate summaries */
     struct tsc_diag_sink *sink;
-    const char *file;             /* for diagnostics' where->file (current input name) */
-    const struct tsc_keys *keys;  /* NULL: keyless; else each connection gets a crypto session */
+    const char *file;            /* for diagnostics' where->file (current input name) */
+    const struct tsc_keys *keys; /* NULL: keyless; else each connection gets a crypto session */
     struct tsc_tls_events events;
 };
 

@@ -13,13 +13,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tlsscope/tlsscope.h"
+
 #include "capture/capture.h"
 #include "keys/keys.h"
 #include "net/net.h"
 #include "tcp/tcp.h"
 #include "tls/msg.h"
 #include "tls/tls.h"
-#include "tlsscope/tlsscope.h"
 
 /*
  * Check's assertions report progress to the runner, which exists only inside
@@ -30,7 +31,7 @@ static bool g_outside_tests;
     do {                                                                                           \
         if (g_outside_tests) {                                                                     \
             if (!(cond)) {                                                                         \
-                fprintf(stderr, "%s:%d: %s failed\n", __FILE__, __LINE__, #cond);                   \
+                fprintf(stderr, "%s:%d: %s failed\n", __FILE__, __LINE__, #cond);                  \
                 abort();                                                                           \
             }                                                                                      \
         } else {                                                                                   \
@@ -42,7 +43,7 @@ static bool g_outside_tests;
 
 struct chunk {
     int dir;
-    size_t at;  /* offset in streams.bytes */
+    size_t at; /* offset in streams.bytes */
     size_t len;
 };
 
@@ -451,8 +452,8 @@ START_TEST(test_rsa_key)
     assert_app(dec, 0, 1200, "5cc898960039ec5b714704926dadbea47f62adc7c9c2fc841401097b9a1d5014");
     assert_app(dec, 1, 2100, "3792b8fe6199330d9f1e1cec57b7f2cad8ab607df6468c6e48a3ccae8fcfd795");
     ck_assert(dec->have_master_secret);
-    FILE *f = fopen(src_path("pcaps/keylogs/tls12-rsa-aes128-cbc-sha.keylog", path, sizeof(path)),
-                    "r");
+    FILE *f =
+        fopen(src_path("pcaps/keylogs/tls12-rsa-aes128-cbc-sha.keylog", path, sizeof(path)), "r");
     ck_assert_ptr_nonnull(f);
     char line[512];
     char want[97] = "";
