@@ -618,6 +618,32 @@ START_TEST(test_cut)
 }
 END_TEST
 
+/*
+ * Every single byte of the connection flipped in turn (in blocks of
+ * CUT_BLOCK positions): whatever it hits (header, handshake, ciphertext, tag),
+ * the dissector and the session stay consistent and within bounds.
+ */
+START_TEST(test_flip_every_byte)
+{
+    for (size_t at = (size_t)_i * CUT_BLOCK; at < ((size_t)_i + 1) * CUT_BLOCK; at++) {
+        if (at >= g_cut.n) {
+            break;
+        }
+        struct result r;
+        run(&g_cut, g_cut_keys, g_cut.n, at, &r);
+        const struct tsc_decrypt_facts *dec = &r.f.dec;
+        ck_assert_uint_le(dec->bad_records, r.records[0] + r.records[1]);
+        ck_assert_uint_eq(dec->bad_records, r.bad_mac_diags);
+        ck_assert_uint_eq(r.app_events_bytes[0], dec->app_bytes[0]);
+        ck_assert_uint_eq(r.app_events_bytes[1], dec->app_bytes[1]);
+        ck_assert_uint_le(dec->app_bytes[0], TLS13.c2s_bytes);
+        ck_assert_uint_le(dec->app_bytes[1], TLS13.s2c_bytes);
+        ck_assert_ptr_nonnull(dec->finished[0]);
+        ck_assert_ptr_nonnull(dec->finished[1]);
+    }
+}
+END_TEST
+
 /* ---- limits ---- */
 
 /*
@@ -822,6 +848,7 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, test_wrong_keylog, 0, (int)N_CASES);
     tcase_add_test(tc, test_foreign_keylog);
     tcase_add_loop_test(tc, test_analyzer_bad_key_file, 0, 2);
+    tcase_add_loop_test(tc, test_flip_every_byte, 0, (int)(g_cut.n / CUT_BLOCK) + 1);
     suite_add_tcase(s, tc);
     tc = tcase_create("truncated");
     tcase_set_timeout(tc, 600);
