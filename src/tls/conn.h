@@ -33,6 +33,9 @@ struct tsc_tls_dirst {
     uint32_t skip_left;    /* body bytes of an oversized message still to skip */
     uint64_t scan_skipped; /* bytes skipped in the current SCAN */
     uint64_t sslv2_records;
+    bool dec_started;          /* a record of this direction went to the crypto session */
+    bool dec_lost;             /* a gap after that: record numbers unknown, stays opaque */
+    uint32_t bad_mac_reported; /* tls-bad-record-mac diagnostics written (capped) */
 };
 
 struct tsc_tls_conn {

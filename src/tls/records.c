@@ -17,6 +17,7 @@
 #define TSC_TLS_HDR 5
 #define TSC_V2_MAX_RECORD 32767u
 #define TSC_MAX_RECORD_DEFAULT (16384u + 2048u)
+#define TSC_BAD_MAC_REPORTS 16 /* tls-bad-record-mac diagnostics per direction */
 
 void tsc_tls_config_default(struct tsc_tls_config *cfg)
 {
@@ -310,6 +311,9 @@ static void tsc_ccs_record(struct tsc_tls_conn *t, int dir)
  */
 static bool tsc_record_protected(struct tsc_tls_conn *t, int dir, uint8_t type)
 {
+    if (t->d[dir].dec_lost) {
+        return false;
+    }
     if (t->tls13 || type == 23) {
         return type == 23;
     }
@@ -324,13 +328,22 @@ static bool tsc_record_protected(struct tsc_tls_conn *t, int dir, uint8_t type)
 static enum tsc_err tsc_record_decrypt(struct tsc_tls_conn *t, int dir, const struct tsc_rec_hdr *h,
                                        struct tsc_slice body, int64_t off, uint8_t *inner)
 {
+    struct tsc_tls_dirst *d = &t->d[dir];
     enum tsc_err e =
         tsc_csess_decrypt(t->cs, dir, h->type, h->version, body.p, body.len, &t->plain, inner);
-    if (e == TSC_ERR_CRYPTO) {
+    if (e != TSC_ERR_UNSUPPORTED) {
+        d->dec_started = true;
+    }
+    /* Every failure is counted (bad_records); the first few per direction are reported. */
+    if (e == TSC_ERR_CRYPTO && d->bad_mac_reported < TSC_BAD_MAC_REPORTS) {
+        d->bad_mac_reported++;
         tsc_tls_fail(t, dir, off, TSC_DIAG_TLS_BAD_RECORD_MAC, false,
                      "record of type %u, %u bytes: MAC / authentication tag check failed; "
-                     "skipped",
-                     h->type, h->len);
+                     "skipped%s",
+                     h->type, h->len,
+                     d->bad_mac_reported == TSC_BAD_MAC_REPORTS
+                         ? " (further failures in this direction are only counted)"
+                         : "");
     }
     return e;
 }
@@ -734,6 +747,18 @@ void tsc_tls_conn_gap(struct tsc_tls_conn *t, int dir, uint64_t len, uint64_t pk
         return;
     }
     d->off += (int64_t)len;
+    if (d->dec_started && !d->dec_lost) {
+        /*
+         * Record sequence numbers (RFC 5246 6.1, RFC 8446 5.3) and CBC / stream
+         * cipher state cannot be recovered across missing bytes: this
+         * direction's later records stay opaque instead of all failing.
+         */
+        d->dec_lost = true;
+        tsc_tls_fail(t, dir, d->off, TSC_DIAG_TLS_DECRYPT_LOST, false,
+                     "%llu bytes missing after decryption started: later records of this "
+                     "direction are not decrypted",
+                     (unsigned long long)len);
+    }
     tsc_buf_reset(&d->rec);
     tsc_hs_reset(d);
     d->hs_garbage = false;

@@ -8,6 +8,7 @@
  */
 #include <check.h>
 #include <openssl/evp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +142,7 @@ struct result {
     unsigned alerts_plain[2]; /* alerts with a level/description (decrypted or plaintext) */
     uint64_t app_events_bytes[2];
     unsigned bad_mac_diags;
+    unsigned lost_diags;
     /* records of dir 0 seen: stream offset, length, decrypted, inner type */
     struct {
         int64_t off;
@@ -207,14 +209,17 @@ static void r_diag(void *ud, enum tsc_diag_kind kind, const struct tsc_where *wh
     if (kind == TSC_DIAG_TLS_BAD_RECORD_MAC) {
         res->bad_mac_diags++;
     }
+    if (kind == TSC_DIAG_TLS_DECRYPT_LOST) {
+        res->lost_diags++;
+    }
 }
 
 /*
  * Feed the chunks in capture order, the first `cut` bytes only; flip the byte
  * at absolute index `flip` (or none when flip >= s->n).
  */
-static void run(const struct streams *s, const struct tsc_keys *keys, size_t cut, size_t flip,
-                struct result *res)
+static void run_ex(const struct streams *s, const struct tsc_keys *keys, size_t cut, size_t flip,
+                   size_t gap_chunk, struct result *res)
 {
     struct tsc_tls_config cfg;
     struct tsc_diag_sink sink;
@@ -245,6 +250,10 @@ static void run(const struct streams *s, const struct tsc_keys *keys, size_t cut
             break;
         }
         size_t len = c->at + c->len <= cut ? c->len : cut - c->at;
+        if (i == gap_chunk) {
+            tsc_tls_conn_gap(t, c->dir, len, i + 1, ts); /* as src/tcp reports lost bytes */
+            continue;
+        }
         tsc_tls_conn_data(t, c->dir, copy + c->at, len, i + 1, ts, NULL);
     }
     tsc_tls_conn_end(t, TSC_DIR_C2S);
@@ -254,6 +263,12 @@ static void run(const struct streams *s, const struct tsc_keys *keys, size_t cut
     memcpy(&res->f, tsc_tls_conn_facts(t), sizeof(res->f));
     tsc_tls_conn_free(t);
     free(copy);
+}
+
+static void run(const struct streams *s, const struct tsc_keys *keys, size_t cut, size_t flip,
+                struct result *res)
+{
+    run_ex(s, keys, cut, flip, SIZE_MAX, res);
 }
 
 /* Absolute index in s->bytes of byte `off` of direction dir's stream. */
@@ -644,6 +659,44 @@ START_TEST(test_flip_every_byte)
 }
 END_TEST
 
+/*
+ * Bytes lost (a TCP gap) in the server's direction after decryption started:
+ * that direction's later records stay opaque instead of failing one by one;
+ * the client's direction is not affected.
+ */
+START_TEST(test_gap_after_keys)
+{
+    struct result clean;
+    struct result r;
+    run(&g_cut, g_cut_keys, g_cut.n, g_cut.n, &clean);
+    unsigned pick = MAX_REC;
+    for (unsigned i = 0; i < clean.nrec[1]; i++) {
+        if (clean.rec[1][i].dec && clean.rec[1][i].inner == 23) {
+            pick = i;
+            break;
+        }
+    }
+    ck_assert_uint_lt(pick, clean.nrec[1]);
+    size_t at = abs_index(&g_cut, 1, clean.rec[1][pick].off);
+    size_t chunk = SIZE_MAX;
+    for (size_t i = 0; i < g_cut.nch; i++) {
+        if (at >= g_cut.ch[i].at && at < g_cut.ch[i].at + g_cut.ch[i].len) {
+            chunk = i;
+        }
+    }
+    ck_assert_uint_ne(chunk, SIZE_MAX);
+    run_ex(&g_cut, g_cut_keys, g_cut.n, g_cut.n, chunk, &r);
+    const struct tsc_decrypt_facts *dec = &r.f.dec;
+    ck_assert_uint_eq(r.lost_diags, 1);
+    ck_assert_uint_eq(dec->bad_records, 0);
+    ck_assert_uint_lt(dec->app_bytes[1], TLS13.s2c_bytes);
+    ck_assert_uint_lt(r.decrypted_records[1], clean.decrypted_records[1]);
+    assert_app(dec, 0, TLS13.c2s_bytes, TLS13.c2s_sha);
+    ck_assert_str_eq(dec->finished[0], "verified");
+    ck_assert_str_eq(dec->finished[1], "verified");
+}
+END_TEST
+
 /* ---- limits ---- */
 
 /*
@@ -849,6 +902,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_foreign_keylog);
     tcase_add_loop_test(tc, test_analyzer_bad_key_file, 0, 2);
     tcase_add_loop_test(tc, test_flip_every_byte, 0, (int)(g_cut.n / CUT_BLOCK) + 1);
+    tcase_add_test(tc, test_gap_after_keys);
     suite_add_tcase(s, tc);
     tc = tcase_create("truncated");
     tcase_set_timeout(tc, 600);
