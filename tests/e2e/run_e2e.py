@@ -98,6 +98,8 @@ def manifest_keys(folder, keys):
         out += ["-l", os.path.join(folder, keys["keylog"])]
     if keys.get("psk"):
         out += ["--psk", keys["psk"]]
+        if keys.get("psk_identity"):
+            out += ["--psk-identity", keys["psk_identity"]]
     return out
 
 
@@ -156,9 +158,13 @@ class Run:
 def run_tlsscope(binary, path, extra):
     r = Run()
     cmd = [binary, "-j", "-r", path] + extra
+    # Only the key material named by the test counts: a key log named by the
+    # environment of whoever runs the tests must not change the results.
+    env = dict(os.environ)
+    env.pop("SSLKEYLOGFILE", None)
     try:
         p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           timeout=RUN_TIMEOUT_S)
+                           timeout=RUN_TIMEOUT_S, env=env)
     except subprocess.TimeoutExpired:
         r.error = "timeout after %d s" % RUN_TIMEOUT_S
         return r
