@@ -86,10 +86,11 @@ bool tsc_keys_psk_find(const struct tsc_keys *k, const uint8_t *identity, size_t
 /*
  * RSA key exchange: decrypt an encrypted premaster (RFC 5246 7.4.7.1).
  * With a server certificate (DER) the key whose public key matches is used and
- * only that one; without, every loaded key is tried and *candidates counts how
- * many produced a well-formed 48-byte premaster (the caller confirms with
- * Finished). Returns true with pms filled when a key produced one;
- * *key_index says which key (0-based in load order).
+ * only that one (*cert_matched true); without, the first loaded key that yields
+ * a well-formed 48-byte premaster is taken (callers that must confirm with
+ * Finished try each key with tsc_keys_rsa_decrypt_pms_with). Returns true with
+ * pms filled when a key produced one; *key_index says which key (0-based in
+ * load order).
  */
 bool tsc_keys_rsa_decrypt_pms(const struct tsc_keys *k, const uint8_t *cert_der, size_t cert_len,
                               const uint8_t *enc, size_t enc_len, uint8_t pms[48],
