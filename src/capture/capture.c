@@ -11,6 +11,7 @@
 #include "capture/capture.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <stdio.h>
@@ -102,14 +103,20 @@ enum tsc_err tsc_capture_open_file(struct tsc_capture **out, const char *path,
     TSC_ENSURE(c != NULL, TSC_ERR_NOMEM);
     enum tsc_err e = TSC_ERR_IO;
     bool is_stdin = strcmp(path, "-") == 0;
-    if (is_stdin) {
-        int fd = dup(STDIN_FILENO);
+    struct stat psb;
+    /* A pipe or device named by path (e.g. a shell's <(zcat ...)) cannot be
+     * rewound after the magic is sniffed: read it the way standard input is. */
+    bool is_stream = !is_stdin && stat(path, &psb) == 0 && !S_ISREG(psb.st_mode) &&
+                     !S_ISDIR(psb.st_mode);
+    if (is_stdin || is_stream) {
+        int fd = is_stdin ? dup(STDIN_FILENO) : open(path, O_RDONLY);
         c->gz = fd >= 0 ? gzdopen(fd, "rb") : NULL;
         if (c->gz == NULL) {
             if (fd >= 0) {
                 close(fd);
             }
-            set_err(errbuf, errlen, "%s: cannot read standard input%s", path, "");
+            set_err(errbuf, errlen, "%s: cannot read %s", path,
+                    is_stdin ? "standard input" : strerror(errno));
             goto out;
         }
     } else {

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,8 @@ struct tsc_analyzer {
     int n_keyfiles;
     char env_keylog[4096];
     bool run_written; /* the run record is out: diagnostics go straight to the writer */
+    bool holding;     /* output held until the input hashes (run record) are known */
+    struct hash_job *hash_job;
     char **argv_shown;  /* argv for the run record, with secrets masked */
     char masked[16];
     struct pending_diag *pending;
@@ -99,7 +102,7 @@ static void on_diag(void *ud, enum tsc_diag_kind kind, const struct tsc_where *w
                     const char *msg)
 {
     struct tsc_analyzer *a = ud;
-    if (!a->run_written) {
+    if (!a->run_written && !a->holding) {
         /* Before the run record (key loading): kept and written right after it. */
         if (a->pending == NULL) {
             a->pending = calloc(TSC_PENDING_DIAGS, sizeof(*a->pending));
@@ -672,6 +675,9 @@ static void feed_frame(struct tsc_analyzer *a, const struct tsc_frame *f)
     tsc_tcp_process(a->tcp, &seg);
 }
 
+#define TSC_HOLD_MAX (32u << 20)
+static void write_run_record(struct tsc_analyzer *a);
+
 /* Read one capture to its end; returns false if it could not be opened. */
 static bool run_one(struct tsc_analyzer *a, const char *path)
 {
@@ -704,6 +710,9 @@ static bool run_one(struct tsc_analyzer *a, const char *path)
         feed_frame(a, &f);
         if ((++n & 0xfff) == 0) {
             progress(a, cap, false);
+            if (a->holding && tsc_writer_held_bytes(a->writer) > TSC_HOLD_MAX) {
+                write_run_record(a);
+            }
         }
     }
     uint64_t d = 0, t = 0;
@@ -711,6 +720,57 @@ static bool run_one(struct tsc_analyzer *a, const char *path)
     a->progress_done_before += d;
     tsc_capture_close(cap);
     return true;
+}
+
+/*
+ * The inputs' SHA-256 (for the run record) is computed by a second thread
+ * while the analysis reads the same files, so provenance costs no time on the
+ * analysis thread. Output is held in memory until the hashes are known and the
+ * run record can go first (bounded: past TSC_HOLD_MAX the analysis waits).
+ */
+struct hash_job {
+    struct tsc_run_input *inputs;
+    int n;
+    pthread_t thread;
+    bool started;
+    struct tsc_run_info info;
+};
+
+static void *hash_thread(void *arg)
+{
+    struct hash_job *j = arg;
+    for (int i = 0; i < j->n; i++) {
+        struct tsc_run_input *in = &j->inputs[i];
+        struct stat sb;
+        /* Only regular files: a pipe or device read here would steal the
+         * capture's bytes from the analysis. */
+        if (strcmp(in->file, "-") != 0 && stat(in->file, &sb) == 0 && S_ISREG(sb.st_mode)) {
+            int64_t size = -1;
+            in->have_sha256 = hash_file(in->file, in->sha256, &size);
+        }
+    }
+    return NULL;
+}
+
+/* Wait for the hashes, write the run record (and the diagnostics kept for
+ * after it) ahead of everything held, and stop holding. */
+static void write_run_record(struct tsc_analyzer *a)
+{
+    struct hash_job *j = a->hash_job;
+    if (j == NULL) {
+        return;
+    }
+    if (j->started) {
+        pthread_join(j->thread, NULL);
+    } else {
+        hash_thread(j);
+    }
+    tsc_writer_prefix_begin(a->writer);
+    tsc_writer_run(a->writer, &j->info);
+    run_written(a);
+    tsc_writer_release(a->writer);
+    a->holding = false;
+    a->hash_job = NULL;
 }
 
 int tsc_analyzer_run_files(struct tsc_analyzer *a, const char *const *paths, int n)
@@ -722,20 +782,23 @@ int tsc_analyzer_run_files(struct tsc_analyzer *a, const char *const *paths, int
     for (int i = 0; i < n; i++) {
         inputs[i].file = paths[i];
         inputs[i].size = -1;
-        if (strcmp(paths[i], "-") != 0) {
-            inputs[i].have_sha256 = hash_file(paths[i], inputs[i].sha256, &inputs[i].size);
-            if (!inputs[i].have_sha256) {
-                inputs[i].size = -1;
-            } else {
-                a->progress_total += (uint64_t)inputs[i].size;
-            }
+        struct stat sb;
+        if (strcmp(paths[i], "-") != 0 && stat(paths[i], &sb) == 0 && S_ISREG(sb.st_mode)) {
+            inputs[i].size = (int64_t)sb.st_size;
+            a->progress_total += (uint64_t)sb.st_size;
         }
     }
-    struct tsc_run_info info = run_info(a);
-    info.inputs = inputs;
-    info.n_inputs = n;
-    tsc_writer_run(a->writer, &info);
-    run_written(a);
+    struct hash_job job;
+    memset(&job, 0, sizeof(job));
+    job.inputs = inputs;
+    job.n = n;
+    job.info = run_info(a);
+    job.info.inputs = inputs;
+    job.info.n_inputs = n;
+    job.started = pthread_create(&job.thread, NULL, hash_thread, &job) == 0;
+    a->hash_job = &job;
+    a->holding = true;
+    tsc_writer_hold(a->writer);
     int rc = 0;
     for (int i = 0; i < n && !a->stop; i++) {
         if (!run_one(a, paths[i])) {
@@ -743,6 +806,7 @@ int tsc_analyzer_run_files(struct tsc_analyzer *a, const char *const *paths, int
         }
     }
     a->cur_file = NULL;
+    write_run_record(a);
     tsc_tcp_flush_all(a->tcp, TSC_TCP_END_EOF);
     progress(a, NULL, true);
     fill_stats(a, true);

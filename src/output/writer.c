@@ -25,8 +25,45 @@ int tsc_writer_new(struct tsc_writer **out, const struct tsc_config *cfg)
     return 0;
 }
 
+void tsc_writer_hold(struct tsc_writer *w)
+{
+    w->held = true;
+}
+
+size_t tsc_writer_held_bytes(const struct tsc_writer *w)
+{
+    return w->held ? w->buf.len : 0;
+}
+
+void tsc_writer_prefix_begin(struct tsc_writer *w)
+{
+    if (!w->held || w->have_saved) {
+        return;
+    }
+    w->saved = w->buf;
+    w->have_saved = true;
+    tsc_buf_init(&w->buf, 0);
+}
+
+void tsc_writer_release(struct tsc_writer *w)
+{
+    if (w->have_saved) {
+        /* The prefix, then the held events: written as they are, no copy. */
+        fwrite(w->buf.p, 1, w->buf.len, w->out);
+        tsc_buf_reset(&w->buf);
+        fwrite(w->saved.p, 1, w->saved.len, w->out);
+        tsc_buf_free(&w->saved);
+        w->have_saved = false;
+    }
+    w->held = false;
+    tsc_writer_flush(w);
+}
+
 void tsc_writer_flush(struct tsc_writer *w)
 {
+    if (w->held) {
+        return;
+    }
     if (w->buf.len > 0) {
         fwrite(w->buf.p, 1, w->buf.len, w->out);
         tsc_buf_reset(&w->buf);
@@ -39,14 +76,15 @@ void tsc_writer_free(struct tsc_writer *w)
     if (w == NULL) {
         return;
     }
-    tsc_writer_flush(w);
+    tsc_writer_release(w);
     tsc_buf_free(&w->buf);
+    tsc_buf_free(&w->saved);
     free(w);
 }
 
 void tsc_writer_emit(struct tsc_writer *w)
 {
-    if (w->buf.len >= WRITER_FLUSH_AT) {
+    if (!w->held && w->buf.len >= WRITER_FLUSH_AT) {
         fwrite(w->buf.p, 1, w->buf.len, w->out);
         tsc_buf_reset(&w->buf);
     }

@@ -82,6 +82,18 @@ int tsc_writer_new(struct tsc_writer **out, const struct tsc_config *cfg);
 void tsc_writer_free(struct tsc_writer *w);
 void tsc_writer_flush(struct tsc_writer *w);
 
+/*
+ * Holding: events are kept in memory instead of written, so that an event
+ * produced later (the run record, which waits for the input hashes) can still
+ * go first. tsc_writer_prefix_begin sets the held events aside; what is written
+ * until tsc_writer_release goes before them; release writes it all out and
+ * ends holding.
+ */
+void tsc_writer_hold(struct tsc_writer *w);
+size_t tsc_writer_held_bytes(const struct tsc_writer *w);
+void tsc_writer_prefix_begin(struct tsc_writer *w);
+void tsc_writer_release(struct tsc_writer *w);
+
 void tsc_writer_run(struct tsc_writer *w, const struct tsc_run_info *info);
 void tsc_writer_record(struct tsc_writer *w, struct tsc_out_conn *c, int dir,
                        const struct tsc_tls_record_info *r);

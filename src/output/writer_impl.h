@@ -13,6 +13,9 @@ struct tsc_writer {
     bool show_app_data;
     FILE *out;
     struct tsc_buf buf; /* one event at a time, written out on flush threshold */
+    bool held;          /* keep everything in buf (see tsc_writer_hold) */
+    bool have_saved;
+    struct tsc_buf saved; /* held events set aside while a prefix is written */
 };
 
 /* Append the finished line in w->buf to the stream when it is large enough. */
