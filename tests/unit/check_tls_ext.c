@@ -10,18 +10,8 @@
 
 #include "tls/msg.h"
 #include "tls/names.h"
+#include "test_util.h"
 
-static size_t unhex(const char *h, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    for (; h[0] != '\0' && h[1] != '\0'; h += 2) {
-        unsigned v;
-        ck_assert_int_eq(sscanf(h, "%2x", &v), 1);
-        ck_assert_uint_lt(n, cap);
-        out[n++] = (uint8_t)v;
-    }
-    return n;
-}
 
 struct xcase {
     const char *name;

@@ -13,6 +13,7 @@
 #include "tls/stats.h"
 #include "tls/tls.h"
 #include "x509/x509.h"
+#include "test_util.h"
 
 /* ---- helpers ---- */
 
@@ -21,17 +22,6 @@
 #define H32(x) H16(x) H16(x)
 #define HRR_RANDOM "cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c"
 
-static size_t unhex(const char *h, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    for (; h[0] != '\0' && h[1] != '\0'; h += 2) {
-        unsigned v;
-        ck_assert_int_eq(sscanf(h, "%2x", &v), 1);
-        ck_assert_uint_lt(n, cap);
-        out[n++] = (uint8_t)v;
-    }
-    return n;
-}
 
 struct ev {
     unsigned records, handshakes, alerts, enc_alerts, ccs, heartbeats, overlong;

@@ -10,6 +10,7 @@
 #include "output/hs_render.h"
 #include "tls/msg.h"
 #include "tls/names.h"
+#include "test_util.h"
 
 #define H8(x) x x x x x x x x
 #define H16(x) H8(x) H8(x)
@@ -18,17 +19,6 @@
 static uint8_t g_b[1024];
 static struct tsc_hs_msg g_m;
 
-static size_t unhex(const char *h, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    for (; h[0] != '\0' && h[1] != '\0'; h += 2) {
-        unsigned v;
-        ck_assert_int_eq(sscanf(h, "%2x", &v), 1);
-        ck_assert_uint_lt(n, cap);
-        out[n++] = (uint8_t)v;
-    }
-    return n;
-}
 
 static void parse(uint8_t type, uint16_t suite, uint16_t version, const char *hex)
 {
