@@ -49,9 +49,13 @@ void tsc_writer_release(struct tsc_writer *w)
 {
     if (w->have_saved) {
         /* The prefix, then the held events: written as they are, no copy. */
-        fwrite(w->buf.p, 1, w->buf.len, w->out);
-        tsc_buf_reset(&w->buf);
-        fwrite(w->saved.p, 1, w->saved.len, w->out);
+        if (w->buf.len > 0) {
+            fwrite(w->buf.p, 1, w->buf.len, w->out);
+            tsc_buf_reset(&w->buf);
+        }
+        if (w->saved.len > 0) {
+            fwrite(w->saved.p, 1, w->saved.len, w->out);
+        }
         tsc_buf_free(&w->saved);
         w->have_saved = false;
     }
