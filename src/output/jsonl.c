@@ -367,7 +367,30 @@ static void hs_list(struct tsc_jw *j, const uint16_t *types, uint32_t n)
     tsc_jw_arr_end(j);
 }
 
-static void cert_json(struct tsc_jw *j, const struct tsc_cert_summary *s)
+static void cert_json_render(struct tsc_jw *j, const struct tsc_cert_summary *s);
+
+/* A certificate summary, from the writer's cache of rendered summaries. */
+static void cert_json(struct tsc_writer *w, struct tsc_jw *j, const struct tsc_cert_summary *s)
+{
+    struct tsc_cert_json_slot *slot =
+        &w->cert_json[(s->sha256[0] | (unsigned)s->sha256[1] << 8) % TSC_CERT_JSON_SLOTS];
+    if (slot->s != s || memcmp(slot->sha256, s->sha256, 32) != 0) {
+        struct tsc_jw tmp;
+        tsc_buf_reset(&slot->json);
+        tsc_jw_init(&tmp, &slot->json);
+        cert_json_render(&tmp, s);
+        if (tmp.failed) {
+            slot->s = NULL;
+            cert_json_render(j, s);
+            return;
+        }
+        slot->s = s;
+        memcpy(slot->sha256, s->sha256, 32);
+    }
+    tsc_jw_rawn(j, slot->json.p, slot->json.len);
+}
+
+static void cert_json_render(struct tsc_jw *j, const struct tsc_cert_summary *s)
 {
     tsc_jw_obj_begin(j);
     tsc_jw_khex(j, "sha256", s->sha256, 32);
@@ -599,7 +622,7 @@ void tsc_jsonl_connection(struct tsc_writer *w, struct tsc_out_conn *c,
     tsc_jw_arr_begin(&j);
     for (uint32_t i = 0; i < f->n_certs && i < TSC_MAX_CERTS; i++) {
         if (f->certs[i] != NULL) {
-            cert_json(&j, f->certs[i]);
+            cert_json(w, &j, f->certs[i]);
         }
     }
     tsc_jw_arr_end(&j);

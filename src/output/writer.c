@@ -83,6 +83,9 @@ void tsc_writer_free(struct tsc_writer *w)
     tsc_writer_release(w);
     tsc_buf_free(&w->buf);
     tsc_buf_free(&w->saved);
+    for (int i = 0; i < TSC_CERT_JSON_SLOTS; i++) {
+        tsc_buf_free(&w->cert_json[i].json);
+    }
     free(w);
 }
 

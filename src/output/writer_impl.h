@@ -6,6 +6,15 @@
 #include "util/buf.h"
 #include "util/jw.h"
 
+/* Rendered JSON of recently printed certificate summaries: the same chain
+ * repeats across thousands of connections. Keyed by summary and fingerprint. */
+#define TSC_CERT_JSON_SLOTS 64
+struct tsc_cert_json_slot {
+    const struct tsc_cert_summary *s;
+    uint8_t sha256[32];
+    struct tsc_buf json;
+};
+
 struct tsc_writer {
     enum tsc_format format;
     int verbosity;
@@ -16,6 +25,7 @@ struct tsc_writer {
     bool held;          /* keep everything in buf (see tsc_writer_hold) */
     bool have_saved;
     struct tsc_buf saved; /* held events set aside while a prefix is written */
+    struct tsc_cert_json_slot cert_json[TSC_CERT_JSON_SLOTS];
 };
 
 /* Append the finished line in w->buf to the stream when it is large enough. */

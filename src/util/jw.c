@@ -226,6 +226,12 @@ void tsc_jw_raw(struct tsc_jw *w, const char *json)
     puts_(w, json);
 }
 
+void tsc_jw_rawn(struct tsc_jw *w, const uint8_t *json, size_t n)
+{
+    pre_value(w);
+    put(w, (const char *)json, n);
+}
+
 void tsc_jw_kstr(struct tsc_jw *w, const char *k, const char *s)
 {
     tsc_jw_key(w, k);

@@ -38,6 +38,7 @@ void tsc_jw_bool(struct tsc_jw *w, bool v);
 void tsc_jw_null(struct tsc_jw *w);
 /* Raw already-valid JSON value. */
 void tsc_jw_raw(struct tsc_jw *w, const char *json);
+void tsc_jw_rawn(struct tsc_jw *w, const uint8_t *json, size_t n);
 
 /* Shorthands: key + value. */
 void tsc_jw_kstr(struct tsc_jw *w, const char *k, const char *s);
