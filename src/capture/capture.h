@@ -61,4 +61,16 @@ bool tsc_capture_kernel_stats(struct tsc_capture *c, uint64_t *recv, uint64_t *d
 void tsc_capture_breakloop(struct tsc_capture *c);
 void tsc_capture_close(struct tsc_capture *c);
 
+/*
+ * pcapng Decryption Secrets Blocks of a (non-compressed) capture file: each
+ * TLS key log block's text goes to on_keylog; *blocks counts them. A file that
+ * is not pcapng yields nothing. Damaged block framing is a diagnostic and ends
+ * the scan (the capture itself is still read by tsc_capture_open_file).
+ */
+TSC_MUST_USE enum tsc_err tsc_capture_scan_dsb(const char *path,
+                                               void (*on_keylog)(void *ud, const uint8_t *p,
+                                                                 size_t n),
+                                               void *ud, struct tsc_diag_sink *sink,
+                                               uint32_t *blocks);
+
 #endif

@@ -46,6 +46,7 @@ struct pending_diag {
 struct tsc_analyzer {
     struct tsc_config cfg;
     struct tsc_keys *keys; /* NULL: no key material */
+    uint32_t dsb_blocks;   /* pcapng Decryption Secrets Blocks loaded */
     struct tsc_run_keyfile keyfiles[TSC_MAX_KEYFILES];
     int n_keyfiles;
     char env_keylog[4096];
@@ -773,8 +774,45 @@ static void write_run_record(struct tsc_analyzer *a)
     a->hash_job = NULL;
 }
 
+struct dsb_ctx {
+    struct tsc_analyzer *a;
+    const char *file;
+};
+
+static void on_dsb_keylog(void *ud, const uint8_t *p, size_t n)
+{
+    struct dsb_ctx *x = ud;
+    struct tsc_analyzer *a = x->a;
+    if (a->keys == NULL) {
+        if (tsc_keys_new(&a->keys, &a->sink) != TSC_OK) {
+            struct tsc_where w = {x->file, 0, TSC_NO_CONN, -1, -1};
+            tsc_diag(&a->sink, TSC_DIAG_RUN, &w, "out of memory: embedded secrets not used");
+            return;
+        }
+        a->tls_cfg.keys = a->keys;
+    }
+    (void)!tsc_keys_add_dsb_keylog(a->keys, p, n, x->file);
+}
+
+/* Secrets embedded in the inputs (pcapng Decryption Secrets Blocks) are
+ * loaded before any packet is read, wherever in the file they stand. */
+static void load_embedded_secrets(struct tsc_analyzer *a, const char *const *paths, int n)
+{
+    for (int i = 0; i < n; i++) {
+        struct stat sb;
+        if (strcmp(paths[i], "-") == 0 || stat(paths[i], &sb) != 0 || !S_ISREG(sb.st_mode)) {
+            continue;
+        }
+        struct dsb_ctx x = {a, paths[i]};
+        uint32_t blocks = 0;
+        (void)!tsc_capture_scan_dsb(paths[i], on_dsb_keylog, &x, &a->sink, &blocks);
+        a->dsb_blocks += blocks;
+    }
+}
+
 int tsc_analyzer_run_files(struct tsc_analyzer *a, const char *const *paths, int n)
 {
+    load_embedded_secrets(a, paths, n);
     struct tsc_run_input *inputs = calloc((size_t)(n > 0 ? n : 1), sizeof(*inputs));
     if (inputs == NULL) {
         return 3;

@@ -133,6 +133,15 @@ const char *tsc_undecrypted_name(enum tsc_undecrypted u)
     return tsc_undec_names[u];
 }
 
+/* A key log entry's origin: a key log file/line, or the capture's own
+ * Decryption Secrets Block. */
+static enum tsc_key_source tsc_keylog_source(const struct tsc_keys *k,
+                                             enum tsc_keylog_label label, const uint8_t *key,
+                                             size_t keylen)
+{
+    return tsc_keys_keylog_from_dsb(k, label, key, keylen) ? TSC_KEYSRC_DSB : TSC_KEYSRC_KEYLOG;
+}
+
 const char *tsc_key_source_name(enum tsc_key_source s)
 {
     switch (s) {
@@ -440,7 +449,9 @@ static void tsc_sh13(struct tsc_crypto_sess *s)
         tsc_set_reason(s, TSC_UNDEC_NO_KEY_MATERIAL);
         return;
     }
-    s->f.key_source = TSC_KEYSRC_KEYLOG;
+    s->f.key_source = tsc_keylog_source(s->keys, hs ? TSC_KL_SERVER_HANDSHAKE_TRAFFIC_SECRET
+                                                    : TSC_KL_SERVER_TRAFFIC_SECRET_0,
+                                        s->cr, 32);
     if (app) {
         s->f.keys_known = true;
     }
@@ -653,10 +664,10 @@ static void tsc_master12(struct tsc_crypto_sess *s)
     bool rsa = st->kex == TSC_KEX_RSA && s->cke_seen && tsc_cke_rsa(s, c, &enc);
     enum tsc_key_source src = TSC_KEYSRC_NONE;
     if (tsc_keys_keylog_find(s->keys, TSC_KL_PMS_CLIENT_RANDOM, s->cr, 32, pms, &pl)) {
-        src = TSC_KEYSRC_KEYLOG;
+        src = tsc_keylog_source(s->keys, TSC_KL_PMS_CLIENT_RANDOM, s->cr, 32);
     } else if (rsa && enc.len >= 8 &&
                tsc_keys_keylog_find(s->keys, TSC_KL_RSA, enc.p, 8, pms, &pl)) {
-        src = TSC_KEYSRC_KEYLOG;
+        src = tsc_keylog_source(s->keys, TSC_KL_RSA, enc.p, 8);
     } else if (rsa && tsc_keys_rsa_count(s->keys) > 0) {
         int idx = -1;
         bool matched = false;
@@ -740,7 +751,7 @@ static void tsc_master12_keylog(struct tsc_crypto_sess *s)
     }
     if (tsc_keys_keylog_find(s->keys, TSC_KL_CLIENT_RANDOM, s->cr, 32, ms, &n) && n == 48 &&
         tsc_derive12(s, ms) == TSC_OK) {
-        s->f.key_source = TSC_KEYSRC_KEYLOG;
+        s->f.key_source = tsc_keylog_source(s->keys, TSC_KL_CLIENT_RANDOM, s->cr, 32);
     }
     OPENSSL_cleanse(ms, sizeof(ms));
 }

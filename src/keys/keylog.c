@@ -148,6 +148,10 @@ static enum tsc_err tsc_kl_put(struct tsc_keys *k, uint8_t label, const uint8_t 
     }
     /* A repeated (label, key) keeps the last secret: later lines win, as in NSS tools. */
     e->used = 1;
+    e->dsb = k->adding_dsb ? 1 : 0;
+    if (k->adding_dsb) {
+        k->kl_dsb++;
+    }
     e->label = label;
     e->keylen = (uint8_t)keylen;
     memcpy(e->key, key, keylen);
@@ -171,6 +175,39 @@ bool tsc_keys_keylog_find(const struct tsc_keys *k, enum tsc_keylog_label label,
     memcpy(out, e->secret, e->seclen);
     *len = e->seclen;
     return true;
+}
+
+bool tsc_keys_keylog_from_dsb(const struct tsc_keys *k, enum tsc_keylog_label label,
+                              const uint8_t *key, size_t keylen)
+{
+    if (k == NULL || k->kl_count == 0 || key == NULL || keylen == 0 || keylen > 32 ||
+        (unsigned)label >= TSC_KL__COUNT) {
+        return false;
+    }
+    struct tsc_kl_entry *e = tsc_kl_slot(k->kl, k->kl_cap, k->seed, (uint8_t)label, key, keylen);
+    return e != NULL && e->used && e->dsb;
+}
+
+enum tsc_err tsc_keys_add_dsb_keylog(struct tsc_keys *k, const uint8_t *data, size_t len,
+                                     const char *origin)
+{
+    TSC_ENSURE(k != NULL && (data != NULL || len == 0), TSC_ERR_ARG);
+    k->adding_dsb = true;
+    uint64_t line_no = 0;
+    size_t i = 0;
+    /* Each pass consumes one line: bounded by len. */
+    while (i < len) {
+        size_t j = i;
+        while (j < len && data[j] != '\n') {
+            j++;
+        }
+        line_no++;
+        /* Bad lines are diagnostics inside; the rest of the block still counts. */
+        (void)!tsc_keys_add_keylog_line(k, (const char *)data + i, j - i, origin, line_no);
+        i = j + 1;
+    }
+    k->adding_dsb = false;
+    return TSC_OK;
 }
 
 /* ---- line parser ---- */

@@ -59,6 +59,16 @@ TSC_MUST_USE enum tsc_err tsc_keys_load_keylog_file(struct tsc_keys *k, const ch
 TSC_MUST_USE enum tsc_err tsc_keys_add_keylog_line(struct tsc_keys *k, const char *line,
                                                    size_t len, const char *origin,
                                                    uint64_t line_no);
+/*
+ * Key log text carried by a pcapng Decryption Secrets Block (secrets type TLS
+ * key log): its lines are added like a key log file's, and remembered as coming
+ * from the capture itself (tsc_keys_keylog_from_dsb).
+ */
+TSC_MUST_USE enum tsc_err tsc_keys_add_dsb_keylog(struct tsc_keys *k, const uint8_t *data,
+                                                  size_t len, const char *origin);
+bool tsc_keys_keylog_from_dsb(const struct tsc_keys *k, enum tsc_keylog_label label,
+                              const uint8_t *key, size_t keylen);
+
 /* TLS 1.2 PSK (RFC 4279): identity NULL means "any identity". */
 TSC_MUST_USE enum tsc_err tsc_keys_add_psk(struct tsc_keys *k, const uint8_t *psk, size_t len,
                                            const char *identity);

@@ -25,6 +25,7 @@ struct tsc_kl_entry {
     uint8_t label;
     uint8_t keylen;
     uint8_t seclen;
+    uint8_t dsb; /* came from a pcapng Decryption Secrets Block */
     uint8_t key[32];
     uint8_t secret[TSC_MAX_SECRET];
 };
@@ -52,6 +53,8 @@ struct tsc_keys {
     uint64_t kl_count;
     uint64_t kl_bad;
     bool kl_limit_reported;
+    bool adding_dsb; /* lines being added come from a Decryption Secrets Block */
+    uint64_t kl_dsb;  /* entries from Decryption Secrets Blocks */
     EVP_PKEY *rsa[TSC_RSA_MAX_KEYS];
     uint32_t n_rsa;
     struct tsc_psk_entry psk[TSC_PSK_MAX];
