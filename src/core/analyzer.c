@@ -258,26 +258,6 @@ static void tcp_end(void *ud, struct tsc_tcp_conn *c, int dir, enum tsc_tcp_end_
     a->cur = NULL;
 }
 
-static int version_bucket(int32_t v)
-{
-    switch (v) {
-    case 0x0002:
-        return 0;
-    case 0x0300:
-        return 1;
-    case 0x0301:
-        return 2;
-    case 0x0302:
-        return 3;
-    case 0x0303:
-        return 4;
-    case 0x0304:
-        return 5;
-    default:
-        return (v >= 0x7f00 && v <= 0x7fff) ? 6 : 7;
-    }
-}
-
 static void tcp_close(void *ud, struct tsc_tcp_conn *c, enum tsc_tcp_end_reason why)
 {
     struct tsc_analyzer *a = ud;
@@ -295,7 +275,7 @@ static void tcp_close(void *ud, struct tsc_tcp_conn *c, enum tsc_tcp_end_reason 
         const struct tsc_tls_facts *f = tsc_tls_conn_facts(cs->tls);
         if (f->is_tls) {
             a->st.tls_connections++;
-            a->st.versions[version_bucket(f->version)]++;
+            a->st.versions[tsc_version_bucket(f->version)]++;
             if (f->cipher_suite >= 0 && f->cipher_suite <= 0xffff) {
                 a->suite_counts[f->cipher_suite]++;
             }

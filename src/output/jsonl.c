@@ -7,6 +7,7 @@
 #include "output/hs_render.h"
 #include "output/writer_impl.h"
 #include "tls/names.h"
+#include "util/cursor.h"
 #include "util/jw.h"
 
 static void kts(struct tsc_jw *j, const char *k, struct tsc_ts ts)
@@ -343,17 +344,16 @@ static void khex_or_null(struct tsc_jw *j, const char *k, bool have, const uint8
     }
 }
 
+/* The client's ProtocolNameList as kept from the wire (RFC 7301 3.1:
+ * opaque ProtocolName<1..2^8-1>), up to the first malformed entry. */
 static void alpn_list(struct tsc_jw *j, const uint8_t *p, size_t n)
 {
+    struct tsc_cur c = tsc_cur_make(p, n);
+    struct tsc_slice name;
     tsc_jw_arr_begin(j);
-    size_t i = 0;
-    while (i < n) {
-        size_t l = p[i];
-        if (l == 0 || l > n - i - 1) {
-            break;
-        }
-        tsc_jw_strn(j, p + i + 1, l);
-        i += 1 + l;
+    /* Each pass consumes at least two bytes: bounded by n. */
+    while (c.left > 0 && tsc_cur_vec_slice(&c, 1, 1, 255, &name) == TSC_OK) {
+        tsc_jw_strn(j, name.p, name.len);
     }
     tsc_jw_arr_end(j);
 }
@@ -504,11 +504,6 @@ static void dir_json(struct tsc_jw *j, const struct tsc_tcp_dir_stats *ts,
     tsc_jw_obj_end(j);
 }
 
-static const char *end_reason_name(enum tsc_tcp_end_reason why)
-{
-    return tsc_tcp_end_reason_name(why);
-}
-
 void tsc_jsonl_connection(struct tsc_writer *w, struct tsc_out_conn *c,
                           const struct tsc_tls_facts *f, enum tsc_tcp_end_reason why)
 {
@@ -531,7 +526,7 @@ void tsc_jsonl_connection(struct tsc_writer *w, struct tsc_out_conn *c,
     ktime(&j, "end_time", t->last_ts);
     tsc_jw_key(&j, "duration");
     tsc_jw_double(&j, tsc_ts_diff(t->last_ts, t->first_ts));
-    tsc_jw_kstr(&j, "end_reason", end_reason_name(why));
+    tsc_jw_kstr(&j, "end_reason", tsc_tcp_end_reason_name(why));
 
     tsc_jw_key(&j, "version");
     if (f->version >= 0) {
@@ -639,10 +634,6 @@ void tsc_jsonl_connection(struct tsc_writer *w, struct tsc_out_conn *c,
     end(&j);
 }
 
-static const char *const version_bucket_names[8] = {"SSLv2",   "SSLv3",   "TLSv1.0",
-                                                    "TLSv1.1", "TLSv1.2", "TLSv1.3",
-                                                    "TLSv1.3-draft", "unknown"};
-
 void tsc_jsonl_stats(struct tsc_writer *w, const struct tsc_run_stats *st)
 {
     struct tsc_jw j;
@@ -675,9 +666,9 @@ void tsc_jsonl_stats(struct tsc_writer *w, const struct tsc_run_stats *st)
     tsc_jw_kuint(&j, "ooo_dropped_bytes", st->tcp.ooo_dropped_bytes);
     tsc_jw_key(&j, "versions");
     tsc_jw_obj_begin(&j);
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < TSC_VERSION_BUCKETS; i++) {
         if (st->versions[i] != 0) {
-            tsc_jw_kuint(&j, version_bucket_names[i], st->versions[i]);
+            tsc_jw_kuint(&j, tsc_version_bucket_name(i), st->versions[i]);
         }
     }
     tsc_jw_obj_end(&j);

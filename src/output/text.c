@@ -317,10 +317,6 @@ void tsc_text_connection(struct tsc_writer *w, struct tsc_out_conn *c,
     tsc_bprintf(&w->buf, "\n");
 }
 
-static const char *const version_bucket_names[8] = {"SSLv2",   "SSLv3",   "TLSv1.0",
-                                                    "TLSv1.1", "TLSv1.2", "TLSv1.3",
-                                                    "TLSv1.3-draft", "unknown"};
-
 void tsc_text_stats(struct tsc_writer *w, const struct tsc_run_stats *st)
 {
     tsc_bprintf(&w->buf,
@@ -329,9 +325,9 @@ void tsc_text_stats(struct tsc_writer *w, const struct tsc_run_stats *st)
                 st->packets, st->bytes, st->tcp_connections, st->tls_connections,
                 st->elapsed_s);
     tsc_bprintf(&w->buf, "versions:");
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < TSC_VERSION_BUCKETS; i++) {
         if (st->versions[i] != 0) {
-            tsc_bprintf(&w->buf, " %s=%" PRIu64, version_bucket_names[i], st->versions[i]);
+            tsc_bprintf(&w->buf, " %s=%" PRIu64, tsc_version_bucket_name(i), st->versions[i]);
         }
     }
     tsc_bprintf(&w->buf, "\ncipher suites:");

@@ -289,6 +289,33 @@ double tsc_ts_diff(struct tsc_ts a, struct tsc_ts b)
     return (double)(a.sec - b.sec) + ((double)a.nsec - (double)b.nsec) / 1e9;
 }
 
+int tsc_version_bucket(int32_t v)
+{
+    switch (v) {
+    case 0x0002:
+        return 0;
+    case 0x0300:
+        return 1;
+    case 0x0301:
+        return 2;
+    case 0x0302:
+        return 3;
+    case 0x0303:
+        return 4;
+    case 0x0304:
+        return 5;
+    default:
+        return (v >= 0x7f00 && v <= 0x7fff) ? 6 : 7;
+    }
+}
+
+const char *tsc_version_bucket_name(int bucket)
+{
+    static const char *const names[TSC_VERSION_BUCKETS] = {
+        "SSLv2", "SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3", "TLSv1.3-draft", "unknown"};
+    return bucket >= 0 && bucket < TSC_VERSION_BUCKETS ? names[bucket] : "unknown";
+}
+
 const char *tsc_dir_name(int dir)
 {
     return dir == TSC_DIR_S2C ? "s2c" : "c2s";

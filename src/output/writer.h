@@ -51,6 +51,12 @@ struct tsc_run_info {
 };
 
 /* Counters for the final statistics (filled by the analyzer). */
+/* Negotiated versions as counted in the statistics: SSLv2, SSLv3, TLSv1.0,
+ * 1.1, 1.2, 1.3, any TLS 1.3 draft, unknown. */
+#define TSC_VERSION_BUCKETS 8
+int tsc_version_bucket(int32_t version);
+const char *tsc_version_bucket_name(int bucket);
+
 struct tsc_run_stats {
     uint64_t packets;
     uint64_t bytes;      /* captured bytes */
@@ -64,7 +70,7 @@ struct tsc_run_stats {
     uint64_t partial_connections;
     uint64_t decrypted_connections;
     uint64_t bad_records;
-    uint64_t versions[8];          /* SSLv2, SSLv3, TLS1.0, 1.1, 1.2, 1.3, draft, unknown */
+    uint64_t versions[TSC_VERSION_BUCKETS]; /* connections per tsc_version_bucket() */
     const uint64_t *suite_counts;  /* 65536 entries, connections per negotiated suite */
     const uint64_t *diag_counts;   /* TSC_DIAG__COUNT entries */
     uint64_t cert_lookups;

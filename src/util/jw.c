@@ -1,6 +1,5 @@
 #include "util/jw.h"
 
-#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -222,8 +221,7 @@ void tsc_jw_null(struct tsc_jw *w)
 
 void tsc_jw_raw(struct tsc_jw *w, const char *json)
 {
-    pre_value(w);
-    puts_(w, json);
+    tsc_jw_rawn(w, (const uint8_t *)json, strlen(json));
 }
 
 void tsc_jw_rawn(struct tsc_jw *w, const uint8_t *json, size_t n)
