@@ -111,6 +111,8 @@ struct tsc_tls_dir_facts {
     uint64_t encrypted_handshake_records;
     uint64_t app_data_bytes; /* application_data record payload bytes (ciphertext) */
     uint64_t non_tls_prefix_bytes;
+    bool picked_up;          /* start not captured: first record found by a midstream scan */
+    uint64_t pickup_offset;  /* stream offset of that record */
     uint16_t hs_types[TSC_MAX_HS_TYPES]; /* handshake types in wire order (SSLv2 numbers for SSLv2) */
     uint32_t n_hs_types;
     uint32_t hs_types_dropped; /* past the cap */

@@ -204,6 +204,25 @@ static void tcp_open(void *ud, struct tsc_tcp_conn *c)
     a->st.tcp_connections++;
 }
 
+/* The connection's TLS state, created on its first payload byte or gap. */
+static bool conn_tls(struct tsc_analyzer *a, struct conn_state *cs, struct tsc_tcp_conn *c, int dir,
+                     uint64_t pkt)
+{
+    if (cs->tls != NULL) {
+        return true;
+    }
+    a->tls_cfg.file = a->cur_file;
+    if (tsc_tls_conn_new(&cs->tls, &a->tls_cfg, c->id) != TSC_OK) {
+        struct tsc_where w = {a->cur_file, pkt, c->id, dir, -1};
+        tsc_diag(&a->sink, TSC_DIAG_RUN, &w, "out of memory: TLS state not created");
+        return false;
+    }
+    if (!c->saw_syn) {
+        tsc_tls_conn_set_midstream(cs->tls);
+    }
+    return true;
+}
+
 static void tcp_data(void *ud, struct tsc_tcp_conn *c, int dir, const uint8_t *p, size_t n,
                      uint64_t pkt, struct tsc_ts ts)
 {
@@ -212,13 +231,8 @@ static void tcp_data(void *ud, struct tsc_tcp_conn *c, int dir, const uint8_t *p
     if (cs == NULL) {
         return;
     }
-    if (cs->tls == NULL) {
-        a->tls_cfg.file = a->cur_file;
-        if (tsc_tls_conn_new(&cs->tls, &a->tls_cfg, c->id) != TSC_OK) {
-            struct tsc_where w = {a->cur_file, pkt, c->id, dir, -1};
-            tsc_diag(&a->sink, TSC_DIAG_RUN, &w, "out of memory: TLS state not created");
-            return;
-        }
+    if (!conn_tls(a, cs, c, dir, pkt)) {
+        return;
     }
     a->cur = cs;
     bool swap = false;
@@ -236,8 +250,8 @@ static void tcp_gap(void *ud, struct tsc_tcp_conn *c, int dir, uint64_t len, uin
 {
     struct tsc_analyzer *a = ud;
     struct conn_state *cs = c->user;
-    if (cs == NULL || cs->tls == NULL) {
-        return; /* nothing parsed yet: the TLS layer will find its start itself */
+    if (cs == NULL || !conn_tls(a, cs, c, dir, pkt)) {
+        return;
     }
     a->cur = cs;
     tsc_writer_gap(a->writer, &cs->out, dir, len, pkt, ts);

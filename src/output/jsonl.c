@@ -496,6 +496,11 @@ static void dir_json(struct tsc_jw *j, const struct tsc_tcp_dir_stats *ts,
     tsc_jw_kuint(j, "encrypted_alerts", d->encrypted_alerts);
     tsc_jw_kuint(j, "app_data_bytes", d->app_data_bytes);
     tsc_jw_kuint(j, "non_tls_prefix_bytes", d->non_tls_prefix_bytes);
+    if (d->picked_up) {
+        tsc_jw_kuint(j, "pickup_offset", d->pickup_offset);
+    } else {
+        tsc_jw_knull(j, "pickup_offset");
+    }
     tsc_jw_kbool(j, "malformed", d->malformed);
     tsc_jw_kbool(j, "heartbleed", d->heartbleed);
     tsc_jw_kuint(j, "decrypted_records", dec->decrypted_records[dir]);

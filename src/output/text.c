@@ -296,6 +296,16 @@ void tsc_text_connection(struct tsc_writer *w, struct tsc_out_conn *c,
     if (f->n_certs > 0 && f->certs[0] != NULL && f->certs[0]->parse_ok) {
         tsc_bprintf(&w->buf, " cert=\"%s\"", f->certs[0]->subject);
     }
+    if (f->partial) {
+        tsc_bprintf(&w->buf, " partial (picked up midstream");
+        for (int d = 0; d < 2; d++) {
+            if (f->dir[d].picked_up) {
+                tsc_bprintf(&w->buf, " %s@%" PRIu64, d == 0 ? "C>S" : "S>C",
+                            f->dir[d].pickup_offset);
+            }
+        }
+        tsc_bprintf(&w->buf, ")");
+    }
     if (f->malformed) {
         tsc_bprintf(&w->buf, " MALFORMED");
     }

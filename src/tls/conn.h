@@ -24,6 +24,8 @@ struct tsc_tls_dirst {
     bool v2_encrypted; /* SSLv2 session keys in use in this direction */
     bool any_record;
     bool hs_garbage;    /* handshake framing lost: later handshake records not parsed */
+    bool midstream;     /* start not captured: SCAN looks for a chain of record headers */
+    bool mid_undecided; /* picked up midstream: protection state not known yet */
     int64_t off;        /* stream offset of the next byte */
     int64_t rec_off;    /* offset of the record being buffered */
     struct tsc_buf rec; /* partial record (or scan window); allocated on need */
@@ -42,6 +44,7 @@ struct tsc_tls_conn {
     struct tsc_tls_config cfg;
     uint64_t id;
     uint64_t pkt; /* packet being processed */
+    bool midstream; /* the TCP connection's start (SYN) was not captured */
     struct tsc_ts ts;
     struct tsc_tls_facts f;
     struct tsc_tls_dirst d[2];

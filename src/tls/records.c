@@ -11,6 +11,7 @@
 
 #include "crypto/session.h"
 #include "tls/conn.h"
+#include "tls/names.h"
 #include "tls/stats.h"
 #include "x509/x509.h"
 
@@ -18,6 +19,8 @@
 #define TSC_V2_MAX_RECORD 32767u
 #define TSC_MAX_RECORD_DEFAULT (16384u + 2048u)
 #define TSC_BAD_MAC_REPORTS 16 /* tls-bad-record-mac diagnostics per direction */
+
+static size_t tsc_scan_window_cap(const struct tsc_tls_config *cfg);
 
 void tsc_tls_config_default(struct tsc_tls_config *cfg)
 {
@@ -48,7 +51,9 @@ enum tsc_err tsc_tls_conn_new(struct tsc_tls_conn **out, const struct tsc_tls_co
         /* Buffers allocate on first use: an idle connection holds no heap memory. */
         size_t rec_cap =
             t->cfg.max_record_len > TSC_V2_MAX_RECORD ? t->cfg.max_record_len : TSC_V2_MAX_RECORD;
-        tsc_buf_init(&t->d[d].rec, rec_cap + 2 * TSC_TLS_HDR + 16);
+        size_t scan_cap = tsc_scan_window_cap(&t->cfg);
+        rec_cap += 2 * TSC_TLS_HDR + 16;
+        tsc_buf_init(&t->d[d].rec, rec_cap > scan_cap ? rec_cap : scan_cap);
         tsc_buf_init(&t->d[d].hs, (size_t)t->cfg.max_handshake_msg + 4);
     }
     *out = t;
@@ -381,6 +386,66 @@ static void tsc_plain_record(struct tsc_tls_conn *t, int dir, uint8_t type, uint
     }
 }
 
+/*
+ * Handshake messages tiling a record body: known types (not HelloRequest,
+ * whose empty body an explicit nonce of zeros imitates), each within the
+ * message cap; the last one may continue in the next record.
+ */
+static bool tsc_hs_plausible(const struct tsc_tls_conn *t, struct tsc_slice body)
+{
+    struct tsc_cur c = tsc_cur_from_slice(body);
+    while (c.left > 0) {
+        uint8_t type;
+        uint32_t len;
+        if (tsc_cur_u8(&c, &type) != TSC_OK || tsc_cur_u24(&c, &len) != TSC_OK) {
+            return false;
+        }
+        if (type == TSC_HS_HELLO_REQUEST || tsc_name_handshake_type(type) == NULL ||
+            len > t->cfg.max_handshake_msg) {
+            return false;
+        }
+        if (tsc_cur_skip(&c, len) != TSC_OK) {
+            return true; /* continues in the next record */
+        }
+    }
+    return true;
+}
+
+/*
+ * After a midstream pickup the direction's protection state is unknown until
+ * a record decides it: application data means the handshake is over (the
+ * sender's later records are protected, as after its ChangeCipherSpec); a
+ * handshake record whose body reads as handshake messages, or a 2-byte
+ * alert, is plaintext. Undecided records are counted as opaque.
+ */
+static bool tsc_midstream_opaque(struct tsc_tls_conn *t, int dir, const struct tsc_rec_hdr *h,
+                                 struct tsc_slice body)
+{
+    struct tsc_tls_dirst *d = &t->d[dir];
+    if (!d->mid_undecided) {
+        return false;
+    }
+    switch (h->type) {
+    case 20:
+        d->mid_undecided = false;
+        return false;
+    case 21:
+        return body.len != 2;
+    case 22:
+        if (tsc_hs_plausible(t, body)) {
+            d->mid_undecided = false;
+            return false;
+        }
+        return true;
+    case 23:
+        d->mid_undecided = false;
+        d->ccs = true;
+        return true;
+    default:
+        return false;
+    }
+}
+
 static void tsc_record(struct tsc_tls_conn *t, int dir, const struct tsc_rec_hdr *h,
                        struct tsc_slice body, int64_t off)
 {
@@ -397,7 +462,7 @@ static void tsc_record(struct tsc_tls_conn *t, int dir, const struct tsc_rec_hdr
      * (RFC 5246 7.1); in TLS 1.3 protected records all carry the outer type
      * application_data (RFC 8446 5.2), and CCS is only a compatibility no-op.
      */
-    bool enc = h->type == 23 || (d->ccs && !t->tls13);
+    bool enc = h->type == 23 || (d->ccs && !t->tls13) || tsc_midstream_opaque(t, dir, h, body);
     bool dec = false;
     uint8_t inner = h->type;
     if (tsc_tls_crypto_sess(t) != NULL && tsc_record_protected(t, dir, h->type) &&
@@ -539,44 +604,180 @@ static void tsc_records_feed(struct tsc_tls_conn *t, int dir, const uint8_t *p, 
 }
 
 /*
- * Plausible record start for scanning: a strict header and, when the next
- * header's bytes are present, a strict next header too. Outside a resync
- * (non-TLS prefix such as a STARTTLS dialogue) only a handshake record
- * starting a hello or an alert is accepted.
+ * Resynchronisation (after a gap, or a midstream pickup) accepts a position
+ * only when TSC_SCAN_CHAIN consecutive record headers chain from it: each one
+ * strict (type 20..24, version 3.0..3.4, length <= max_record_len), the
+ * first one non-empty, and each next header exactly after the previous
+ * record. A single 5-byte position of random ciphertext passes the strict
+ * test with a probability of about 5/256 * 1/256 * 5/256 * 0.28 ~ 1e-6, so a
+ * 16 KiB record holds a false candidate about once in 60 records; two
+ * chained headers bring that to ~1e-8 per record, three to ~1e-14, which
+ * is the margin wanted before committing a whole direction to a framing.
+ * Three headers need at most two whole records plus a header in the scan
+ * window (the window is sized for that).
  */
-static bool tsc_scan_ok(const struct tsc_tls_conn *t, const uint8_t *p, size_t n, bool resync)
+#define TSC_SCAN_CHAIN 3
+
+enum tsc_scan_res {
+    TSC_SCAN_NO = 0, /* not a record start */
+    TSC_SCAN_MORE,   /* plausible so far: decide when more bytes are there */
+    TSC_SCAN_YES,
+};
+
+/*
+ * at_end: no more bytes will come (end of stream, or a gap follows): a
+ * chain that reaches the end of the bytes is enough when it has at least two
+ * headers or its last record ends exactly there.
+ */
+static enum tsc_scan_res tsc_scan_chain(const struct tsc_tls_conn *t, const uint8_t *p, size_t n,
+                                        bool at_end)
+{
+    struct tsc_cur c = tsc_cur_make(p, n);
+    unsigned k = 0;
+    while (k < TSC_SCAN_CHAIN) {
+        struct tsc_rec_hdr h;
+        enum tsc_err e = tsc_tls_hdr_parse(t, c.p, c.left, true, &h);
+        if (e == TSC_ERR_TRUNCATED) {
+            if (k == 0) {
+                return TSC_SCAN_NO;
+            }
+            if (at_end) {
+                return (k >= 2 || c.left == 0) ? TSC_SCAN_YES : TSC_SCAN_NO;
+            }
+            return TSC_SCAN_MORE;
+        }
+        if (e != TSC_OK || (k == 0 && h.len == 0)) {
+            return TSC_SCAN_NO;
+        }
+        if (++k == TSC_SCAN_CHAIN) {
+            break; /* the last header's record need not be complete */
+        }
+        if (tsc_cur_skip(&c, TSC_TLS_HDR) != TSC_OK || tsc_cur_skip(&c, h.len) != TSC_OK) {
+            /* Record body incomplete. */
+            if (at_end) {
+                return k >= 2 ? TSC_SCAN_YES : TSC_SCAN_NO;
+            }
+            return TSC_SCAN_MORE;
+        }
+    }
+    return TSC_SCAN_YES;
+}
+
+/*
+ * Plausible record start for scanning. In a resync: the header chain above.
+ * Outside a resync (non-TLS prefix such as an unrecognised cleartext
+ * dialogue) only a handshake record starting a hello or a 2-byte alert is
+ * accepted, validated by the next header when its bytes are present.
+ */
+static enum tsc_scan_res tsc_scan_at(const struct tsc_tls_conn *t, const uint8_t *p, size_t n,
+                                     bool resync, bool at_end)
 {
     struct tsc_rec_hdr h;
     struct tsc_rec_hdr h2;
-    if (tsc_tls_hdr_parse(t, p, n, true, &h) != TSC_OK) {
-        return false;
+    if (resync) {
+        return tsc_scan_chain(t, p, n, at_end);
     }
-    if (!resync) {
-        if (h.type == 22) {
-            if (h.len < 4 || (n > 5 && p[5] != 1 && p[5] != 2)) {
-                return false;
-            }
-        } else if (h.type != 21 || h.len != 2) {
-            return false;
+    if (tsc_tls_hdr_parse(t, p, n, true, &h) != TSC_OK) {
+        return TSC_SCAN_NO;
+    }
+    if (h.type == 22) {
+        if (h.len < 4 || (n > 5 && p[5] != 1 && p[5] != 2)) {
+            return TSC_SCAN_NO;
         }
-    } else if (h.len == 0) {
-        return false;
+    } else if (h.type != 21 || h.len != 2) {
+        return TSC_SCAN_NO;
     }
     size_t next = TSC_TLS_HDR + h.len;
-    if (n >= next + TSC_TLS_HDR) {
-        return tsc_tls_hdr_parse(t, p + next, n - next, true, &h2) == TSC_OK;
+    if (n >= next + TSC_TLS_HDR && tsc_tls_hdr_parse(t, p + next, n - next, true, &h2) != TSC_OK) {
+        return TSC_SCAN_NO;
     }
-    return true;
+    return TSC_SCAN_YES;
 }
 
 static void tsc_dir_feed(struct tsc_tls_conn *t, int dir, const uint8_t *p, size_t n);
 
+/* Bytes the scan window holds: two whole records and a header (TSC_SCAN_CHAIN). */
+static size_t tsc_scan_window_cap(const struct tsc_tls_config *cfg)
+{
+    return 2 * ((size_t)cfg->max_record_len + TSC_TLS_HDR) + TSC_TLS_HDR;
+}
+
+/*
+ * Looks for a record start in the scan window (d->rec). Found: the window is
+ * handed to the record framing from there and true is returned. Else the
+ * bytes that cannot start a record are dropped (counted) and false returned.
+ */
+static bool tsc_scan_window(struct tsc_tls_conn *t, int dir, bool at_end)
+{
+    struct tsc_tls_dirst *d = &t->d[dir];
+    size_t len = d->rec.len;
+    size_t found = len;
+    size_t keep = len > TSC_TLS_HDR - 1 ? len - (TSC_TLS_HDR - 1) : 0; /* a header may start there */
+    for (size_t i = 0; i + TSC_TLS_HDR <= len; i++) {
+        enum tsc_scan_res r = tsc_scan_at(t, d->rec.p + i, len - i, d->scan_resync, at_end);
+        if (r == TSC_SCAN_YES) {
+            found = i;
+            break;
+        }
+        if (r == TSC_SCAN_MORE) {
+            keep = i;
+            break;
+        }
+    }
+    if (found == len) {
+        size_t drop = at_end ? len : keep;
+        d->scan_skipped += drop;
+        if (!d->scan_resync) {
+            t->f.dir[dir].non_tls_prefix_bytes += drop;
+        }
+        tsc_buf_consume(&d->rec, drop);
+        return false;
+    }
+    d->scan_skipped += found;
+    int64_t at = d->off - (int64_t)(len - found);
+    if (d->scan_resync && d->midstream) {
+        t->f.partial = true;
+        t->f.dir[dir].picked_up = true;
+        d->mid_undecided = true;
+        t->f.dir[dir].pickup_offset = (uint64_t)at;
+        tsc_tls_fail(t, dir, at, TSC_DIAG_TLS_MIDSTREAM, false,
+                     "start of the stream not captured: picked up at offset %lld after "
+                     "skipping %llu bytes (%s)",
+                     (long long)at, (unsigned long long)d->scan_skipped,
+                     at_end ? "record headers chained to the end of the data"
+                            : "3 consecutive record headers");
+    } else if (d->scan_resync) {
+        tsc_tls_fail(t, dir, at, TSC_DIAG_TLS_RESYNC, false,
+                     "resynchronised on a record header at offset %lld after skipping %llu "
+                     "bytes",
+                     (long long)at, (unsigned long long)d->scan_skipped);
+    } else {
+        t->f.dir[dir].non_tls_prefix_bytes += found;
+    }
+    d->midstream = false;
+    /* Re-feed the window from the header on through the record framing. */
+    struct tsc_buf w = d->rec;
+    tsc_buf_init(&d->rec, w.limit);
+    d->state = TSC_DS_RECORDS;
+    d->off = at;
+    d->scan_skipped = 0;
+    tsc_records_feed(t, dir, w.p + found, len - found);
+    tsc_buf_free(&w);
+    return true;
+}
+
 static void tsc_scan_feed(struct tsc_tls_conn *t, int dir, const uint8_t *p, size_t n)
 {
     struct tsc_tls_dirst *d = &t->d[dir];
-    size_t window = (size_t)t->cfg.max_record_len + 2 * TSC_TLS_HDR;
+    size_t window = tsc_scan_window_cap(&t->cfg);
     while (n > 0 && d->state == TSC_DS_SCAN) {
         size_t room = window - d->rec.len;
+        if (room == 0) {
+            /* Cannot happen (a full window always decides); never loop without progress. */
+            tsc_buf_consume(&d->rec, 1);
+            d->scan_skipped++;
+            continue;
+        }
         size_t take = n < room ? n : room;
         if (tsc_buf_append(&d->rec, p, take) != TSC_OK) {
             tsc_tls_fail(t, dir, d->off, TSC_DIAG_TLS_LIMIT, true, "scan buffer");
@@ -586,66 +787,44 @@ static void tsc_scan_feed(struct tsc_tls_conn *t, int dir, const uint8_t *p, siz
         p += take;
         n -= take;
         d->off += (int64_t)take;
-        size_t len = d->rec.len;
-        size_t found = len;
-        for (size_t i = 0; i + TSC_TLS_HDR <= len; i++) {
-            if (tsc_scan_ok(t, d->rec.p + i, len - i, d->scan_resync)) {
-                found = i;
-                break;
+        if (tsc_scan_window(t, dir, false)) {
+            if (n > 0) {
+                tsc_dir_feed(t, dir, p, n);
             }
+            return;
         }
-        if (found == len) {
-            /* Keep the last 4 bytes: a header may start there. */
-            size_t drop = len > TSC_TLS_HDR - 1 ? len - (TSC_TLS_HDR - 1) : 0;
-            d->scan_skipped += drop;
-            if (!d->scan_resync) {
-                t->f.dir[dir].non_tls_prefix_bytes += drop;
-            }
-            tsc_buf_consume(&d->rec, drop);
-            continue;
-        }
-        d->scan_skipped += found;
-        int64_t at = d->off - (int64_t)(len - found);
-        if (d->scan_resync) {
-            tsc_tls_fail(t, dir, at, TSC_DIAG_TLS_RESYNC, false,
-                         "resynchronised on a record header at offset %lld after skipping %llu "
-                         "bytes",
-                         (long long)at, (unsigned long long)d->scan_skipped);
-        } else {
-            t->f.dir[dir].non_tls_prefix_bytes += found;
-        }
-        /* Re-feed the window from the header on through the record framing. */
-        struct tsc_buf w = d->rec;
-        tsc_buf_init(&d->rec, w.limit);
-        d->state = TSC_DS_RECORDS;
-        d->off = at;
-        d->scan_skipped = 0;
-        tsc_records_feed(t, dir, w.p + found, len - found);
-        tsc_buf_free(&w);
-        if (n > 0) {
-            tsc_dir_feed(t, dir, p, n);
-        }
-        return;
     }
 }
 
-/* First bytes of a direction: TLS record, SSLv2 hello, or not TLS. */
+/* A handshake record starting a ClientHello or ServerHello/HRR (needs 6 bytes). */
+static bool tsc_hello_record_start(const uint8_t *p, size_t n)
+{
+    return n >= 6 && p[0] == 22 && (p[5] == TSC_HS_CLIENT_HELLO || p[5] == TSC_HS_SERVER_HELLO);
+}
+
+/*
+ * First bytes of a direction: TLS record, SSLv2 hello, or not TLS. When the
+ * connection's start was not captured (midstream), only a hello record or an
+ * SSLv2 hello starts the framing at once; anything else is scanned for a
+ * chain of record headers (TSC_SCAN_CHAIN), the resync used after gaps.
+ */
 static void tsc_start_feed(struct tsc_tls_conn *t, int dir, const uint8_t *p, size_t n)
 {
     struct tsc_tls_dirst *d = &t->d[dir];
     const uint8_t *q = p;
     size_t qn = n;
-    uint8_t head[TSC_TLS_HDR];
+    size_t need = t->midstream ? TSC_TLS_HDR + 1 : TSC_TLS_HDR;
+    uint8_t head[TSC_TLS_HDR + 1];
     if (d->rec.len > 0) {
-        /* Fewer than 5 bytes were held back: decide on them plus the new ones. */
+        /* Fewer than `need` bytes were held back: decide on them plus the new ones. */
         size_t have = d->rec.len;
-        size_t add = TSC_TLS_HDR - have < n ? TSC_TLS_HDR - have : n;
+        size_t add = need - have < n ? need - have : n;
         memcpy(head, d->rec.p, have);
         memcpy(head + have, p, add);
         q = head;
         qn = have + add;
     }
-    if (qn < TSC_TLS_HDR) {
+    if (qn < need) {
         if (tsc_buf_append(&d->rec, p, n) == TSC_OK) {
             d->off += (int64_t)n;
         }
@@ -654,11 +833,17 @@ static void tsc_start_feed(struct tsc_tls_conn *t, int dir, const uint8_t *p, si
     struct tsc_rec_hdr h;
     uint8_t v2type;
     enum tsc_dir_state next;
-    if (tsc_tls_hdr_parse(t, q, qn, true, &h) == TSC_OK) {
+    if (tsc_tls_hdr_parse(t, q, qn, true, &h) == TSC_OK &&
+        (!t->midstream || tsc_hello_record_start(q, qn))) {
         next = TSC_DS_RECORDS;
     } else if (tsc_sslv2_hello_start(q, qn, &v2type)) {
         next = TSC_DS_RECORDS;
         d->v2 = true;
+    } else if (t->midstream) {
+        next = TSC_DS_SCAN;
+        d->scan_resync = true;
+        d->midstream = true;
+        d->scan_skipped = 0;
     } else {
         next = TSC_DS_SCAN;
         d->scan_resync = false;
@@ -738,13 +923,18 @@ void tsc_tls_conn_gap(struct tsc_tls_conn *t, int dir, uint64_t len, uint64_t pk
     t->pkt = pkt;
     t->ts = ts;
     if (d->state == TSC_DS_START && d->off == 0) {
-        t->f.partial = true;
+        /* The direction's first bytes are missing: a midstream pickup. */
+        d->midstream = true;
     }
     if (d->state == TSC_DS_SCAN && !d->scan_resync) {
         /* Still in a non-TLS prefix: the gap is part of it. */
         t->f.dir[dir].non_tls_prefix_bytes += len;
         d->off += (int64_t)len;
         return;
+    }
+    if (d->state == TSC_DS_SCAN && d->scan_resync && d->rec.len > 0) {
+        /* The bytes before the gap are all there will be of this chain. */
+        (void)tsc_scan_window(t, dir, true);
     }
     d->off += (int64_t)len;
     if (d->dec_started && !d->dec_lost) {
@@ -773,6 +963,9 @@ void tsc_tls_conn_end(struct tsc_tls_conn *t, int dir)
         return;
     }
     struct tsc_tls_dirst *d = &t->d[dir];
+    if (d->state == TSC_DS_SCAN && d->scan_resync && d->rec.len > 0) {
+        (void)tsc_scan_window(t, dir, true);
+    }
     if (d->state == TSC_DS_RECORDS && d->rec.len > 0) {
         tsc_tls_fail(t, dir, d->rec_off, TSC_DIAG_TLS_TRUNCATED, false,
                      "stream ended inside a record (%zu bytes buffered)", d->rec.len);
@@ -789,6 +982,13 @@ void tsc_tls_conn_end(struct tsc_tls_conn *t, int dir)
     tsc_hs_reset(d);
     tsc_buf_free(&d->hs);
     d->state = TSC_DS_DEAD;
+}
+
+void tsc_tls_conn_set_midstream(struct tsc_tls_conn *t)
+{
+    if (t != NULL) {
+        t->midstream = true;
+    }
 }
 
 uint64_t tsc_tls_conn_sslv2_records(const struct tsc_tls_conn *t, int dir)

@@ -93,6 +93,15 @@ void tsc_tls_conn_data(struct tsc_tls_conn *t, int dir, const uint8_t *p, size_t
 /* len bytes are missing in this direction: resynchronise on the next record header. */
 void tsc_tls_conn_gap(struct tsc_tls_conn *t, int dir, uint64_t len, uint64_t pkt,
                       struct tsc_ts ts);
+/*
+ * The TCP connection's start (SYN) was not captured: call before the first
+ * bytes. A direction that does not begin with a hello record (or an SSLv2
+ * hello) is then scanned for its first record boundary (a chain of record
+ * headers, as after a gap), reported as `tls-midstream`, and the connection
+ * is marked partial. A gap before a direction's first byte does the same.
+ */
+void tsc_tls_conn_set_midstream(struct tsc_tls_conn *t);
+
 /* This direction ended; an incomplete record or message left is reported. */
 void tsc_tls_conn_end(struct tsc_tls_conn *t, int dir);
 

@@ -576,6 +576,166 @@ START_TEST(test_resync_after_gap)
 }
 END_TEST
 
+/* ---- midstream pickup (start of the connection not captured) ---- */
+
+/* A server stream: hello flight, CCS, encrypted Finished, app records (bodies 0xaa). */
+static size_t mid_stream(uint8_t *b, size_t cap, size_t *starts, size_t *n_starts)
+{
+    size_t n = unhex(SFLIGHT12 CCS ENC_FIN, b, cap);
+    static const uint16_t lens[] = {1200, 37, 16384, 5, 900, 2};
+    size_t k = 0;
+    /* Record starts of the fixed part, from its headers. */
+    for (size_t off = 0; off < n; off += 5 + (((size_t)b[off + 3] << 8) | b[off + 4])) {
+        starts[k++] = off;
+    }
+    for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+        starts[k++] = n;
+        b[n++] = 23;
+        b[n++] = 3;
+        b[n++] = 3;
+        b[n++] = (uint8_t)(lens[i] >> 8);
+        b[n++] = (uint8_t)lens[i];
+        memset(b + n, 0xaa, lens[i]);
+        n += lens[i];
+    }
+    *n_starts = k;
+    ck_assert_uint_le(n, cap);
+    return n;
+}
+
+static void check_midstream_cut(size_t cut, size_t seg)
+{
+    static uint8_t b[1 << 16];
+    size_t starts[32];
+    size_t n_starts;
+    size_t n = mid_stream(b, sizeof(b), starts, &n_starts);
+    struct ev e;
+    struct tsc_tls_conn *t = mk(&e, 0);
+    tsc_tls_conn_set_midstream(t);
+    for (size_t off = cut; off < n; off += seg) {
+        size_t take = n - off < seg ? n - off : seg;
+        tsc_tls_conn_data(t, 1, b + off, take, 1, TS0, NULL);
+    }
+    tsc_tls_conn_end(t, 1);
+    const struct tsc_tls_facts *f = tsc_tls_conn_facts(t);
+    size_t first = 0;
+    while (first < n_starts && starts[first] < cut) {
+        first++;
+    }
+    unsigned want_records = (unsigned)(n_starts - first);
+    ck_assert_msg(e.records == want_records, "cut %zu seg %zu: %u records, want %u", cut, seg,
+                  e.records, want_records);
+    ck_assert_msg(!f->malformed, "cut %zu seg %zu: malformed", cut, seg);
+    if (cut == 0) {
+        /* The stream starts with a hello: nothing was missed. */
+        ck_assert(!f->partial);
+        ck_assert(!f->dir[1].picked_up);
+        ck_assert_uint_eq(e.sink.counts[TSC_DIAG_TLS_MIDSTREAM], 0);
+    } else {
+        ck_assert(f->partial);
+        ck_assert(f->dir[1].picked_up);
+        ck_assert_uint_eq(f->dir[1].pickup_offset, starts[first] - cut);
+        ck_assert_uint_eq(e.sink.counts[TSC_DIAG_TLS_MIDSTREAM], 1);
+        ck_assert_uint_eq(f->dir[1].non_tls_prefix_bytes, 0);
+    }
+    tsc_tls_conn_free(t);
+}
+
+START_TEST(test_midstream_every_cut)
+{
+    static uint8_t b[1 << 16];
+    size_t starts[32];
+    size_t n_starts;
+    size_t n = mid_stream(b, sizeof(b), starts, &n_starts);
+    /*
+     * Every cut point through the handshake records and the first
+     * application records, then every 61st, fed in one piece and in
+     * 1000-byte segments.
+     */
+    for (size_t cut = 0; cut < n; cut += cut < starts[n_starts - 4] + 8 ? 1 : 61) {
+        check_midstream_cut(cut, n);
+        if (cut % 7 == 0) {
+            check_midstream_cut(cut, 1000);
+        }
+    }
+}
+END_TEST
+
+START_TEST(test_midstream_not_tls)
+{
+    struct ev e;
+    struct tsc_tls_conn *t = mk(&e, 0);
+    tsc_tls_conn_set_midstream(t);
+    /* Text, then bytes with a lone plausible header whose successor is not one. */
+    feed_hex(t, 0, "485454502f312e3120323030204f4b0d0a");
+    feed_hex(t, 0, "1703030002abcd" "ffffffffffffffff");
+    tsc_tls_conn_end(t, 0);
+    const struct tsc_tls_facts *f = tsc_tls_conn_facts(t);
+    ck_assert(!f->is_tls);
+    ck_assert(!f->partial);
+    ck_assert_uint_eq(e.records, 0);
+    ck_assert_uint_eq(e.sink.counts[TSC_DIAG_TLS_MIDSTREAM], 0);
+    /* Not a non-TLS prefix either: nothing says it is not the inside of records. */
+    ck_assert_uint_eq(e.sink.counts[TSC_DIAG_TLS_NOT_TLS], 0);
+    tsc_tls_conn_free(t);
+}
+END_TEST
+
+START_TEST(test_midstream_waits_for_chain)
+{
+    struct ev e;
+    struct tsc_tls_conn *t = mk(&e, 0);
+    tsc_tls_conn_set_midstream(t);
+    /* Two chained headers are not enough while more bytes may come... */
+    feed_hex(t, 1, "aaaa" APP APP);
+    ck_assert_uint_eq(e.records, 0);
+    /* ...the third one decides. */
+    feed_hex(t, 1, "1703030001");
+    ck_assert_uint_eq(e.records, 2);
+    feed_hex(t, 1, "ee");
+    ck_assert_uint_eq(e.records, 3);
+    ck_assert_uint_eq(e.sink.counts[TSC_DIAG_TLS_MIDSTREAM], 1);
+    tsc_tls_conn_free(t);
+}
+END_TEST
+
+START_TEST(test_midstream_gap_at_start)
+{
+    struct ev e;
+    struct tsc_tls_conn *t = mk(&e, 0);
+    /* SYN captured, the first data segment lost: also a midstream pickup. */
+    tsc_tls_conn_gap(t, 1, 300, 2, TS0);
+    feed_hex(t, 1, "0102" APP);
+    ck_assert_uint_eq(e.records, 0);
+    /* One record before the end of the stream: accepted when it ends exactly there. */
+    tsc_tls_conn_end(t, 1);
+    const struct tsc_tls_facts *f = tsc_tls_conn_facts(t);
+    ck_assert_uint_eq(e.records, 1);
+    ck_assert(f->partial);
+    ck_assert_uint_eq(f->dir[1].pickup_offset, 302);
+    ck_assert_uint_eq(e.sink.counts[TSC_DIAG_TLS_MIDSTREAM], 1);
+    ck_assert_uint_eq(e.sink.counts[TSC_DIAG_TLS_RESYNC], 0);
+    tsc_tls_conn_free(t);
+}
+END_TEST
+
+START_TEST(test_midstream_client_hello_first)
+{
+    struct ev e;
+    struct tsc_tls_conn *t = mk(&e, 0);
+    /* No SYN, but the capture starts with the ClientHello: not partial. */
+    tsc_tls_conn_set_midstream(t);
+    feed_hex(t, 0, CH12);
+    ck_assert_uint_eq(e.handshakes, 1);
+    feed_hex(t, 1, SFLIGHT12);
+    tsc_tls_conn_end(t, 0);
+    tsc_tls_conn_end(t, 1);
+    ck_assert(!tsc_tls_conn_facts(t)->partial);
+    ck_assert_uint_eq(e.handshakes, 5);
+    tsc_tls_conn_free(t);
+}
+END_TEST
+
 /* ---- a real connection (zeek tls1.2.pcap, payload via tshark follow,tcp,raw) ---- */
 
 static void feed_file(struct tsc_tls_conn *t, const char *name)
@@ -1002,6 +1162,11 @@ static Suite *suite(void)
     tcase_add_test(tc, test_role_swap);
     tcase_add_test(tc, test_not_tls_and_starttls);
     tcase_add_test(tc, test_resync_after_gap);
+    tcase_add_test(tc, test_midstream_every_cut);
+    tcase_add_test(tc, test_midstream_not_tls);
+    tcase_add_test(tc, test_midstream_waits_for_chain);
+    tcase_add_test(tc, test_midstream_gap_at_start);
+    tcase_add_test(tc, test_midstream_client_hello_first);
     tcase_add_test(tc, test_corpus_zeek_tls12);
     tcase_add_test(tc, test_corpus_zeek_hrr);
     tcase_add_test(tc, test_corpus_certificates);
