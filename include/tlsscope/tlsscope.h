@@ -48,6 +48,8 @@ struct tsc_config {
     uint32_t idle_timeout_s;
     uint32_t max_handshake_msg;     /* one buffered handshake message */
     uint32_t cert_cache_entries;
+    uint32_t session_cache_entries; /* resumption cache (session IDs, tickets); 0 = default 65536 */
+    bool no_session_cache;          /* no resumption cache: no resumed_from, no session-cache keys */
     /* Live capture. */
     int snaplen;
     bool no_promisc;

@@ -158,6 +158,8 @@ struct tsc_tls_facts {
     uint8_t alpn_offered[512]; /* the client's ProtocolNameList, raw wire form (len-prefixed names) */
     uint16_t alpn_offered_len;
     bool resumed;
+    bool have_resumed_from; /* the session resumed was issued by an earlier connection of the run */
+    uint64_t resumed_from;  /* that connection's id */
     bool hello_retry_request;
     enum tsc_tri extended_master_secret; /* both sides sent it */
     enum tsc_tri encrypt_then_mac;       /* both sides sent it (meaningless for 1.3: unknown) */

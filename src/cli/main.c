@@ -70,6 +70,9 @@ static void usage(FILE *f)
             "  --max-conn-buffer N     out-of-order bytes per connection direction (4 MiB)\n"
             "  --idle-timeout SECONDS  close idle connections (default 600)\n"
             "  --max-handshake N       largest handshake message buffered (default 262144)\n"
+            "  --session-cache N       resumption cache entries, session IDs and tickets of\n"
+            "                          every input (default 65536, least recently used\n"
+            "                          dropped first; 0: off)\n"
             "\n"
             "  -h, --help         this help\n"
             "  -V, --version      version\n"
@@ -113,6 +116,7 @@ enum {
     OPT_NO_ENV_KEYLOG,
     OPT_PSK,
     OPT_PSK_IDENTITY,
+    OPT_SESSION_CACHE,
 };
 
 static int hexval(char c)
@@ -184,6 +188,7 @@ int main(int argc, char **argv)
         {"no-env-keylog", no_argument, NULL, OPT_NO_ENV_KEYLOG},
         {"psk", required_argument, NULL, OPT_PSK},
         {"psk-identity", required_argument, NULL, OPT_PSK_IDENTITY},
+        {"session-cache", required_argument, NULL, OPT_SESSION_CACHE},
         {NULL, 0, NULL, 0},
     };
     struct tsc_config cfg;
@@ -321,6 +326,15 @@ int main(int argc, char **argv)
                 return EXIT_USAGE;
             }
             cfg.max_conn_ooo_bytes = u32;
+            break;
+        case OPT_SESSION_CACHE:
+            if (parse_u32(optarg, &u32) != 0 || u32 > (1u << 24)) {
+                fprintf(stderr, "tlsscope: --session-cache wants a number of entries from 0 (off) "
+                                "to 16777216\n");
+                return EXIT_USAGE;
+            }
+            cfg.session_cache_entries = u32;
+            cfg.no_session_cache = u32 == 0;
             break;
         case OPT_IDLE_TIMEOUT:
             if (parse_u32(optarg, &u32) != 0 || u32 == 0) {

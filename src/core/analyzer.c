@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include "capture/capture.h"
+#include "crypto/sesscache.h"
+#include "crypto/suites.h"
 #include "keys/keys.h"
 #include "net/net.h"
 #include "output/writer.h"
@@ -61,6 +63,7 @@ struct tsc_analyzer {
     struct tsc_net *net;
     struct tsc_tcp_table *tcp;
     struct tsc_x509_cache *certs;
+    struct tsc_sess_cache *sessions; /* resumption cache shared by every input; NULL when off */
     struct tsc_diag_sink sink;
     struct tsc_tls_config tls_cfg;
     const char *cur_file;
@@ -305,6 +308,10 @@ static void tcp_close(void *ud, struct tsc_tcp_conn *c, enum tsc_tcp_end_reason 
             if (f->dec.decrypted) {
                 a->st.decrypted_connections++;
             }
+            if (f->resumed) {
+                a->st.resumed_connections++;
+                a->st.resumed_linked += f->have_resumed_from ? 1 : 0;
+            }
             a->st.bad_records += f->dec.bad_records;
             tsc_writer_connection(a->writer, &cs->out, f, why);
         }
@@ -510,16 +517,30 @@ int tsc_analyzer_new(struct tsc_analyzer **out, const struct tsc_config *cfg, ch
     if (a->cfg.cert_cache_entries == 0) {
         a->cfg.cert_cache_entries = 4096;
     }
+    if (a->cfg.session_cache_entries == 0) {
+        a->cfg.session_cache_entries = TSC_SESS_CACHE_DEFAULT;
+    }
+    if (a->cfg.session_cache_entries > TSC_SESS_CACHE_MAX) {
+        snprintf(errbuf, errlen, "session cache: at most %u entries", TSC_SESS_CACHE_MAX);
+        free(a);
+        return -1;
+    }
 
     a->sink.emit = on_diag;
     a->sink.ud = a;
+    /* Fetch the algorithms (loading OpenSSL's providers) now, before the input
+     * hashing thread runs: a provider load on the analysis thread while that
+     * thread digests made its EVP_DigestInit fail now and then. */
+    (void)tsc_alg_md(TSC_MD_SHA256);
     a->suite_counts = calloc(65536, sizeof(uint64_t));
     struct tsc_net_config nc = {0, 0, 0};
     struct tsc_tcp_callbacks cb = {tcp_open, tcp_data, tcp_gap, tcp_end, tcp_close, a};
     if (a->suite_counts == NULL || tsc_writer_new(&a->writer, &a->cfg) != 0 ||
         tsc_net_new(&a->net, &nc, &a->sink) != TSC_OK ||
         tsc_tcp_table_new(&a->tcp, &tc, &cb, &a->sink) != TSC_OK ||
-        tsc_x509_cache_new(&a->certs, a->cfg.cert_cache_entries) != TSC_OK) {
+        tsc_x509_cache_new(&a->certs, a->cfg.cert_cache_entries) != TSC_OK ||
+        (!a->cfg.no_session_cache &&
+         tsc_sess_cache_new(&a->sessions, a->cfg.session_cache_entries) != TSC_OK)) {
         snprintf(errbuf, errlen, "out of memory creating the analyzer");
         tsc_analyzer_free(a);
         return -1;
@@ -535,6 +556,7 @@ int tsc_analyzer_new(struct tsc_analyzer **out, const struct tsc_config *cfg, ch
     }
     a->tls_cfg.keys = a->keys;
     a->tls_cfg.certs = a->certs;
+    a->tls_cfg.sessions = a->sessions;
     a->tls_cfg.sink = &a->sink;
     a->tls_cfg.events.on_record = ev_record;
     a->tls_cfg.events.on_handshake = ev_handshake;
@@ -568,6 +590,7 @@ void tsc_analyzer_free(struct tsc_analyzer *a)
     a->tcp = NULL;
     tsc_net_free(a->net);
     tsc_x509_cache_free(a->certs);
+    tsc_sess_cache_free(a->sessions);
     tsc_writer_free(a->writer);
     tsc_keys_free(a->keys);
     free(a->pending);
@@ -612,6 +635,8 @@ static void fill_stats(struct tsc_analyzer *a, bool final)
     tsc_x509_get_stats(a->certs, &xs);
     a->st.cert_lookups = xs.lookups;
     a->st.cert_hits = xs.hits;
+    a->st.have_sessions = a->sessions != NULL;
+    tsc_sess_cache_get_stats(a->sessions, &a->st.sessions);
     a->st.suite_counts = a->suite_counts;
     a->st.diag_counts = a->sink.counts;
     struct timespec t;

@@ -94,6 +94,9 @@ struct tsc_crypto_sess {
     uint32_t n_cand;
     uint32_t cur_cand;
     bool cand_confirmed;
+    bool resume_parent; /* an earlier connection issued the session offered */
+    bool resume_have_ms;
+    uint8_t resume_ms[48];
 
     /* TLS 1.3 */
     size_t slen;
@@ -374,6 +377,8 @@ void tsc_csess_client_hello(struct tsc_crypto_sess *s, const uint8_t random[32],
         s->n_cand = 0;
         s->cur_cand = 0;
         s->cand_confirmed = false;
+        s->resume_parent = false;
+        s->resume_have_ms = false;
     }
     memcpy(s->cr, random, 32);
     s->have_cr = true;
@@ -782,11 +787,29 @@ void tsc_csess_change_cipher_spec(struct tsc_crypto_sess *s, int dir)
     if (!s->have_ms && !s->cke_seen && s->sh_seen) {
         /* ServerHello then ChangeCipherSpec with no key exchange: an abbreviated
          * (resumed) handshake whose master secret lives in an earlier connection. */
-        tsc_set_reason(s, TSC_UNDEC_RESUMED_PARENT_MISSING);
-        return;
+        if (s->resume_have_ms && s->suite != NULL && s->f.undecrypted_reason == TSC_UNDEC_NONE &&
+            tsc_derive12(s, s->resume_ms) == TSC_OK) {
+            s->f.key_source = TSC_KEYSRC_SESSION_CACHE;
+        } else {
+            tsc_set_reason(s, s->resume_parent ? TSC_UNDEC_RESUMED_PARENT_UNDECRYPTED
+                                               : TSC_UNDEC_RESUMED_PARENT_MISSING);
+            return;
+        }
     }
     if (s->pend_ok) {
         (void)tsc_activate12(s, dir);
+    }
+}
+
+void tsc_csess_resume_candidate(struct tsc_crypto_sess *s, const uint8_t *ms)
+{
+    if (s == NULL || s->tls13) {
+        return;
+    }
+    s->resume_parent = true;
+    s->resume_have_ms = ms != NULL;
+    if (ms != NULL) {
+        memcpy(s->resume_ms, ms, 48);
     }
 }
 
@@ -1166,7 +1189,9 @@ void tsc_csess_finish(struct tsc_crypto_sess *s)
             tsc_set_reason(s, TSC_UNDEC_NO_KEY_MATERIAL);
         }
     } else if (!f->decrypted && f->bad_records > 0) {
-        tsc_set_reason(s, s->n_cand > 0 ? TSC_UNDEC_KEY_MISMATCH : TSC_UNDEC_DECRYPT_FAILED);
+        /* RSA candidates or a cached master secret that no record verifies: wrong key. */
+        bool wrong_key = s->n_cand > 0 || f->key_source == TSC_KEYSRC_SESSION_CACHE;
+        tsc_set_reason(s, wrong_key ? TSC_UNDEC_KEY_MISMATCH : TSC_UNDEC_DECRYPT_FAILED);
     }
     if (f->decrypted && f->keys_known && f->undecrypted_reason != TSC_UNDEC_NONE &&
         f->undecrypted_reason != TSC_UNDEC_COMPRESSION) {

@@ -47,6 +47,7 @@ const char *tsc_finished_state_name(enum tsc_finished_state s); /* "unverified" 
     X(TSC_UNDEC_KEX_NOT_RSA, "key_exchange_not_rsa")                                               \
     X(TSC_UNDEC_HANDSHAKE_NOT_CAPTURED, "handshake_not_captured")                                  \
     X(TSC_UNDEC_RESUMED_PARENT_MISSING, "resumed_parent_missing")                                  \
+    X(TSC_UNDEC_RESUMED_PARENT_UNDECRYPTED, "resumed_parent_undecrypted")                          \
     X(TSC_UNDEC_DECRYPT_FAILED, "decrypt_failed")                                                  \
     X(TSC_UNDEC_SSLV2, "sslv2_not_supported")                                                      \
     X(TSC_UNDEC_COMPRESSION, "unsupported_compression")
@@ -107,6 +108,18 @@ void tsc_csess_server_certificate(struct tsc_crypto_sess *s, const uint8_t *der,
 /* ClientKeyExchange body (RFC 5246 7.4.7 / RFC 4279 for PSK). */
 void tsc_csess_client_key_exchange(struct tsc_crypto_sess *s, const uint8_t *body, size_t len);
 /* ServerKeyExchange PSK identity hint is not needed; PSK identity comes in CKE. */
+
+/*
+ * TLS <= 1.2 resumption: the session ID or ticket this handshake may resume
+ * was issued by an earlier connection of the run (src/crypto/sesscache.h).
+ * ms: that session's master secret, or NULL when the earlier connection's
+ * secret was not recovered. Used only if the handshake turns out abbreviated
+ * (ChangeCipherSpec with no key exchange) and the key log has no
+ * CLIENT_RANDOM for it; the keys come from it with key_source
+ * "session-cache". A wrong secret (poisoned entry) fails the Finished/MAC
+ * checks: reason key_mismatch, nothing decrypted. Call after ServerHello.
+ */
+void tsc_csess_resume_candidate(struct tsc_crypto_sess *s, const uint8_t *ms);
 
 /* TLS <= 1.2: ChangeCipherSpec from dir: records of dir are protected from now on. */
 void tsc_csess_change_cipher_spec(struct tsc_crypto_sess *s, int dir);

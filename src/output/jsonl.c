@@ -82,6 +82,7 @@ void tsc_jsonl_run(struct tsc_writer *w, const struct tsc_run_info *info)
     tsc_jw_kuint(&j, "max_conn_ooo_bytes", cfg->max_conn_ooo_bytes);
     tsc_jw_kuint(&j, "idle_timeout_s", cfg->idle_timeout_s);
     tsc_jw_kuint(&j, "max_handshake_msg", cfg->max_handshake_msg);
+    tsc_jw_kuint(&j, "session_cache_entries", cfg->no_session_cache ? 0 : cfg->session_cache_entries);
     tsc_jw_kbool(&j, "show_app_data", cfg->show_app_data);
     tsc_jw_kbool(&j, "env_keylog", cfg->env_keylog);
     tsc_jw_kbool(&j, "psk", info->psk);
@@ -553,6 +554,11 @@ void tsc_jsonl_connection(struct tsc_writer *w, struct tsc_out_conn *c,
     tsc_jw_key(&j, "alpn_offered");
     alpn_list(&j, f->alpn_offered, f->alpn_offered_len);
     tsc_jw_kbool(&j, "resumed", f->resumed);
+    if (f->have_resumed_from) {
+        tsc_jw_kuint(&j, "resumed_from", f->resumed_from);
+    } else {
+        tsc_jw_knull(&j, "resumed_from");
+    }
     tsc_jw_kbool(&j, "hello_retry_request", f->hello_retry_request);
     ktri(&j, "extended_master_secret", f->extended_master_secret);
     ktri(&j, "encrypt_then_mac", f->encrypt_then_mac);
@@ -719,6 +725,24 @@ void tsc_jsonl_stats(struct tsc_writer *w, const struct tsc_run_stats *st)
     tsc_jw_kuint(&j, "lookups", st->cert_lookups);
     tsc_jw_kuint(&j, "hits", st->cert_hits);
     tsc_jw_obj_end(&j);
+    tsc_jw_key(&j, "session_cache");
+    if (st->have_sessions) {
+        const struct tsc_sess_cache_stats *ss = &st->sessions;
+        tsc_jw_obj_begin(&j);
+        tsc_jw_kuint(&j, "capacity", ss->capacity);
+        tsc_jw_kuint(&j, "entries", ss->entries);
+        tsc_jw_kuint(&j, "inserts", ss->inserts);
+        tsc_jw_kuint(&j, "updates", ss->updates);
+        tsc_jw_kuint(&j, "lookups", ss->lookups);
+        tsc_jw_kuint(&j, "hits", ss->hits);
+        tsc_jw_kuint(&j, "evictions", ss->evictions);
+        tsc_jw_kuint(&j, "memory_bytes", ss->memory_bytes);
+        tsc_jw_kuint(&j, "resumed_connections", st->resumed_connections);
+        tsc_jw_kuint(&j, "resumed_linked", st->resumed_linked);
+        tsc_jw_obj_end(&j);
+    } else {
+        tsc_jw_null(&j);
+    }
     tsc_jw_key(&j, "elapsed_s");
     tsc_jw_double(&j, st->elapsed_s);
     if (st->have_kernel) {

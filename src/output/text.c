@@ -293,6 +293,9 @@ void tsc_text_connection(struct tsc_writer *w, struct tsc_out_conn *c,
     if (f->resumed) {
         tsc_bprintf(&w->buf, " resumed");
     }
+    if (f->have_resumed_from) {
+        tsc_bprintf(&w->buf, " from=%" PRIu64, f->resumed_from);
+    }
     if (f->n_certs > 0 && f->certs[0] != NULL && f->certs[0]->parse_ok) {
         tsc_bprintf(&w->buf, " cert=\"%s\"", f->certs[0]->subject);
     }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "crypto/sesscache.h"
 #include "tcp/tcp.h"
 #include "tls/tls.h"
 #include "tlsscope/tlsscope.h"
@@ -75,6 +76,10 @@ struct tsc_run_stats {
     const uint64_t *diag_counts;   /* TSC_DIAG__COUNT entries */
     uint64_t cert_lookups;
     uint64_t cert_hits;
+    bool have_sessions;                /* a resumption cache was in use */
+    struct tsc_sess_cache_stats sessions;
+    uint64_t resumed_connections;      /* TLS connections that resumed a session */
+    uint64_t resumed_linked;           /* ... whose parent connection is in the run */
     double elapsed_s;
     bool have_kernel;
     uint64_t kernel_recv;

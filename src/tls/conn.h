@@ -2,6 +2,7 @@
 #ifndef TSC_TLS_CONN_H
 #define TSC_TLS_CONN_H
 
+#include "crypto/sesscache.h"
 #include "crypto/session.h"
 #include "tls/msg.h"
 #include "tls/tls.h"
@@ -13,6 +14,8 @@ enum tsc_dir_state {
     TSC_DS_SCAN,      /* looking for a record header (non-TLS prefix or after a gap) */
     TSC_DS_DEAD,      /* hard framing error: bytes ignored until a gap */
 };
+
+#define TSC_RESUME_IDS 4 /* PSK identities / issued tickets tracked per connection */
 
 struct tsc_tls_dirst {
     uint8_t state;    /* enum tsc_dir_state */
@@ -59,6 +62,18 @@ struct tsc_tls_conn {
     uint8_t null_mac_len; /* NULL-cipher suite negotiated: MAC bytes after the plaintext */
     uint8_t ch_sid[32];
     uint8_t ch_sid_len;
+    /* Resumption (resume.c): identifiers offered by the ClientHello, the
+     * cache entry they matched, and identifiers this connection issued. */
+    bool ch_ticket_key_ok;
+    struct tsc_sess_key ch_ticket_key;              /* TLS <= 1.2 session_ticket */
+    struct tsc_sess_key ch_psk_key[TSC_RESUME_IDS]; /* TLS 1.3 PSK identities */
+    uint8_t n_ch_psk;
+    bool resume_hit; /* an offered identifier matched: resume_val */
+    struct tsc_sess_val resume_val;
+    bool iss_sid;
+    struct tsc_sess_key iss_sid_key;
+    struct tsc_sess_key iss_ticket[TSC_RESUME_IDS];
+    uint8_t n_iss_ticket;
     /* Decryption (only with key material): created on the first TLS record. */
     struct tsc_crypto_sess *cs;
     bool cs_failed;       /* could not be created: the connection stays keyless */
@@ -94,6 +109,15 @@ void tsc_tls_crypto_message(struct tsc_tls_conn *t, int dir, const struct tsc_hs
 /* Session of the connection, created on first use; NULL when keyless. */
 struct tsc_crypto_sess *tsc_tls_crypto_sess(struct tsc_tls_conn *t);
 void tsc_tls_crypto_close(struct tsc_tls_conn *t);
+
+/* resume.c: resumption cache links (cfg.sessions); each is a no-op without a cache. */
+void tsc_resume_client_hello(struct tsc_tls_conn *t, const struct tsc_hs_msg *m);
+void tsc_resume_server_hello(struct tsc_tls_conn *t, const struct tsc_hs_msg *m);
+void tsc_resume_ticket(struct tsc_tls_conn *t, const struct tsc_hs_msg *m);
+/* The handshake turned out abbreviated (ChangeCipherSpec right after ServerHello). */
+void tsc_resume_abbreviated(struct tsc_tls_conn *t);
+/* Writes this connection's identifiers with the master secret known so far. */
+void tsc_resume_publish(struct tsc_tls_conn *t);
 
 /* sslv2.c: one SSLv2 record body (after its 2- or 3-byte header). */
 void tsc_sslv2_record(struct tsc_tls_conn *t, int dir, struct tsc_slice body, int64_t off);

@@ -89,6 +89,10 @@ void tsc_tls_crypto_message(struct tsc_tls_conn *t, int dir, const struct tsc_hs
             bool psk = tsc_ext_find(&sh->ext, TSC_EXT_PRE_SHARED_KEY) != NULL;
             tsc_csess_server_hello(cs, t->version, sh->cipher_suite, sh->random.p,
                                    sh->compression_method, ems, etm, sh->hrr, psk);
+            if (t->resume_hit && !sh->hrr) {
+                /* The offered session ID or ticket came from an earlier connection. */
+                tsc_csess_resume_candidate(cs, t->resume_val.have_ms ? t->resume_val.ms : NULL);
+            }
             break;
         }
         case TSC_HS_ENCRYPTED_EXTENSIONS:
@@ -109,6 +113,10 @@ void tsc_tls_crypto_message(struct tsc_tls_conn *t, int dir, const struct tsc_hs
     }
     if (!m->skipped && raw != NULL) {
         tsc_csess_handshake(cs, dir, raw, raw_len);
+        if (m->type == TSC_HS_FINISHED) {
+            /* The master secret is settled by now (RSA candidates included). */
+            tsc_resume_publish(t);
+        }
     }
 }
 
@@ -136,6 +144,7 @@ void tsc_tls_crypto_close(struct tsc_tls_conn *t)
         return;
     }
     tsc_csess_finish(t->cs);
+    tsc_resume_publish(t);
     const struct tsc_crypto_facts *cf = tsc_csess_facts(t->cs);
     df->decrypted = cf->decrypted;
     df->key_source = tsc_key_source_name(cf->key_source);

@@ -117,6 +117,7 @@ static void tsc_process_client_hello(struct tsc_tls_conn *t, const struct tsc_hs
     t->ch_ticket = e != NULL && e->data.len > 0;
     t->sh_seen = false;
     t->server_auth = false;
+    tsc_resume_client_hello(t, m);
 }
 
 static void tsc_process_v2_client_hello(struct tsc_tls_conn *t, const struct tsc_hs_msg *m)
@@ -204,6 +205,7 @@ static void tsc_process_server_hello(struct tsc_tls_conn *t, const struct tsc_hs
         struct tsc_slice name = {e->u.alpn.list.p + 1, e->u.alpn.list.len - 1};
         tsc_copy_str(t->f.alpn, sizeof(t->f.alpn), name);
     }
+    tsc_resume_server_hello(t, m);
 }
 
 static void tsc_process_certificate(struct tsc_tls_conn *t, int dir, const struct tsc_hs_msg *m)
@@ -274,6 +276,11 @@ void tsc_tls_process(struct tsc_tls_conn *t, int dir, const struct tsc_hs_msg *m
         }
         break;
     }
+    case TSC_HS_NEW_SESSION_TICKET:
+        if (dir == TSC_DIR_S2C) {
+            tsc_resume_ticket(t, m);
+        }
+        break;
     default:
         break;
     }
@@ -287,5 +294,6 @@ void tsc_tls_process_ccs(struct tsc_tls_conn *t, int dir)
 {
     if (dir == TSC_DIR_S2C && t->sh_seen && !t->server_auth && !t->tls13 && !t->d[dir].ccs) {
         t->f.resumed = true;
+        tsc_resume_abbreviated(t);
     }
 }

@@ -22,6 +22,7 @@
 struct tsc_hs_msg;     /* parsed handshake message: src/tls/msg.h */
 struct tsc_x509_cache; /* certificate summary cache: src/x509/x509.h */
 struct tsc_keys;       /* key material for decryption: src/keys/keys.h */
+struct tsc_sess_cache; /* resumption cache: src/crypto/sesscache.h */
 
 struct tsc_tls_record_info {
     uint8_t content_type;
@@ -69,6 +70,7 @@ struct tsc_tls_config {
     struct tsc_diag_sink *sink;
     const char *file;            /* for diagnostics' where->file (current input name) */
     const struct tsc_keys *keys; /* NULL: keyless; else each connection gets a crypto session */
+    struct tsc_sess_cache *sessions; /* run-wide resumption cache, or NULL (no resumed_from) */
     struct tsc_tls_events events;
 };
 

@@ -419,12 +419,33 @@ MANIFEST_SCALARS = ["version", "cipher_suite", "sni", "alpn", "resumed", "hello_
                     "extended_master_secret", "encrypt_then_mac"]
 # Manifest facts that docs/json-schema.md does not define (yet): compared when
 # the output carries the field, else pending.
-MANIFEST_UNSCHEMED = ["early_data", "resumed_from"]
+MANIFEST_UNSCHEMED = ["early_data"]
+
+
+def compare_resumed_from(rep, pairs, have_decrypt):
+    """The manifest names the parent by its manifest index; the output by its
+    connection id. TLS 1.3 tickets travel encrypted: keyless, pending."""
+    id_of = {e.get("index", i): c.get("id") for i, (_, e, c) in enumerate(pairs)}
+    for tag, e, c in pairs:
+        if "resumed_from" not in e:
+            continue
+        want = e["resumed_from"]
+        if want is not None and is_tls13(e.get("version")) and not have_decrypt:
+            rep.pending(tag + ".resumed_from", "resumed_from", "needs decrypt (TLS 1.3 ticket)",
+                        want)
+            continue
+        if "resumed_from" not in c:
+            rep.fail(tag + ".resumed_from", want, "field missing")
+            continue
+        exp = None if want is None else id_of.get(want, "manifest index %s unmatched" % want)
+        rep.eq(tag + ".resumed_from", exp, c["resumed_from"])
 
 
 def compare_manifest(rep, entry, ours, caps):
     have_decrypt = "decrypt" in caps
-    for tag, e, c in match_manifest(rep, entry.get("connections") or [], ours):
+    pairs = match_manifest(rep, entry.get("connections") or [], ours)
+    compare_resumed_from(rep, pairs, have_decrypt)
+    for tag, e, c in pairs:
         if e.get("ip_version") in (4, 6):
             ip = c.get("server_ip") or ""
             rep.eq(tag + ".ip_version", e["ip_version"], 6 if ":" in ip else 4)

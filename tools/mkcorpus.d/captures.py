@@ -165,6 +165,22 @@ def captures(payload, psk_hex):
         server_args=["-tls1_2"],
         connections=[conn(n, 0, client_args=["-sess_out", "sess.pem"]),
                      conn(n, 1, client_args=["-sess_in", "sess.pem"], resumes=0)])
+    # RSA key exchange: the server key decrypts the full handshake; the resumed
+    # connection has no key exchange and needs the master secret of the first.
+    n = "tls12-rsa-resume-session-id"
+    ossl12(n, "TLS 1.2, RSA key exchange, AES-128-GCM: full handshake then session-ID "
+           "resumption (tickets off); the server key alone decrypts both through the session "
+           "cache", "AES128-GCM-SHA256", rsa_kx=True,
+           connections=[conn(n, 0, client_args=["-no_ticket", "-sess_out", "sess.pem"]),
+                        conn(n, 1, client_args=["-no_ticket", "-sess_in", "sess.pem"],
+                             resumes=0)])
+    caps[-1]["server_args"].append("-no_ticket")
+    n = "tls12-rsa-resume-ticket"
+    ossl12(n, "TLS 1.2, RSA key exchange, AES-256-CBC-SHA256 (encrypt-then-MAC): full "
+           "handshake (server issues a ticket) then ticket resumption; the server key alone "
+           "decrypts both through the session cache", "AES256-SHA256", rsa_kx=True,
+           connections=[conn(n, 0, client_args=["-sess_out", "sess.pem"]),
+                        conn(n, 1, client_args=["-sess_in", "sess.pem"], resumes=0)])
     n = "tls13-resume-psk"
     add(n, "TLS 1.3 full handshake then PSK (ticket) resumption with psk_dhe_ke",
         client_args=["-tls1_3"], server_args=["-tls1_3", "-num_tickets", "1"],
