@@ -66,6 +66,8 @@ struct tsc_config {
     size_t psk_len;
     const char *psk_identity;         /* NULL: any identity */
     bool show_app_data;               /* -d: decrypted application data as events */
+    /* Evidence export (each NULL = off). */
+    const char *export_keylog;        /* NSS key log of every session whose secrets were found */
     /* Options echoed into the run record (argv as given). */
     int argc;
     char **argv;

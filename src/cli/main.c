@@ -64,6 +64,11 @@ static void usage(FILE *f)
             "  --psk HEX          TLS 1.2 pre-shared key (RFC 4279 PSK suites)\n"
             "  --psk-identity ID  only for this PSK identity (default: any)\n"
             "\n"
+            "Evidence export:\n"
+            "  --export-keylog F  write an NSS key log (SSLKEYLOGFILE format) of every\n"
+            "                     connection whose secrets were recovered (RSA key, PSK,\n"
+            "                     key log, pcapng secrets, resumption); mode 0600\n"
+            "\n"
             "Limits:\n"
             "  --max-flows N           tracked TCP connections (default 1000000)\n"
             "  --max-buffer-bytes N    out-of-order bytes buffered in all (default 256 MiB)\n"
@@ -117,6 +122,7 @@ enum {
     OPT_PSK,
     OPT_PSK_IDENTITY,
     OPT_SESSION_CACHE,
+    OPT_EXPORT_KEYLOG,
 };
 
 static int hexval(char c)
@@ -189,6 +195,7 @@ int main(int argc, char **argv)
         {"psk", required_argument, NULL, OPT_PSK},
         {"psk-identity", required_argument, NULL, OPT_PSK_IDENTITY},
         {"session-cache", required_argument, NULL, OPT_SESSION_CACHE},
+        {"export-keylog", required_argument, NULL, OPT_EXPORT_KEYLOG},
         {NULL, 0, NULL, 0},
     };
     struct tsc_config cfg;
@@ -326,6 +333,9 @@ int main(int argc, char **argv)
                 return EXIT_USAGE;
             }
             cfg.max_conn_ooo_bytes = u32;
+            break;
+        case OPT_EXPORT_KEYLOG:
+            cfg.export_keylog = optarg;
             break;
         case OPT_SESSION_CACHE:
             if (parse_u32(optarg, &u32) != 0 || u32 > (1u << 24)) {

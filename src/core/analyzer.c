@@ -23,6 +23,7 @@
 #include "crypto/suites.h"
 #include "keys/keys.h"
 #include "net/net.h"
+#include "output/keylog_out.h"
 #include "output/writer.h"
 #include "tcp/tcp.h"
 #include "tls/tls.h"
@@ -64,6 +65,7 @@ struct tsc_analyzer {
     struct tsc_tcp_table *tcp;
     struct tsc_x509_cache *certs;
     struct tsc_sess_cache *sessions; /* resumption cache shared by every input; NULL when off */
+    struct tsc_keylog_out *keylog_out; /* --export-keylog */
     struct tsc_diag_sink sink;
     struct tsc_tls_config tls_cfg;
     const char *cur_file;
@@ -180,6 +182,13 @@ static void ev_app_data(void *ud, uint64_t conn_id, int dir, const uint8_t *p, s
 {
     struct tsc_analyzer *a = ud;
     tsc_writer_app_data(a->writer, cur_out(a, conn_id), dir, p, n, pkt, ts);
+}
+
+static void ev_secrets(void *ud, uint64_t conn_id, const struct tsc_tls_secrets *sec)
+{
+    struct tsc_analyzer *a = ud;
+    (void)conn_id;
+    tsc_keylog_out_add(a->keylog_out, sec);
 }
 
 static void ev_heartbeat(void *ud, uint64_t conn_id, int dir, uint8_t type,
@@ -554,6 +563,11 @@ int tsc_analyzer_new(struct tsc_analyzer **out, const struct tsc_config *cfg, ch
         tsc_analyzer_free(a);
         return -1;
     }
+    if (cfg->export_keylog != NULL &&
+        tsc_keylog_out_open(&a->keylog_out, cfg->export_keylog, errbuf, errlen) != TSC_OK) {
+        tsc_analyzer_free(a);
+        return -1;
+    }
     a->tls_cfg.keys = a->keys;
     a->tls_cfg.certs = a->certs;
     a->tls_cfg.sessions = a->sessions;
@@ -564,6 +578,9 @@ int tsc_analyzer_new(struct tsc_analyzer **out, const struct tsc_config *cfg, ch
     a->tls_cfg.events.on_ccs = ev_ccs;
     a->tls_cfg.events.on_heartbeat = ev_heartbeat;
     a->tls_cfg.events.on_app_data = ev_app_data;
+    if (a->keylog_out != NULL) {
+        a->tls_cfg.events.on_secrets = ev_secrets;
+    }
     a->tls_cfg.events.ud = a;
     a->next_pkt = 1;
     clock_gettime(CLOCK_MONOTONIC, &a->t0);
@@ -591,6 +608,7 @@ void tsc_analyzer_free(struct tsc_analyzer *a)
     tsc_net_free(a->net);
     tsc_x509_cache_free(a->certs);
     tsc_sess_cache_free(a->sessions);
+    (void)tsc_keylog_out_close(a->keylog_out);
     tsc_writer_free(a->writer);
     tsc_keys_free(a->keys);
     free(a->pending);
@@ -625,6 +643,19 @@ static bool hash_file(const char *path, uint8_t out[32], int64_t *size)
     fclose(f);
     *size = total;
     return ok;
+}
+
+/* End of the run: export files complete (write errors are diagnostics). */
+static void close_exports(struct tsc_analyzer *a)
+{
+    if (a->keylog_out != NULL) {
+        a->st.keylog_lines_exported = tsc_keylog_out_lines(a->keylog_out);
+        if (tsc_keylog_out_close(a->keylog_out) != TSC_OK) {
+            struct tsc_where w = {a->cfg.export_keylog, 0, TSC_NO_CONN, -1, -1};
+            tsc_diag(&a->sink, TSC_DIAG_RUN, &w, "exported key log incomplete: write failed");
+        }
+        a->keylog_out = NULL;
+    }
 }
 
 static void fill_stats(struct tsc_analyzer *a, bool final)
@@ -865,6 +896,7 @@ int tsc_analyzer_run_files(struct tsc_analyzer *a, const char *const *paths, int
     a->cur_file = NULL;
     write_run_record(a);
     tsc_tcp_flush_all(a->tcp, TSC_TCP_END_EOF);
+    close_exports(a);
     progress(a, NULL, true);
     fill_stats(a, true);
     tsc_writer_stats(a->writer, &a->st);
@@ -921,6 +953,7 @@ int tsc_analyzer_run_live(struct tsc_analyzer *a, const char *iface, char *errbu
         a->st.kernel_drop = drop;
     }
     tsc_tcp_flush_all(a->tcp, TSC_TCP_END_EOF);
+    close_exports(a);
     fill_stats(a, true);
     tsc_writer_stats(a->writer, &a->st);
     a->live = NULL;

@@ -78,6 +78,7 @@ struct tsc_tls_conn {
     struct tsc_crypto_sess *cs;
     bool cs_failed;       /* could not be created: the connection stays keyless */
     bool closed;          /* tsc_tls_conn_close done */
+    bool secrets_out;     /* on_secrets reported for the current handshake */
     struct tsc_buf plain; /* plaintext of the record being processed */
 };
 

@@ -8,6 +8,7 @@
  * through the record processing in records.c. Nothing here parses messages:
  * it reads fields the parsers already filled.
  */
+#include <openssl/crypto.h>
 #include <string.h>
 
 #include "crypto/session.h"
@@ -58,6 +59,58 @@ static struct tsc_slice tsc_first_psk_identity(const struct tsc_client_hello *ch
     return id;
 }
 
+/*
+ * The secrets of the current handshake, once its keys are confirmed, to the
+ * on_secrets event: TLS <= 1.2 the master secret (whatever its source); TLS
+ * 1.3 every traffic/exporter secret the key material holds for this client
+ * random (a key log cannot yield others).
+ */
+static const enum tsc_keylog_label tsc_tls13_labels[] = {
+    TSC_KL_CLIENT_EARLY_TRAFFIC_SECRET, TSC_KL_CLIENT_HANDSHAKE_TRAFFIC_SECRET,
+    TSC_KL_SERVER_HANDSHAKE_TRAFFIC_SECRET, TSC_KL_CLIENT_TRAFFIC_SECRET_0,
+    TSC_KL_SERVER_TRAFFIC_SECRET_0, TSC_KL_EXPORTER_SECRET, TSC_KL_EARLY_EXPORTER_SECRET,
+};
+
+static void tsc_tls_report_secrets(struct tsc_tls_conn *t)
+{
+    if (t->cfg.events.on_secrets == NULL || t->cs == NULL || t->secrets_out ||
+        t->f.n_hellos == 0) {
+        return;
+    }
+    const struct tsc_hello_fact *h = &t->f.hellos[t->f.n_hellos - 1];
+    const struct tsc_crypto_facts *cf = tsc_csess_facts(t->cs);
+    if (!h->have_client_hello || h->sslv2) {
+        return;
+    }
+    struct tsc_tls_secrets out;
+    memset(&out, 0, sizeof(out));
+    memcpy(out.client_random, h->client_random, 32);
+    if (!t->tls13) {
+        if (!cf->have_master_secret) {
+            return;
+        }
+        out.s[0].label = tsc_keylog_label_name(TSC_KL_CLIENT_RANDOM);
+        memcpy(out.s[0].secret, cf->master_secret, 48);
+        out.s[0].len = 48;
+        out.n = 1;
+    } else {
+        for (size_t i = 0; i < sizeof(tsc_tls13_labels) / sizeof(tsc_tls13_labels[0]); i++) {
+            size_t len = 0;
+            if (tsc_keys_keylog_find(t->cfg.keys, tsc_tls13_labels[i], out.client_random, 32,
+                                     out.s[out.n].secret, &len)) {
+                out.s[out.n].label = tsc_keylog_label_name(tsc_tls13_labels[i]);
+                out.s[out.n].len = len;
+                out.n++;
+            }
+        }
+    }
+    if (out.n > 0) {
+        t->secrets_out = true;
+        t->cfg.events.on_secrets(t->cfg.events.ud, t->id, &out);
+    }
+    OPENSSL_cleanse(&out, sizeof(out));
+}
+
 void tsc_tls_crypto_message(struct tsc_tls_conn *t, int dir, const struct tsc_hs_msg *m,
                             const uint8_t *raw, size_t raw_len)
 {
@@ -79,6 +132,7 @@ void tsc_tls_crypto_message(struct tsc_tls_conn *t, int dir, const struct tsc_hs
             struct tsc_slice id = tsc_first_psk_identity(ch);
             bool early = tsc_ext_find(&ch->ext, TSC_EXT_EARLY_DATA) != NULL;
             tsc_csess_client_hello(cs, ch->random.p, early, id.p, id.len);
+            t->secrets_out = false; /* a new handshake (renegotiation): its own secrets */
             break;
         }
         case TSC_HS_SERVER_HELLO: {
@@ -116,6 +170,9 @@ void tsc_tls_crypto_message(struct tsc_tls_conn *t, int dir, const struct tsc_hs
         if (m->type == TSC_HS_FINISHED) {
             /* The master secret is settled by now (RSA candidates included). */
             tsc_resume_publish(t);
+            if (tsc_csess_facts(cs)->finished[dir] == TSC_FIN_VERIFIED) {
+                tsc_tls_report_secrets(t);
+            }
         }
     }
 }
@@ -145,6 +202,9 @@ void tsc_tls_crypto_close(struct tsc_tls_conn *t)
     }
     tsc_csess_finish(t->cs);
     tsc_resume_publish(t);
+    if (tsc_csess_facts(t->cs)->decrypted) {
+        tsc_tls_report_secrets(t);
+    }
     const struct tsc_crypto_facts *cf = tsc_csess_facts(t->cs);
     df->decrypted = cf->decrypted;
     df->key_source = tsc_key_source_name(cf->key_source);

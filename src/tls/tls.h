@@ -46,6 +46,23 @@ struct tsc_tls_alert_info {
     struct tsc_ts ts;
 };
 
+/*
+ * Secrets of one handshake whose keys were confirmed (a Finished verified, or
+ * records decrypted), for export in NSS key log form: TLS <= 1.2 the master
+ * secret (label CLIENT_RANDOM); TLS 1.3 the traffic and exporter secrets the
+ * key material holds for the client random. Valid only during the call.
+ */
+#define TSC_TLS_SECRETS_MAX 8
+struct tsc_tls_secrets {
+    uint8_t client_random[32];
+    uint32_t n;
+    struct {
+        const char *label; /* NSS key log label */
+        uint8_t secret[64];
+        size_t len;
+    } s[TSC_TLS_SECRETS_MAX];
+};
+
 /* Events out of the dissector. Any callback may be NULL. dir is enum tsc_dir. */
 struct tsc_tls_events {
     void (*on_record)(void *ud, uint64_t conn_id, int dir, const struct tsc_tls_record_info *r);
@@ -60,6 +77,8 @@ struct tsc_tls_events {
     /* Decrypted application data of one record (valid only during the call). */
     void (*on_app_data)(void *ud, uint64_t conn_id, int dir, const uint8_t *p, size_t n,
                         uint64_t pkt, struct tsc_ts ts);
+    /* Once per handshake whose secrets were confirmed (only with key material). */
+    void (*on_secrets)(void *ud, uint64_t conn_id, const struct tsc_tls_secrets *s);
     void *ud;
 };
 
