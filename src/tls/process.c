@@ -229,6 +229,12 @@ static void tsc_process_certificate(struct tsc_tls_conn *t, int dir, const struc
             t->f.certs_dropped++;
             continue;
         }
+        if (!s->parse_ok) {
+            tsc_tls_fail(t, dir, m->offset, TSC_DIAG_X509_MALFORMED, false,
+                         "server certificate %u of %u (%zu bytes) is not a decodable X.509 "
+                         "certificate: only its SHA-256 and length are reported",
+                         i + 1, c->n, c->c[i].der.len);
+        }
         t->f.certs[t->f.n_certs++] = s;
     }
     t->f.certs_dropped += c->n - c->kept;
