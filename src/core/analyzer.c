@@ -205,14 +205,7 @@ static void ev_heartbeat(void *ud, uint64_t conn_id, int dir, uint8_t type,
 static void tcp_open(void *ud, struct tsc_tcp_conn *c)
 {
     struct tsc_analyzer *a = ud;
-    struct conn_state *cs = calloc(1, sizeof(*cs));
-    if (cs == NULL) {
-        struct tsc_where w = {a->cur_file, 0, c->id, -1, -1};
-        tsc_diag(&a->sink, TSC_DIAG_RUN, &w, "out of memory: connection not analysed");
-        return;
-    }
-    cs->out.tcp = c;
-    c->user = cs;
+    (void)c; /* per-connection state waits for the first payload byte */
     a->st.tcp_connections++;
 }
 
@@ -241,7 +234,14 @@ static void tcp_data(void *ud, struct tsc_tcp_conn *c, int dir, const uint8_t *p
     struct tsc_analyzer *a = ud;
     struct conn_state *cs = c->user;
     if (cs == NULL) {
-        return;
+        cs = calloc(1, sizeof(*cs));
+        if (cs == NULL) {
+            struct tsc_where w = {a->cur_file, pkt, c->id, dir, -1};
+            tsc_diag(&a->sink, TSC_DIAG_RUN, &w, "out of memory: connection not analysed");
+            return;
+        }
+        cs->out.tcp = c;
+        c->user = cs;
     }
     if (!conn_tls(a, cs, c, dir, pkt)) {
         return;

@@ -57,12 +57,25 @@ struct tcp_side {
     uint8_t flags;
 };
 
+/*
+ * Per-direction reassembly state and counters, allocated with the first
+ * segment that is not a bare SYN or SYN-ACK: a SYN flood's million flows then
+ * cost only struct conn each.
+ */
+struct conn_ext {
+    struct tsc_tcp_dir_stats stats[2]; /* indexed by enum tsc_dir */
+    struct tcp_side s[2];              /* indexed by side (client side 0 unless swapped) */
+};
+
 struct conn {
     struct tsc_tcp_conn pub;
     struct conn *hnext;
     struct conn *lprev;
     struct conn *lnext;
-    struct tcp_side s[2];
+    struct conn_ext *x;     /* NULL while only SYN / SYN-ACK segments were seen */
+    uint32_t syn_isn[2];    /* without x: per side, the last SYN's sequence number */
+    uint32_t early_pkts[2]; /* without x: per dir, SYN / SYN-ACK packets */
+    uint8_t syn_flags[2];   /* without x: per side, SIDE_SEEN | SIDE_SYN | SIDE_BASE */
     uint32_t hash;
     uint8_t swapped; /* public dir = side ^ swapped */
     uint8_t cls;
@@ -89,6 +102,8 @@ struct tsc_tcp_table {
     struct conn *cur_conn; /* never evicted to make room for itself */
     uint64_t zombies;      /* flows in CLS_ZOMBIE */
 };
+
+static const struct tsc_tcp_dir_stats tcp_no_stats[2];
 
 const char *tsc_tcp_end_reason_name(enum tsc_tcp_end_reason r)
 {
@@ -227,10 +242,10 @@ static void deliver(struct tsc_tcp_table *t, struct conn *c, int side, const uin
     if (n == 0) {
         return;
     }
-    struct tcp_side *sd = &c->s[side];
+    struct tcp_side *sd = &c->x->s[side];
     sd->next_seq += n;
     sd->off += n;
-    c->pub.stats[side_dir(c, side)].delivered_bytes += n;
+    c->x->stats[side_dir(c, side)].delivered_bytes += n;
     if (t->cb.on_data != NULL) {
         t->cb.on_data(t->cb.ud, &c->pub, side_dir(c, side), p, n, pkt, ts);
     }
@@ -242,14 +257,14 @@ static void gap(struct tsc_tcp_table *t, struct conn *c, int side, uint32_t n, u
     if (n == 0) {
         return;
     }
-    struct tcp_side *sd = &c->s[side];
+    struct tcp_side *sd = &c->x->s[side];
     struct tsc_where w;
     where_of(t, c, side, (int64_t)sd->off, &w);
     tsc_diag(t->sink, TSC_DIAG_TCP_GAP, &w, "%u bytes missing at stream offset %llu", n,
              (unsigned long long)sd->off);
     sd->next_seq += n;
     sd->off += n;
-    c->pub.stats[side_dir(c, side)].gap_bytes += n;
+    c->x->stats[side_dir(c, side)].gap_bytes += n;
     t->st.gap_bytes += n;
     if (t->cb.on_gap != NULL) {
         t->cb.on_gap(t->cb.ud, &c->pub, side_dir(c, side), n, pkt, ts);
@@ -269,7 +284,7 @@ static void ooo_pop(struct tsc_tcp_table *t, struct tcp_side *sd)
 /* Deliver the queue head, which starts exactly at next_seq. */
 static void deliver_head(struct tsc_tcp_table *t, struct conn *c, int side)
 {
-    struct tcp_side *sd = &c->s[side];
+    struct tcp_side *sd = &c->x->s[side];
     struct ooo_seg *o = sd->ooo;
     /* Detach first: callbacks must see a consistent queue. */
     sd->ooo = o->next;
@@ -283,7 +298,7 @@ static void deliver_head(struct tsc_tcp_table *t, struct conn *c, int side)
 
 static void drain(struct tsc_tcp_table *t, struct conn *c, int side)
 {
-    struct tcp_side *sd = &c->s[side];
+    struct tcp_side *sd = &c->x->s[side];
     while (sd->ooo != NULL && sd->ooo->seq == sd->next_seq) {
         deliver_head(t, c, side);
     }
@@ -292,7 +307,7 @@ static void drain(struct tsc_tcp_table *t, struct conn *c, int side)
 /* Deliver everything queued, with gaps for the holes (caps, FIN, RST, close). */
 static void flush_side(struct tsc_tcp_table *t, struct conn *c, int side, bool count_dropped)
 {
-    struct tcp_side *sd = &c->s[side];
+    struct tcp_side *sd = &c->x->s[side];
     /* Each pass delivers and frees one piece: bounded by the queue length. */
     while (sd->ooo != NULL) {
         uint32_t hole = (uint32_t)seq_diff(sd->ooo->seq, sd->next_seq);
@@ -307,7 +322,7 @@ static void flush_side(struct tsc_tcp_table *t, struct conn *c, int side, bool c
 /* The side's FIN is reached (or forced): report the end once. */
 static void maybe_end(struct tsc_tcp_table *t, struct conn *c, int side)
 {
-    struct tcp_side *sd = &c->s[side];
+    struct tcp_side *sd = &c->x->s[side];
     if ((sd->flags & (SIDE_FIN | SIDE_END)) != SIDE_FIN) {
         return;
     }
@@ -325,9 +340,12 @@ static void maybe_end(struct tsc_tcp_table *t, struct conn *c, int side)
 
 static void conn_free_queues(struct tsc_tcp_table *t, struct conn *c)
 {
+    if (c->x == NULL) {
+        return;
+    }
     for (int s = 0; s < 2; s++) {
-        while (c->s[s].ooo != NULL) {
-            ooo_pop(t, &c->s[s]);
+        while (c->x->s[s].ooo != NULL) {
+            ooo_pop(t, &c->x->s[s]);
         }
     }
 }
@@ -353,6 +371,7 @@ static void conn_destroy(struct tsc_tcp_table *t, struct conn *c)
     } else {
         t->st.open_flows--;
     }
+    free(c->x);
     free(c);
 }
 
@@ -370,10 +389,11 @@ static void conn_close(struct tsc_tcp_table *t, struct conn *c, enum tsc_tcp_end
 static void conn_finish(struct tsc_tcp_table *t, struct conn *c, enum tsc_tcp_end_reason why,
                         bool zombie)
 {
-    for (int s = 0; s < 2; s++) {
+    /* A flow of bare SYNs has no bytes to flush and no direction to end. */
+    for (int s = 0; c->x != NULL && s < 2; s++) {
         flush_side(t, c, s, false);
         /* Bytes before a FIN that never arrived are a gap; then the side ends. */
-        struct tcp_side *sd = &c->s[s];
+        struct tcp_side *sd = &c->x->s[s];
         if ((sd->flags & (SIDE_FIN | SIDE_END)) == SIDE_FIN) {
             int64_t rest = seq_diff(sd->fin_seq, sd->next_seq);
             if (rest > 0 && rest <= (int64_t)UINT32_MAX) {
@@ -528,6 +548,7 @@ static struct conn *conn_new(struct tsc_tcp_table *t, const struct tsc_tcp_seg *
     c->pub.first_ts = seg->ts;
     c->pub.last_ts = seg->ts;
     c->pub.first_pkt = seg->pkt;
+    c->pub.stats = tcp_no_stats;
     c->hash = h;
     uint32_t b = h & (t->nbuckets - 1);
     c->hnext = t->buckets[b];
@@ -598,13 +619,13 @@ static void overlap_check(struct tsc_tcp_table *t, struct conn *c, int side, uin
         diff += first[i] != later[i];
     }
     int dir = side_dir(c, side);
-    c->pub.stats[dir].retransmitted_bytes += n;
+    c->x->stats[dir].retransmitted_bytes += n;
     if (diff == 0) {
         return;
     }
-    struct tcp_side *sd = &c->s[side];
+    struct tcp_side *sd = &c->x->s[side];
     int64_t off = (int64_t)sd->off + seq_diff(seq, sd->next_seq);
-    c->pub.stats[dir].conflict_bytes += diff;
+    c->x->stats[dir].conflict_bytes += diff;
     t->st.conflict_bytes += diff;
     struct tsc_where w;
     where_of(t, c, side, off, &w);
@@ -617,7 +638,7 @@ static void overlap_check(struct tsc_tcp_table *t, struct conn *c, int side, uin
 /* Make room for `charge` more buffered bytes on this side; false if impossible. */
 static bool make_room(struct tsc_tcp_table *t, struct conn *c, int side, uint64_t charge)
 {
-    struct tcp_side *sd = &c->s[side];
+    struct tcp_side *sd = &c->x->s[side];
     if (sd->ooo_bytes + charge > t->cfg.max_conn_ooo_bytes) {
         return false;
     }
@@ -641,7 +662,7 @@ static bool ooo_insert(struct tsc_tcp_table *t, struct conn *c, int side, uint32
                        const uint8_t *p, uint32_t plen, uint32_t wlen, uint64_t pkt,
                        struct tsc_ts ts)
 {
-    struct tcp_side *sd = &c->s[side];
+    struct tcp_side *sd = &c->x->s[side];
     if (!make_room(t, c, side, (uint64_t)plen + sizeof(struct ooo_seg))) {
         return false;
     }
@@ -707,7 +728,7 @@ static void side_data(struct tsc_tcp_table *t, struct conn *c, int side, uint32_
                       const uint8_t *p, uint32_t plen, uint32_t wlen, uint64_t pkt,
                       struct tsc_ts ts)
 {
-    struct tcp_side *sd = &c->s[side];
+    struct tcp_side *sd = &c->x->s[side];
     if ((sd->flags & SIDE_END) != 0 || wlen == 0) {
         return;
     }
@@ -726,10 +747,10 @@ static void side_data(struct tsc_tcp_table *t, struct conn *c, int side, uint32_
         uint64_t old = (uint64_t)-rel;
         int dir = side_dir(c, side);
         if (old >= wlen) {
-            c->pub.stats[dir].retransmitted_bytes += wlen;
+            c->x->stats[dir].retransmitted_bytes += wlen;
             return;
         }
-        c->pub.stats[dir].retransmitted_bytes += old;
+        c->x->stats[dir].retransmitted_bytes += old;
         uint32_t o32 = (uint32_t)old;
         seq += o32;
         wlen -= o32;
@@ -742,7 +763,7 @@ static void side_data(struct tsc_tcp_table *t, struct conn *c, int side, uint32_
         rel = 0;
     }
     if (rel > 0) {
-        c->pub.stats[side_dir(c, side)].ooo_segments++;
+        c->x->stats[side_dir(c, side)].ooo_segments++;
         if (ooo_insert(t, c, side, seq, p, plen, wlen, pkt, ts)) {
             return;
         }
@@ -828,8 +849,8 @@ static void conn_rst(struct tsc_tcp_table *t, struct conn *c)
     for (int s = 0; s < 2; s++) {
         flush_side(t, c, s, false);
         maybe_end(t, c, s);
-        if ((c->s[s].flags & SIDE_END) == 0) {
-            c->s[s].flags |= SIDE_END;
+        if ((c->x->s[s].flags & SIDE_END) == 0) {
+            c->x->s[s].flags |= SIDE_END;
             if (t->cb.on_end != NULL) {
                 t->cb.on_end(t->cb.ud, &c->pub, side_dir(c, s), TSC_TCP_END_RST);
             }
@@ -841,11 +862,11 @@ static void conn_rst(struct tsc_tcp_table *t, struct conn *c)
 /* A SYN on a known flow: port reuse if the old connection is over. */
 static bool is_reuse(const struct conn *c, int side, const struct tsc_tcp_seg *seg)
 {
-    if ((seg->flags & (TSC_TCP_SYN | TSC_TCP_ACK)) != TSC_TCP_SYN) {
-        return false;
+    if ((seg->flags & (TSC_TCP_SYN | TSC_TCP_ACK)) != TSC_TCP_SYN || c->x == NULL) {
+        return false; /* without x, no side has ended */
     }
-    const struct tcp_side *sd = &c->s[side];
-    bool any_end = ((c->s[0].flags | c->s[1].flags) & (SIDE_END | SIDE_FIN)) != 0;
+    const struct tcp_side *sd = &c->x->s[side];
+    bool any_end = ((c->x->s[0].flags | c->x->s[1].flags) & (SIDE_END | SIDE_FIN)) != 0;
     if (!any_end) {
         return false;
     }
@@ -856,6 +877,54 @@ static bool is_reuse(const struct conn *c, int side, const struct tsc_tcp_seg *s
     /* Half closed: only a SYN far from the old sequence space starts anew. */
     int64_t d = seq_diff(seg->seq, sd->next_seq);
     return ((sd->flags & SIDE_SYN) == 0 || sd->isn != seg->seq) && (d > 65535 || d < -65535);
+}
+
+/* Move to the tail of its (maybe new) list: most recently active. */
+static void lru_touch(struct tsc_tcp_table *t, struct conn *c, int cls)
+{
+    lru_unlink(t, c);
+    lru_append(t, c, cls);
+}
+
+/* A bare SYN or SYN-ACK on a flow without reassembly state: remembered in struct conn. */
+static void syn_only(struct tsc_tcp_table *t, struct conn *c, int side, int dir,
+                     const struct tsc_tcp_seg *seg)
+{
+    if (c->early_pkts[dir] < UINT32_MAX) {
+        c->early_pkts[dir]++;
+    }
+    c->syn_isn[side] = seg->seq;
+    c->syn_flags[side] |= SIDE_SEEN | SIDE_SYN | SIDE_BASE;
+    /* Both sides heard from: established, as for a flow with state. */
+    int cls = (c->syn_flags[0] & c->syn_flags[1] & SIDE_SEEN) != 0 ? CLS_EST : c->cls;
+    lru_touch(t, c, cls);
+    t->cur_conn = NULL;
+}
+
+/* Reassembly state for a flow that so far had only bare SYNs; false when out of memory. */
+static bool conn_ext_new(struct tsc_tcp_table *t, struct conn *c)
+{
+    struct conn_ext *x = calloc(1, sizeof(*x));
+    if (x == NULL) {
+        struct tsc_where w;
+        where_of(t, c, -1, -1, &w);
+        tsc_diag(t->sink, TSC_DIAG_TCP_FLOW_LIMIT, &w, "out of memory: segment not tracked");
+        t->cur_conn = NULL;
+        return false;
+    }
+    for (int side = 0; side < 2; side++) {
+        if ((c->syn_flags[side] & SIDE_SYN) != 0) {
+            x->s[side].isn = c->syn_isn[side];
+            x->s[side].next_seq = c->syn_isn[side] + 1;
+        }
+        x->s[side].flags = c->syn_flags[side];
+    }
+    for (int dir = 0; dir < 2; dir++) {
+        x->stats[dir].packets = c->early_pkts[dir];
+    }
+    c->x = x;
+    c->pub.stats = x->stats;
+    return true;
 }
 
 void tsc_tcp_process(struct tsc_tcp_table *t, const struct tsc_tcp_seg *seg)
@@ -891,7 +960,6 @@ void tsc_tcp_process(struct tsc_tcp_table *t, const struct tsc_tcp_seg *seg)
     t->cur_conn = c;
     int dir = ep_eq(&seg->src, &c->pub.client) ? TSC_DIR_C2S : TSC_DIR_S2C;
     int side = dir ^ c->swapped;
-    struct tcp_side *sd = &c->s[side];
 
     /* Roles guessed from ports give way to a handshake seen before any data. */
     if (c->pub.role_source == TSC_ROLE_PORT && !c->data_seen &&
@@ -906,14 +974,26 @@ void tsc_tcp_process(struct tsc_tcp_table *t, const struct tsc_tcp_seg *seg)
     if (seg->flags & TSC_TCP_SYN) {
         c->pub.saw_syn = true;
     }
+    c->pub.last_ts = seg->ts;
+    if (c->x == NULL) {
+        bool bare_syn = (seg->flags & (TSC_TCP_SYN | TSC_TCP_FIN | TSC_TCP_RST)) == TSC_TCP_SYN &&
+                        seg->payload_wirelen == 0;
+        if (bare_syn) {
+            syn_only(t, c, side, dir, seg);
+            return;
+        }
+        if (!conn_ext_new(t, c)) {
+            return;
+        }
+    }
+    struct tcp_side *sd = &c->x->s[side];
 
-    struct tsc_tcp_dir_stats *st = &c->pub.stats[dir];
+    struct tsc_tcp_dir_stats *st = &c->x->stats[dir];
     st->packets++;
     st->bytes += seg->payload_wirelen;
     if (seg->payload_len < seg->payload_wirelen) {
         st->truncated_segments++;
     }
-    c->pub.last_ts = seg->ts;
     sd->flags |= SIDE_SEEN;
 
     if ((sd->flags & SIDE_BASE) == 0) {
@@ -946,17 +1026,17 @@ void tsc_tcp_process(struct tsc_tcp_table *t, const struct tsc_tcp_seg *seg)
     int cls = c->cls;
     /* Both sides sent FIN (or were reset): the connection is closing, even if a
      * reordered segment before a FIN is still missing. */
-    bool both_end = (c->s[0].flags & (SIDE_FIN | SIDE_END)) != 0 &&
-                    (c->s[1].flags & (SIDE_FIN | SIDE_END)) != 0;
+    bool both_end = (c->x->s[0].flags & (SIDE_FIN | SIDE_END)) != 0 &&
+                    (c->x->s[1].flags & (SIDE_FIN | SIDE_END)) != 0;
     if (both_end) {
         if (cls != CLS_CLOSED && (seg->flags & TSC_TCP_RST) == 0) {
             c->end_why = TSC_TCP_END_FIN;
         }
         cls = CLS_CLOSED;
-    } else if (c->data_seen || (c->s[0].flags & c->s[1].flags & SIDE_SEEN) != 0) {
+    } else if (c->data_seen || (c->x->s[0].flags & c->x->s[1].flags & SIDE_SEEN) != 0) {
         cls = CLS_EST;
     }
-    if ((c->s[0].flags & c->s[1].flags & SIDE_END) != 0) {
+    if ((c->x->s[0].flags & c->x->s[1].flags & SIDE_END) != 0) {
         /* Both directions ended with nothing missing: report the connection now
          * and keep only its small remembered state, so memory follows the
          * connections that are open, not those a busy capture closed lately. */
@@ -964,9 +1044,7 @@ void tsc_tcp_process(struct tsc_tcp_table *t, const struct tsc_tcp_seg *seg)
         conn_finish(t, c, (enum tsc_tcp_end_reason)c->end_why, true);
         return;
     }
-    /* Move to the tail of its (maybe new) list: most recently active. */
-    lru_unlink(t, c);
-    lru_append(t, c, cls);
+    lru_touch(t, c, cls);
     t->cur_conn = NULL;
 }
 
@@ -981,9 +1059,14 @@ bool tsc_tcp_conn_swap_roles(struct tsc_tcp_table *t, struct tsc_tcp_conn *pc)
     struct tsc_endpoint e = pc->client;
     pc->client = pc->server;
     pc->server = e;
-    struct tsc_tcp_dir_stats s = pc->stats[0];
-    pc->stats[0] = pc->stats[1];
-    pc->stats[1] = s;
+    if (c->x != NULL) {
+        struct tsc_tcp_dir_stats s = c->x->stats[0];
+        c->x->stats[0] = c->x->stats[1];
+        c->x->stats[1] = s;
+    }
+    uint32_t e0 = c->early_pkts[0];
+    c->early_pkts[0] = c->early_pkts[1];
+    c->early_pkts[1] = e0;
     c->swapped ^= 1u;
     pc->role_source = TSC_ROLE_CLIENT_HELLO;
     return true;

@@ -39,7 +39,9 @@ struct tsc_tcp_conn {
     struct tsc_ts first_ts;
     struct tsc_ts last_ts;
     uint64_t first_pkt;
-    struct tsc_tcp_dir_stats stats[2]; /* indexed by enum tsc_dir */
+    /* Two entries indexed by enum tsc_dir; never NULL. Flows that have seen only
+     * SYN / SYN-ACK segments point at shared zeros (their state is kept small). */
+    const struct tsc_tcp_dir_stats *stats;
     void *user;                   /* consumer's per-connection state */
 };
 

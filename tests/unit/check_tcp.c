@@ -675,6 +675,64 @@ START_TEST(t_many_flows)
 }
 END_TEST
 
+START_TEST(t_bare_syn_state)
+{
+    /* Flows of bare SYN / SYN-ACK segments keep no reassembly state; when data
+     * comes, their packets are counted and the last SYN's ISN defines offset 0. */
+    struct rec *r = rec_new(NULL);
+    struct tsc_tcp_callbacks cb = {cb_open_keep, cb_data, cb_gap, cb_end, cb_close, r};
+    tsc_tcp_table_free(r->t);
+    ck_assert_int_eq(tsc_tcp_table_new(&r->t, NULL, &cb, &r->sink), TSC_OK);
+    c2s(r, TSC_TCP_SYN, ISN_C, NULL);
+    ck_assert_uint_eq(g_conn->stats[TSC_DIR_C2S].packets, 0); /* shared zeros until data */
+    c2s(r, TSC_TCP_SYN, ISN_C + 77, NULL); /* a new SYN before any byte: new ISN */
+    s2c(r, TSC_TCP_SYN | A, ISN_S, NULL);
+    c2s(r, A, ISN_C + 78, NULL);
+    ck_assert_uint_eq(g_conn->stats[TSC_DIR_C2S].packets, 3);
+    ck_assert_uint_eq(g_conn->stats[TSC_DIR_S2C].packets, 1);
+    c2s(r, A, ISN_C + 78, "abc");
+    s2c(r, A, ISN_S + 1, "de");
+    ck_bytes(r, 0, "abc");
+    ck_bytes(r, 1, "de");
+    ck_assert_uint_eq(g_conn->stats[TSC_DIR_C2S].delivered_bytes, 3);
+    ck_assert_str_eq(r->ev, "O1 D0:3 D1:2 ");
+    rec_free(r);
+}
+END_TEST
+
+START_TEST(t_bare_syn_flood)
+{
+    /* SYN-only flows: counted, timed out after the SYN timeout, nothing delivered. */
+    struct rec *r = rec_new(NULL);
+    for (uint32_t i = 0; i < 3000; i++) {
+        struct tsc_tcp_seg s = mkseg(CLI_PORT, SRV_PORT, TSC_TCP_SYN, i * 7, NULL, 100);
+        s.src.addr[1] = (uint8_t)(i >> 8);
+        s.src.addr[2] = (uint8_t)i;
+        tsc_tcp_process(r->t, &s);
+    }
+    struct tsc_tcp_stats st;
+    tsc_tcp_get_stats(r->t, &st);
+    ck_assert_uint_eq(st.connections, 3000);
+    ck_assert_uint_eq(st.open_flows, 3000);
+    /* A SYN-ACK for one of them, then data: that flow gets state and delivers. */
+    struct tsc_tcp_seg b = mkseg(SRV_PORT, CLI_PORT, TSC_TCP_SYN | A, 9000, NULL, 101);
+    b.dst.addr[1] = 0;
+    b.dst.addr[2] = 5;
+    tsc_tcp_process(r->t, &b);
+    struct tsc_tcp_seg d = mkseg(CLI_PORT, SRV_PORT, A, 5 * 7 + 1, "hi", 101);
+    d.src.addr[1] = 0;
+    d.src.addr[2] = 5;
+    tsc_tcp_process(r->t, &d);
+    ck_bytes(r, 0, "hi");
+    tsc_tcp_expire(r->t, (struct tsc_ts){100 + 31, 0});
+    tsc_tcp_get_stats(r->t, &st);
+    ck_assert_uint_eq(st.open_flows, 1); /* the established one stays */
+    ck_assert_uint_eq(st.timed_out_flows, 2999);
+    ck_assert_int_eq(r->n_close, 2999);
+    rec_free(r);
+}
+END_TEST
+
 static Suite *tcp_suite(void)
 {
     Suite *s = suite_create("tcp");
@@ -699,6 +757,7 @@ static Suite *tcp_suite(void)
     tcase_add_test(v, t_role_swap);
     tcase_add_test(v, t_truncated_segment);
     tcase_add_test(v, t_timeout);
+    tcase_add_test(v, t_bare_syn_state);
     suite_add_tcase(s, v);
     TCase *m = tcase_create("malformed");
     tcase_add_test(m, t_odd_flags);
@@ -712,6 +771,7 @@ static Suite *tcp_suite(void)
     tcase_add_test(l, t_ooo_cap);
     tcase_add_test(l, t_global_cap);
     tcase_add_test(l, t_many_flows);
+    tcase_add_test(l, t_bare_syn_flood);
     suite_add_tcase(s, l);
     return s;
 }
