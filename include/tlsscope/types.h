@@ -15,6 +15,9 @@ struct tsc_ts {
     int64_t sec;
     uint32_t nsec;
 };
+/* Capture readers keep 0 <= sec <= TSC_TS_MAX_SEC (year 2255) and nsec < 10^9,
+ * so that nanosecond arithmetic on int64_t cannot overflow. */
+#define TSC_TS_MAX_SEC 9000000000ll
 
 struct tsc_endpoint {
     uint8_t family; /* 4 or 6 */

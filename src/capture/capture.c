@@ -36,6 +36,7 @@ struct tsc_capture {
     bool nano;      /* timestamps carry nanoseconds */
     bool warned_snap;
     bool warned_time;
+    bool warned_range; /* a timestamp was clamped into range */
     struct tsc_ts last_ts;
 };
 
@@ -322,7 +323,22 @@ enum tsc_err tsc_capture_next(struct tsc_capture *c, struct tsc_frame *f, bool *
         return TSC_ERR_IO;
     }
     f->ts.sec = (int64_t)h->ts.tv_sec;
-    f->ts.nsec = c->nano ? (uint32_t)h->ts.tv_usec : (uint32_t)h->ts.tv_usec * 1000u;
+    uint64_t frac = c->nano ? (uint64_t)h->ts.tv_usec : (uint64_t)h->ts.tv_usec * 1000u;
+    f->ts.nsec = frac < 1000000000u ? (uint32_t)frac : 999999999u;
+    if (f->ts.sec < 0 || f->ts.sec > TSC_TS_MAX_SEC || frac >= 1000000000u) {
+        /* A corrupt record, or a pcapng time unit that overflows: clamp, say so once. */
+        int64_t was = f->ts.sec;
+        f->ts.sec = f->ts.sec < 0 ? 0 : f->ts.sec > TSC_TS_MAX_SEC ? TSC_TS_MAX_SEC : f->ts.sec;
+        if (!c->warned_range) {
+            c->warned_range = true;
+            struct tsc_where w;
+            cap_where(c, c->next_num, &w);
+            tsc_diag(c->sink, TSC_DIAG_CAPTURE_TIME, &w,
+                     "timestamp out of range (%lld s, fraction %llu) clamped; later cases not "
+                     "reported",
+                     (long long)was, (unsigned long long)frac);
+        }
+    }
     f->caplen = h->caplen;
     f->wirelen = h->len;
     f->linktype = pcap_datalink(c->p);

@@ -145,9 +145,11 @@ static int64_t seq_diff(uint32_t a, uint32_t b)
     return d < 0x80000000u ? (int64_t)d : (int64_t)d - 0x100000000ll;
 }
 
+/* Library callers may pass any time: clamp as the capture readers do (no overflow). */
 static int64_t ts_ns(struct tsc_ts t)
 {
-    return t.sec * 1000000000ll + t.nsec;
+    int64_t sec = t.sec < 0 ? 0 : t.sec > TSC_TS_MAX_SEC ? TSC_TS_MAX_SEC : t.sec;
+    return sec * 1000000000ll + (t.nsec < 1000000000u ? t.nsec : 999999999u);
 }
 
 static bool ep_eq(const struct tsc_endpoint *a, const struct tsc_endpoint *b)
