@@ -68,6 +68,10 @@ struct tsc_config {
     bool show_app_data;               /* -d: decrypted application data as events */
     /* Evidence export (each NULL = off). */
     const char *export_keylog;        /* NSS key log of every session whose secrets were found */
+    /* Forensic verification (docs/forensics.md). */
+    bool verify;                      /* --verify: a verdict per connection */
+    const char *ca_file;              /* --ca-file: trust anchors (PEM), or NULL */
+    const char *ca_path;              /* --ca-path: hashed CA directory, or NULL */
     /* Options echoed into the run record (argv as given). */
     int argc;
     char **argv;
@@ -93,6 +97,11 @@ int tsc_analyzer_run_files(struct tsc_analyzer *a, const char *const *paths, int
 /* Capture live until stopped; returns 0, or 3 when the interface cannot be opened. */
 int tsc_analyzer_run_live(struct tsc_analyzer *a, const char *iface, char *errbuf,
                           size_t errlen);
+/*
+ * After a run with cfg.verify: 0 when every TLS connection was verified, 1
+ * when some verification failed or could not be completed.
+ */
+int tsc_analyzer_verify_status(const struct tsc_analyzer *a);
 /* Ask a running analyzer to stop soon (async-signal-safe). */
 void tsc_analyzer_stop(struct tsc_analyzer *a);
 void tsc_analyzer_free(struct tsc_analyzer *a);

@@ -182,4 +182,65 @@ struct tsc_tls_facts {
     struct tsc_decrypt_facts dec;
 };
 
+
+/* ---- forensic verification (--verify, docs/forensics.md) ---- */
+
+/* Outcome of one check. */
+enum tsc_check {
+    TSC_CHECK_NOT_CHECKED = 0,
+    TSC_CHECK_PASS = 1,
+    TSC_CHECK_FAIL = 2,
+};
+
+/* One signature check (ServerKeyExchange or a CertificateVerify). */
+struct tsc_sig_fact {
+    bool present;        /* the signed message was seen (plaintext or decrypted) */
+    enum tsc_check result;
+    bool has_scheme;
+    uint16_t scheme;     /* SignatureScheme / SignatureAndHashAlgorithm */
+    const char *error;   /* static code when not passed ("bad_signature", ...), or NULL */
+    uint64_t pkt;        /* packet that completed the message */
+};
+
+/* Record integrity of one direction. */
+struct tsc_ledger {
+    uint64_t records;       /* every record of the direction */
+    uint64_t plaintext;     /* not protected (hello flight, CCS, TLS 1.3 plaintext records) */
+    uint64_t protected_records;
+    uint64_t decrypted;     /* protected records whose MAC / tag verified */
+    uint64_t authenticated; /* decrypted + plaintext handshake records covered by verified Finished */
+    uint64_t failed;        /* MAC / tag / padding check failed */
+    uint64_t undecryptable; /* protected, no keys for it (or after lost bytes) */
+    uint64_t first_failed_record; /* 1-based record number in the direction, 0 none */
+    uint64_t first_failed_pkt;
+    const char *first_failed_reason;
+    uint64_t hs_plain;      /* plaintext handshake records (internal for authenticated) */
+};
+
+#define TSC_MAX_FINDINGS 16
+struct tsc_finding {
+    const char *code;     /* "weak_cipher_suite", "downgrade_sentinel", ... */
+    const char *severity; /* "critical", "warning", "info" */
+    char detail[112];
+    uint64_t pkt;         /* 0: the connection as a whole */
+};
+
+/* What --verify established for one connection (filled by src/tls/verify.c at close). */
+struct tsc_verify_facts {
+    struct tsc_sig_fact ske;       /* TLS <= 1.2 ServerKeyExchange */
+    struct tsc_sig_fact server_cv; /* TLS 1.3 server CertificateVerify */
+    struct tsc_sig_fact client_cv; /* client CertificateVerify (client authentication) */
+    bool server_cert;              /* the server's Certificate was seen */
+    bool client_cert;              /* the client sent a non-empty Certificate */
+    bool server_cert_parsed;       /* its leaf parsed */
+    enum tsc_check chain;          /* against --ca-file / --ca-path; not_checked without */
+    char chain_error[128];
+    enum tsc_check name;           /* leaf names against the SNI; not_checked without SNI */
+    struct tsc_ledger ledger[2];
+    bool client_offered_tls13;     /* supported_versions of the ClientHello lists 0x0304 */
+    struct tsc_finding findings[TSC_MAX_FINDINGS];
+    uint32_t n_findings;
+    uint32_t findings_dropped;
+};
+
 #endif

@@ -68,6 +68,14 @@ static void usage(FILE *f)
             "  --export-keylog F  write an NSS key log (SSLKEYLOGFILE format) of every\n"
             "                     connection whose secrets were recovered (RSA key, PSK,\n"
             "                     key log, pcapng secrets, resumption); mode 0600\n"
+            "Verification (docs/forensics.md):\n"
+            "  --verify           a verdict per connection (verified, incomplete, failed):\n"
+            "                     handshake, keys, Finished, ServerKeyExchange and\n"
+            "                     CertificateVerify signatures, record ledger, TCP evidence,\n"
+            "                     findings; a summary table at the end\n"
+            "  --ca-file FILE     with --verify: check server chains against these CAs (PEM)\n"
+            "                     at the capture's time\n"
+            "  --ca-path DIR      with --verify: CA directory (OpenSSL c_rehash layout)\n"
             "\n"
             "Limits:\n"
             "  --max-flows N           tracked TCP connections (default 1000000)\n"
@@ -82,8 +90,9 @@ static void usage(FILE *f)
             "  -h, --help         this help\n"
             "  -V, --version      version\n"
             "\n"
-            "Exit status: 0 success, 2 usage error, 3 an input or key file could not be\n"
-            "read.\n");
+            "Exit status: 0 success (with --verify: every connection verified), 1 with\n"
+            "--verify: some connection failed or could not be verified, 2 usage error,\n"
+            "3 an input or key file could not be read.\n");
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -123,6 +132,9 @@ enum {
     OPT_PSK_IDENTITY,
     OPT_SESSION_CACHE,
     OPT_EXPORT_KEYLOG,
+    OPT_VERIFY,
+    OPT_CA_FILE,
+    OPT_CA_PATH,
 };
 
 static int hexval(char c)
@@ -196,6 +208,9 @@ int main(int argc, char **argv)
         {"psk-identity", required_argument, NULL, OPT_PSK_IDENTITY},
         {"session-cache", required_argument, NULL, OPT_SESSION_CACHE},
         {"export-keylog", required_argument, NULL, OPT_EXPORT_KEYLOG},
+        {"verify", no_argument, NULL, OPT_VERIFY},
+        {"ca-file", required_argument, NULL, OPT_CA_FILE},
+        {"ca-path", required_argument, NULL, OPT_CA_PATH},
         {NULL, 0, NULL, 0},
     };
     struct tsc_config cfg;
@@ -261,6 +276,15 @@ int main(int argc, char **argv)
             break;
         case 'd':
             cfg.show_app_data = true;
+            break;
+        case OPT_VERIFY:
+            cfg.verify = true;
+            break;
+        case OPT_CA_FILE:
+            cfg.ca_file = optarg;
+            break;
+        case OPT_CA_PATH:
+            cfg.ca_path = optarg;
             break;
         case 'r':
             if (n_inputs >= MAX_INPUTS) {
@@ -397,6 +421,10 @@ int main(int argc, char **argv)
             return 3;
         }
     }
+    if ((cfg.ca_file != NULL || cfg.ca_path != NULL) && !cfg.verify) {
+        fprintf(stderr, "tlsscope: --ca-file and --ca-path need --verify\n");
+        return EXIT_USAGE;
+    }
     if (cfg.psk_identity != NULL && cfg.psk == NULL) {
         fprintf(stderr, "tlsscope: --psk-identity needs --psk\n");
         return EXIT_USAGE;
@@ -431,6 +459,9 @@ int main(int argc, char **argv)
         }
     } else {
         rc = tsc_analyzer_run_files(a, inputs, n_inputs);
+    }
+    if (rc == 0 && cfg.verify) {
+        rc = tsc_analyzer_verify_status(a); /* 1: some connection not verified */
     }
     g_analyzer = NULL;
     tsc_analyzer_free(a);

@@ -21,6 +21,7 @@
 #include "capture/capture.h"
 #include "crypto/sesscache.h"
 #include "crypto/suites.h"
+#include "crypto/verify.h"
 #include "keys/keys.h"
 #include "net/net.h"
 #include "output/keylog_out.h"
@@ -66,6 +67,11 @@ struct tsc_analyzer {
     struct tsc_x509_cache *certs;
     struct tsc_sess_cache *sessions; /* resumption cache shared by every input; NULL when off */
     struct tsc_keylog_out *keylog_out; /* --export-keylog */
+    /* --verify: parsed certificates, trust anchors, verdict totals */
+    struct tsc_vcert_cache *vcerts;
+    struct tsc_trust *trust;
+    struct tsc_verify_config vcfg;
+    struct tsc_vsum vsum;
     struct tsc_diag_sink sink;
     struct tsc_tls_config tls_cfg;
     const char *cur_file;
@@ -284,6 +290,22 @@ static void tcp_end(void *ud, struct tsc_tcp_conn *c, int dir, enum tsc_tcp_end_
     a->cur = NULL;
 }
 
+/* --verify: the connection's verdict, written after its summary and counted. */
+static void conn_verdict(struct tsc_analyzer *a, struct conn_state *cs,
+                         const struct tsc_tls_facts *f)
+{
+    const struct tsc_verify_facts *vf = tsc_tls_conn_verify(cs->tls);
+    if (vf == NULL) {
+        return;
+    }
+    struct tsc_verdict vd;
+    struct tsc_verdict_in in = {f, vf, cs->out.tcp->stats, cs->out.tcp->saw_syn,
+                                a->trust != NULL};
+    tsc_verdict_compute(&in, &vd);
+    tsc_vsum_add(&a->vsum, cs->out.tcp->id, f, &vd);
+    tsc_writer_verdict(a->writer, &cs->out, f, vf, &vd);
+}
+
 static void tcp_close(void *ud, struct tsc_tcp_conn *c, enum tsc_tcp_end_reason why)
 {
     struct tsc_analyzer *a = ud;
@@ -323,6 +345,9 @@ static void tcp_close(void *ud, struct tsc_tcp_conn *c, enum tsc_tcp_end_reason 
             }
             a->st.bad_records += f->dec.bad_records;
             tsc_writer_connection(a->writer, &cs->out, f, why);
+            if (a->cfg.verify) {
+                conn_verdict(a, cs, f);
+            }
         }
         a->cur = NULL;
         tsc_tls_conn_free(cs->tls);
@@ -486,6 +511,28 @@ static struct tsc_run_info run_info(struct tsc_analyzer *a)
 
 /* ---- lifecycle ---- */
 
+/* --verify: certificate cache, trust anchors (--ca-file / --ca-path), verdict totals. */
+static int verify_setup(struct tsc_analyzer *a, char *errbuf, size_t errlen)
+{
+    if (tsc_vcert_cache_new(&a->vcerts, 0) != TSC_OK || tsc_vsum_init(&a->vsum) != 0) {
+        snprintf(errbuf, errlen, "out of memory creating the verification state");
+        return -1;
+    }
+    if ((a->cfg.ca_file != NULL || a->cfg.ca_path != NULL) &&
+        tsc_trust_new(&a->trust, a->cfg.ca_file, a->cfg.ca_path, errbuf, errlen) != 0) {
+        return -1;
+    }
+    a->vcfg.certs = a->vcerts;
+    a->vcfg.trust = a->trust;
+    a->tls_cfg.verify = &a->vcfg;
+    return 0;
+}
+
+int tsc_analyzer_verify_status(const struct tsc_analyzer *a)
+{
+    return a->vsum.counts[TSC_VERDICT_FAILED] + a->vsum.counts[TSC_VERDICT_INCOMPLETE] > 0 ? 1 : 0;
+}
+
 int tsc_analyzer_new(struct tsc_analyzer **out, const struct tsc_config *cfg, char *errbuf,
                      size_t errlen)
 {
@@ -568,6 +615,10 @@ int tsc_analyzer_new(struct tsc_analyzer **out, const struct tsc_config *cfg, ch
         tsc_analyzer_free(a);
         return -1;
     }
+    if (a->cfg.verify && verify_setup(a, errbuf, errlen) != 0) {
+        tsc_analyzer_free(a);
+        return -1;
+    }
     a->tls_cfg.keys = a->keys;
     a->tls_cfg.certs = a->certs;
     a->tls_cfg.sessions = a->sessions;
@@ -609,6 +660,9 @@ void tsc_analyzer_free(struct tsc_analyzer *a)
     tsc_x509_cache_free(a->certs);
     tsc_sess_cache_free(a->sessions);
     (void)tsc_keylog_out_close(a->keylog_out);
+    tsc_vcert_cache_free(a->vcerts);
+    tsc_trust_free(a->trust);
+    tsc_vsum_free(&a->vsum);
     tsc_writer_free(a->writer);
     tsc_keys_free(a->keys);
     free(a->pending);
@@ -898,6 +952,9 @@ int tsc_analyzer_run_files(struct tsc_analyzer *a, const char *const *paths, int
     tsc_tcp_flush_all(a->tcp, TSC_TCP_END_EOF);
     close_exports(a);
     progress(a, NULL, true);
+    if (a->cfg.verify) {
+        tsc_writer_verify_summary(a->writer, &a->vsum);
+    }
     fill_stats(a, true);
     tsc_writer_stats(a->writer, &a->st);
     free(inputs);
@@ -954,6 +1011,9 @@ int tsc_analyzer_run_live(struct tsc_analyzer *a, const char *iface, char *errbu
     }
     tsc_tcp_flush_all(a->tcp, TSC_TCP_END_EOF);
     close_exports(a);
+    if (a->cfg.verify) {
+        tsc_writer_verify_summary(a->writer, &a->vsum);
+    }
     fill_stats(a, true);
     tsc_writer_stats(a->writer, &a->st);
     a->live = NULL;

@@ -332,6 +332,24 @@ static bool tsc_tx_digest(const struct tsc_crypto_sess *s, uint8_t *out, size_t 
     return ok && n > 0;
 }
 
+bool tsc_csess_transcript_hash(const struct tsc_crypto_sess *s, uint8_t *out, size_t cap,
+                               size_t *len, const char **md_name)
+{
+    uint8_t h[2 * EVP_MAX_MD_SIZE];
+    size_t n = 0;
+    if (s == NULL || !tsc_tx_digest(s, h, &n) || n > cap) {
+        return false;
+    }
+    bool old = !s->tls13 && s->version <= 0x0302;
+    static const char *const names[TSC_MD__COUNT] = {
+        [TSC_MD_MD5] = "MD5", [TSC_MD_SHA1] = "SHA1", [TSC_MD_SHA256] = "SHA256",
+        [TSC_MD_SHA384] = "SHA384"};
+    *md_name = old ? "MD5-SHA1" : names[tsc_suite_hash(s)];
+    memcpy(out, h, n);
+    *len = n;
+    return true;
+}
+
 /*
  * RFC 8446 4.4.1: after a HelloRetryRequest the transcript starts with
  *   message_hash (254) || 00 00 Hash.length || Hash(ClientHello1)

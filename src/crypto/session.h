@@ -146,6 +146,15 @@ TSC_MUST_USE enum tsc_err tsc_csess_decrypt(struct tsc_crypto_sess *s, int dir,
 void tsc_csess_app_data(struct tsc_crypto_sess *s, int dir, const uint8_t *p, size_t len);
 
 const struct tsc_crypto_facts *tsc_csess_facts(const struct tsc_crypto_sess *s);
+/*
+ * --verify: the transcript hash over the messages reported so far (call
+ * before reporting the message it is needed for, e.g. CertificateVerify).
+ * md_name: "SHA256", "SHA384", or "MD5-SHA1" for the 36-byte MD5 || SHA-1
+ * of SSLv3 to TLS 1.1. false while the hash is not known or was lost.
+ */
+bool tsc_csess_transcript_hash(const struct tsc_crypto_sess *s, uint8_t *out, size_t cap,
+                               size_t *len, const char **md_name);
+
 
 /* Close out: computes final reasons (e.g. no key found) and hashes. Idempotent. */
 void tsc_csess_finish(struct tsc_crypto_sess *s);

@@ -16,6 +16,7 @@
 #include "tlsscope/tlsscope.h"
 #include "util/buf.h"
 #include "util/diag.h"
+#include "verify/verdict.h"
 
 /* Per-connection context the writers need (owned by the analyzer). */
 struct tsc_out_conn {
@@ -128,6 +129,10 @@ void tsc_writer_diag(struct tsc_writer *w, enum tsc_diag_kind kind, const struct
 void tsc_writer_connection(struct tsc_writer *w, struct tsc_out_conn *c,
                            const struct tsc_tls_facts *f, enum tsc_tcp_end_reason why);
 void tsc_writer_stats(struct tsc_writer *w, const struct tsc_run_stats *st);
+/* --verify (verdict_out.c): one verdict per TLS connection, after its summary; the run's totals. */
+void tsc_writer_verdict(struct tsc_writer *w, struct tsc_out_conn *c, const struct tsc_tls_facts *f,
+                        const struct tsc_verify_facts *vf, const struct tsc_verdict *vd);
+void tsc_writer_verify_summary(struct tsc_writer *w, const struct tsc_vsum *s);
 
 /* Shared helpers (fmt.c). */
 void tsc_fmt_ip(const struct tsc_endpoint *e, char *out, size_t outlen);

@@ -71,6 +71,7 @@ static void tsc_hs_message(struct tsc_tls_conn *t, int dir, uint8_t type, uint32
                      dir == TSC_DIR_S2C ? "server" : "client");
     }
     tsc_tls_process(t, dir, &m);
+    tsc_verify_message(t, dir, &m);
     if (t->cfg.keys != NULL) {
         /* Transcript for the key schedule and Finished: header and body as on the wire. */
         tsc_tls_crypto_message(t, dir, &m, raw, raw != NULL ? TSC_HS_HDR + (size_t)length : 0);

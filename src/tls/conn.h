@@ -80,6 +80,7 @@ struct tsc_tls_conn {
     bool closed;          /* tsc_tls_conn_close done */
     bool secrets_out;     /* on_secrets reported for the current handshake */
     struct tsc_buf plain; /* plaintext of the record being processed */
+    struct tsc_tls_verify *v; /* --verify state (verify.c), NULL without cfg.verify */
 };
 
 /* records.c */
@@ -119,6 +120,20 @@ void tsc_resume_ticket(struct tsc_tls_conn *t, const struct tsc_hs_msg *m);
 void tsc_resume_abbreviated(struct tsc_tls_conn *t);
 /* Writes this connection's identifiers with the master secret known so far. */
 void tsc_resume_publish(struct tsc_tls_conn *t);
+
+/*
+ * verify.c (--verify; each a no-op when t->v is NULL). tsc_verify_message runs
+ * before the message reaches the crypto session (the transcript hash then
+ * covers the messages before it); tsc_verify_record for every record, with
+ * auth_failed when its MAC / tag check failed.
+ */
+enum tsc_err tsc_verify_new(struct tsc_tls_conn *t);
+void tsc_verify_free(struct tsc_tls_conn *t);
+void tsc_verify_message(struct tsc_tls_conn *t, int dir, const struct tsc_hs_msg *m);
+void tsc_verify_record(struct tsc_tls_conn *t, int dir, const struct tsc_tls_record_info *r,
+                       bool auth_failed);
+void tsc_verify_ccs(struct tsc_tls_conn *t, int dir);
+void tsc_verify_close(struct tsc_tls_conn *t);
 
 /* sslv2.c: one SSLv2 record body (after its 2- or 3-byte header). */
 void tsc_sslv2_record(struct tsc_tls_conn *t, int dir, struct tsc_slice body, int64_t off);

@@ -56,6 +56,10 @@ enum tsc_err tsc_tls_conn_new(struct tsc_tls_conn **out, const struct tsc_tls_co
         tsc_buf_init(&t->d[d].rec, rec_cap > scan_cap ? rec_cap : scan_cap);
         tsc_buf_init(&t->d[d].hs, (size_t)t->cfg.max_handshake_msg + 4);
     }
+    if (tsc_verify_new(t) != TSC_OK) {
+        free(t);
+        return TSC_ERR_NOMEM;
+    }
     *out = t;
     return TSC_OK;
 }
@@ -76,13 +80,15 @@ void tsc_tls_conn_free(struct tsc_tls_conn *t)
     }
     tsc_csess_free(t->cs);
     tsc_buf_free(&t->plain);
+    tsc_verify_free(t);
     free(t);
 }
 
 void tsc_tls_conn_close(struct tsc_tls_conn *t)
 {
-    if (t != NULL) {
+    if (t != NULL && !t->closed) {
         tsc_tls_crypto_close(t);
+        tsc_verify_close(t);
     }
 }
 
@@ -300,6 +306,7 @@ static void tsc_ccs_record(struct tsc_tls_conn *t, int dir)
     if (t->cfg.events.on_ccs != NULL) {
         t->cfg.events.on_ccs(t->cfg.events.ud, t->id, dir, t->pkt, t->ts);
     }
+    tsc_verify_ccs(t, dir);
     tsc_tls_process_ccs(t, dir);
     t->d[dir].ccs = true;
     if (t->cs != NULL && !t->tls13) {
@@ -464,11 +471,13 @@ static void tsc_record(struct tsc_tls_conn *t, int dir, const struct tsc_rec_hdr
      */
     bool enc = h->type == 23 || (d->ccs && !t->tls13) || tsc_midstream_opaque(t, dir, h, body);
     bool dec = false;
+    bool auth_failed = false;
     uint8_t inner = h->type;
-    if (tsc_tls_crypto_sess(t) != NULL && tsc_record_protected(t, dir, h->type) &&
-        tsc_record_decrypt(t, dir, h, body, off, &inner) == TSC_OK) {
-        dec = true;
-        enc = true;
+    if (tsc_tls_crypto_sess(t) != NULL && tsc_record_protected(t, dir, h->type)) {
+        enum tsc_err de = tsc_record_decrypt(t, dir, h, body, off, &inner);
+        dec = de == TSC_OK;
+        auth_failed = de == TSC_ERR_CRYPTO;
+        enc = enc || dec;
     }
     if (!dec && d->ccs && !t->tls13 && t->null_mac_len > 0 && body.len >= t->null_mac_len) {
         /* NULL cipher: the fragment is the plaintext followed by its MAC. */
@@ -493,6 +502,7 @@ static void tsc_record(struct tsc_tls_conn *t, int dir, const struct tsc_rec_hdr
     if (h->type == 23) {
         df->app_data_bytes += body.len;
     }
+    tsc_verify_record(t, dir, &ri, auth_failed);
     if (t->cfg.events.on_record != NULL) {
         t->cfg.events.on_record(t->cfg.events.ud, t->id, dir, &ri);
     }

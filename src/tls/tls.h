@@ -23,6 +23,14 @@ struct tsc_hs_msg;     /* parsed handshake message: src/tls/msg.h */
 struct tsc_x509_cache; /* certificate summary cache: src/x509/x509.h */
 struct tsc_keys;       /* key material for decryption: src/keys/keys.h */
 struct tsc_sess_cache; /* resumption cache: src/crypto/sesscache.h */
+struct tsc_vcert_cache; /* parsed certificates for --verify: src/crypto/verify.h */
+struct tsc_trust;       /* trust anchors for --verify: src/crypto/verify.h */
+
+/* --verify: signature, chain, order and record checks per connection (verify.c). */
+struct tsc_verify_config {
+    struct tsc_vcert_cache *certs;
+    const struct tsc_trust *trust; /* NULL: chains not checked */
+};
 
 struct tsc_tls_record_info {
     uint8_t content_type;
@@ -90,6 +98,7 @@ struct tsc_tls_config {
     const char *file;            /* for diagnostics' where->file (current input name) */
     const struct tsc_keys *keys; /* NULL: keyless; else each connection gets a crypto session */
     struct tsc_sess_cache *sessions; /* run-wide resumption cache, or NULL (no resumed_from) */
+    const struct tsc_verify_config *verify; /* NULL: no verification state */
     struct tsc_tls_events events;
 };
 
@@ -133,6 +142,8 @@ void tsc_tls_conn_end(struct tsc_tls_conn *t, int dir);
 void tsc_tls_conn_close(struct tsc_tls_conn *t);
 
 const struct tsc_tls_facts *tsc_tls_conn_facts(const struct tsc_tls_conn *t);
+/* --verify results (complete after tsc_tls_conn_close); NULL without cfg.verify. */
+const struct tsc_verify_facts *tsc_tls_conn_verify(const struct tsc_tls_conn *t);
 
 /* Handshake message accessors (the full struct is in src/tls/msg.h). */
 uint8_t tsc_hs_msg_type(const struct tsc_hs_msg *m);
