@@ -231,8 +231,8 @@ void tsc_verify_ccs(struct tsc_tls_conn *t, int dir)
         why = "twice in one handshake";
     } else if (dir == TSC_DIR_C2S && v->full && !v->cke) {
         why = "before its ClientKeyExchange (early CCS, CVE-2014-0224)";
-    } else if (dir == TSC_DIR_S2C && v->full && !v->d[0].finished) {
-        why = "before the client's Finished in a full handshake";
+    } else if (dir == TSC_DIR_S2C && v->full && !v->d[0].ccs) {
+        why = "before the client's in a full handshake";
     }
     if (why != NULL) {
         tsc_finding(t, "unexpected_ccs", "critical", t->pkt, "ChangeCipherSpec from the %s %s",

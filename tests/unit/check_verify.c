@@ -1,0 +1,443 @@
+/*
+ * --verify: signature checks (src/crypto/verify.c) with the throwaway keys
+ * and certificates of pcaps/keys (signatures made here with libcrypto: valid,
+ * wrong key, scheme not matching the key, truncated, TLS 1.3 rules, legacy
+ * MD5+SHA-1), the certificate cache, chains at a given time, host names; and
+ * the verdict logic (src/verify/verdict.c): ledger failures, findings,
+ * incomplete evidence.
+ */
+#include <check.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto/verify.h"
+#include "verify/verdict.h"
+
+static char *path_of(const char *name)
+{
+    static char buf[4][1024];
+    static int n;
+    const char *src = getenv("TSC_SOURCE_DIR");
+    char *b = buf[n++ % 4];
+    snprintf(b, sizeof(buf[0]), "%s/pcaps/keys/%s", src != NULL ? src : ".", name);
+    return b;
+}
+
+static EVP_PKEY *load_key(const char *name)
+{
+    FILE *f = fopen(path_of(name), "r");
+    ck_assert_ptr_nonnull(f);
+    EVP_PKEY *k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    fclose(f);
+    ck_assert_ptr_nonnull(k);
+    return k;
+}
+
+/* DER of a PEM certificate of pcaps/keys (caller frees). */
+static uint8_t *load_der(const char *name, size_t *len)
+{
+    FILE *f = fopen(path_of(name), "r");
+    ck_assert_ptr_nonnull(f);
+    X509 *x = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    ck_assert_ptr_nonnull(x);
+    uint8_t *der = NULL;
+    int n = i2d_X509(x, &der);
+    ck_assert_int_gt(n, 0);
+    X509_free(x);
+    *len = (size_t)n;
+    return der;
+}
+
+static struct tsc_vcert_cache *cache;
+
+static struct tsc_vcert *cert(const char *name)
+{
+    size_t n = 0;
+    uint8_t *der = load_der(name, &n);
+    struct tsc_vcert *c = tsc_vcert_get(cache, der, n);
+    OPENSSL_free(der);
+    ck_assert_ptr_nonnull(c);
+    return c;
+}
+
+/* Signs data with key (md NULL for the legacy MD5-SHA1 form via "MD5-SHA1"), PSS if asked. */
+static size_t sign(EVP_PKEY *key, const char *md, bool pss, const uint8_t *data, size_t len,
+                   uint8_t *sig, size_t cap)
+{
+    EVP_MD_CTX *mc = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pc = NULL;
+    ck_assert_int_eq(EVP_DigestSignInit_ex(mc, &pc, md, NULL, NULL, key, NULL), 1);
+    if (pss) {
+        ck_assert_int_gt(EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PSS_PADDING), 0);
+        ck_assert_int_gt(EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, RSA_PSS_SALTLEN_DIGEST), 0);
+    }
+    size_t n = cap;
+    ck_assert_int_eq(EVP_DigestSign(mc, sig, &n, data, len), 1);
+    EVP_MD_CTX_free(mc);
+    return n;
+}
+
+static uint8_t cr[32], srv_random[32], params[69];
+static uint8_t tbs[64 + sizeof(params)];
+
+static void setup(void)
+{
+    ck_assert_int_eq(tsc_vcert_cache_new(&cache, 16), TSC_OK);
+    for (size_t i = 0; i < 32; i++) {
+        cr[i] = (uint8_t)i;
+        srv_random[i] = (uint8_t)(0xa0 + i);
+    }
+    /* ECParameters named_curve secp256r1 + a 65-byte point (contents do not matter here). */
+    params[0] = 3;
+    params[1] = 0;
+    params[2] = 23;
+    params[3] = 65;
+    for (size_t i = 4; i < sizeof(params); i++) {
+        params[i] = (uint8_t)(i * 7);
+    }
+    memcpy(tbs, cr, 32);
+    memcpy(tbs + 32, srv_random, 32);
+    memcpy(tbs + 64, params, sizeof(params));
+}
+
+static void teardown(void)
+{
+    tsc_vcert_cache_free(cache);
+    cache = NULL;
+}
+
+START_TEST(ske_rsa_pss_valid_and_tampered)
+{
+    EVP_PKEY *k = load_key("server-rsa.key");
+    struct tsc_vcert *c = cert("server-rsa.crt");
+    uint8_t sig[512];
+    size_t n = sign(k, "SHA256", true, tbs, sizeof(tbs), sig, sizeof(sig));
+    struct tsc_sig_in in = {0x0303, true, 0x0804, sig, n};
+    ck_assert_int_eq(tsc_verify_ske(c, &in, cr, srv_random, params, sizeof(params)), TSC_SIGERR_NONE);
+    /* One parameter byte changed: the signature no longer covers it. */
+    params[10] ^= 1;
+    ck_assert_int_eq(tsc_verify_ske(c, &in, cr, srv_random, params, sizeof(params)),
+                     TSC_SIGERR_BAD_SIGNATURE);
+    params[10] ^= 1;
+    /* Randoms swapped (a replayed ServerKeyExchange in another handshake). */
+    ck_assert_int_eq(tsc_verify_ske(c, &in, srv_random, cr, params, sizeof(params)),
+                     TSC_SIGERR_BAD_SIGNATURE);
+    /* Truncated signature. */
+    in.sig_len = n - 1;
+    ck_assert_int_eq(tsc_verify_ske(c, &in, cr, srv_random, params, sizeof(params)),
+                     TSC_SIGERR_BAD_SIGNATURE);
+    in.sig_len = 0;
+    ck_assert_int_eq(tsc_verify_ske(c, &in, cr, srv_random, params, sizeof(params)), TSC_SIGERR_TRUNCATED);
+    /* Same signature, claimed as PKCS#1 v1.5: wrong padding. */
+    in.sig_len = n;
+    in.scheme = 0x0401;
+    ck_assert_int_eq(tsc_verify_ske(c, &in, cr, srv_random, params, sizeof(params)),
+                     TSC_SIGERR_BAD_SIGNATURE);
+    tsc_vcert_put(c);
+    EVP_PKEY_free(k);
+}
+END_TEST
+
+START_TEST(ske_wrong_key_and_scheme)
+{
+    EVP_PKEY *k = load_key("server-rsa.key");
+    struct tsc_vcert *other = cert("client-rsa.crt"); /* another RSA key */
+    struct tsc_vcert *ec = cert("server-ecdsa.crt");
+    uint8_t sig[512];
+    size_t n = sign(k, "SHA256", false, tbs, sizeof(tbs), sig, sizeof(sig));
+    struct tsc_sig_in in = {0x0303, true, 0x0401, sig, n};
+    ck_assert_int_eq(tsc_verify_ske(other, &in, cr, srv_random, params, sizeof(params)),
+                     TSC_SIGERR_BAD_SIGNATURE);
+    ck_assert_int_eq(tsc_verify_ske(ec, &in, cr, srv_random, params, sizeof(params)), TSC_SIGERR_KEY_TYPE);
+    in.scheme = 0x0403; /* ecdsa_secp256r1_sha256 with an RSA certificate */
+    struct tsc_vcert *rsa = cert("server-rsa.crt");
+    ck_assert_int_eq(tsc_verify_ske(rsa, &in, cr, srv_random, params, sizeof(params)),
+                     TSC_SIGERR_KEY_TYPE);
+    in.scheme = 0x0c0c; /* no such scheme */
+    ck_assert_int_eq(tsc_verify_ske(rsa, &in, cr, srv_random, params, sizeof(params)),
+                     TSC_SIGERR_UNKNOWN_SCHEME);
+    ck_assert_int_eq(tsc_verify_ske(NULL, &in, cr, srv_random, params, sizeof(params)),
+                     TSC_SIGERR_NO_CERTIFICATE);
+    tsc_vcert_put(rsa);
+    tsc_vcert_put(other);
+    tsc_vcert_put(ec);
+    EVP_PKEY_free(k);
+}
+END_TEST
+
+START_TEST(ske_ecdsa_and_legacy)
+{
+    EVP_PKEY *ek = load_key("server-ecdsa.key");
+    struct tsc_vcert *ec = cert("server-ecdsa.crt");
+    uint8_t sig[512];
+    size_t n = sign(ek, "SHA384", false, tbs, sizeof(tbs), sig, sizeof(sig));
+    struct tsc_sig_in in = {0x0303, true, 0x0503, sig, n};
+    ck_assert_int_eq(tsc_verify_ske(ec, &in, cr, srv_random, params, sizeof(params)), TSC_SIGERR_NONE);
+    in.scheme = 0x0403; /* the hash named by the scheme is the one checked */
+    ck_assert_int_eq(tsc_verify_ske(ec, &in, cr, srv_random, params, sizeof(params)),
+                     TSC_SIGERR_BAD_SIGNATURE);
+    /* TLS 1.0: no scheme; ECDSA over SHA-1 (RFC 4492 5.4). */
+    n = sign(ek, "SHA1", false, tbs, sizeof(tbs), sig, sizeof(sig));
+    struct tsc_sig_in old = {0x0301, false, 0, sig, n};
+    ck_assert_int_eq(tsc_verify_ske(ec, &old, cr, srv_random, params, sizeof(params)), TSC_SIGERR_NONE);
+    /* TLS 1.0 RSA: MD5 || SHA-1 without DigestInfo. */
+    EVP_PKEY *rk = load_key("server-rsa.key");
+    struct tsc_vcert *rsa = cert("server-rsa.crt");
+    n = sign(rk, "MD5-SHA1", false, tbs, sizeof(tbs), sig, sizeof(sig));
+    old.sig_len = n;
+    ck_assert_int_eq(tsc_verify_ske(rsa, &old, cr, srv_random, params, sizeof(params)), TSC_SIGERR_NONE);
+    sig[5] ^= 0x40;
+    ck_assert_int_eq(tsc_verify_ske(rsa, &old, cr, srv_random, params, sizeof(params)),
+                     TSC_SIGERR_BAD_SIGNATURE);
+    tsc_vcert_put(rsa);
+    tsc_vcert_put(ec);
+    EVP_PKEY_free(rk);
+    EVP_PKEY_free(ek);
+}
+END_TEST
+
+START_TEST(cv13_rules)
+{
+    EVP_PKEY *k = load_key("server-rsa.key");
+    struct tsc_vcert *c = cert("server-rsa.crt");
+    uint8_t hash[32];
+    for (size_t i = 0; i < 32; i++) {
+        hash[i] = (uint8_t)(3 * i);
+    }
+    /* RFC 8446 4.4.3: 64 spaces, context string, 0x00, transcript hash. */
+    static const char ctx[] = "TLS 1.3, server CertificateVerify";
+    uint8_t content[64 + sizeof(ctx) + 32];
+    memset(content, 0x20, 64);
+    memcpy(content + 64, ctx, sizeof(ctx));
+    memcpy(content + 64 + sizeof(ctx), hash, 32);
+    uint8_t sig[512];
+    size_t n = sign(k, "SHA256", true, content, sizeof(content), sig, sizeof(sig));
+    struct tsc_sig_in in = {0x0304, true, 0x0804, sig, n};
+    ck_assert_int_eq(tsc_verify_cv13(c, &in, true, hash, 32), TSC_SIGERR_NONE);
+    /* The client context string differs: a server signature is not a client one. */
+    ck_assert_int_eq(tsc_verify_cv13(c, &in, false, hash, 32), TSC_SIGERR_BAD_SIGNATURE);
+    hash[0] ^= 1;
+    ck_assert_int_eq(tsc_verify_cv13(c, &in, true, hash, 32), TSC_SIGERR_BAD_SIGNATURE);
+    in.scheme = 0x0401; /* RSASSA-PKCS1-v1_5 is not allowed in TLS 1.3 CertificateVerify */
+    ck_assert_int_eq(tsc_verify_cv13(c, &in, true, hash, 32), TSC_SIGERR_SCHEME_NOT_ALLOWED);
+    in.scheme = 0x0804;
+    ck_assert_int_eq(tsc_verify_cv13(c, &in, true, NULL, 0), TSC_SIGERR_NO_TRANSCRIPT);
+    tsc_vcert_put(c);
+    EVP_PKEY_free(k);
+}
+END_TEST
+
+START_TEST(cache_and_names_and_chain)
+{
+    size_t n = 0;
+    uint8_t *der = load_der("server-rsa.crt", &n);
+    struct tsc_vcert *a = tsc_vcert_get(cache, der, n);
+    struct tsc_vcert *b = tsc_vcert_get(cache, der, n);
+    ck_assert_ptr_eq(a, b); /* one parse for both */
+    ck_assert(tsc_vcert_matches_host(a, "server.test"));
+    ck_assert(!tsc_vcert_matches_host(a, "other.test"));
+    ck_assert(!tsc_vcert_matches_host(a, ""));
+    der[n / 2] ^= 0xff;
+    struct tsc_vcert *bad = tsc_vcert_get(cache, der, n / 3); /* cut DER */
+    ck_assert_ptr_null(bad);
+    OPENSSL_free(der);
+    struct tsc_trust *t = NULL;
+    char err[256];
+    ck_assert_int_eq(tsc_trust_new(&t, path_of("server-rsa.crt"), NULL, err, sizeof(err)), 0);
+    struct tsc_vcert *chain[1] = {a};
+    /* 2030: inside the validity (2026-11-22 .. 2046); 2020 before it; 2050 after it. */
+    ck_assert_int_eq(tsc_trust_verify(t, chain, 1, 1893456000, err, sizeof(err)), TSC_CHECK_PASS);
+    ck_assert_int_eq(tsc_trust_verify(t, chain, 1, 1577836800, err, sizeof(err)), TSC_CHECK_FAIL);
+    ck_assert_ptr_nonnull(strstr(err, "not yet valid"));
+    ck_assert_int_eq(tsc_trust_verify(t, chain, 1, 2524608000, err, sizeof(err)), TSC_CHECK_FAIL);
+    ck_assert_ptr_nonnull(strstr(err, "expired"));
+    struct tsc_vcert *ec = cert("server-ecdsa.crt");
+    chain[0] = ec;
+    ck_assert_int_eq(tsc_trust_verify(t, chain, 1, 1893456000, err, sizeof(err)), TSC_CHECK_FAIL);
+    ck_assert_int_ne(tsc_trust_new(&t, "/nonexistent/ca.pem", NULL, err, sizeof(err)), 0);
+    tsc_trust_free(t);
+    tsc_vcert_put(ec);
+    tsc_vcert_put(a);
+    tsc_vcert_put(b);
+}
+END_TEST
+
+/* ---- verdicts ---- */
+
+static struct tsc_tls_facts F;
+static struct tsc_verify_facts VF;
+static struct tsc_tcp_dir_stats TS[2];
+
+/* A complete, decrypted ECDHE handshake whose checks all passed. */
+static void good(void)
+{
+    memset(&F, 0, sizeof(F));
+    memset(&VF, 0, sizeof(VF));
+    memset(TS, 0, sizeof(TS));
+    F.is_tls = true;
+    F.version = 0x0303;
+    F.cipher_suite = 0xc02f;
+    snprintf(F.sni, sizeof(F.sni), "server.test");
+    F.dir[0].hs_types[0] = 1;
+    F.dir[0].hs_types[1] = 16;
+    F.dir[0].hs_types[2] = 20;
+    F.dir[0].n_hs_types = 3;
+    F.dir[1].hs_types[0] = 2;
+    F.dir[1].hs_types[1] = 11;
+    F.dir[1].hs_types[2] = 12;
+    F.dir[1].hs_types[3] = 14;
+    F.dir[1].hs_types[4] = 20;
+    F.dir[1].n_hs_types = 5;
+    F.dec.key_material = true;
+    F.dec.decrypted = true;
+    F.dec.key_source = "keylog";
+    F.dec.finished[0] = "verified";
+    F.dec.finished[1] = "verified";
+    F.dec.have_master_secret = true;
+    VF.ske.present = true;
+    VF.ske.result = TSC_CHECK_PASS;
+    VF.ske.has_scheme = true;
+    VF.ske.scheme = 0x0804;
+    VF.server_cert = true;
+    VF.server_cert_parsed = true;
+    VF.name = TSC_CHECK_PASS;
+    for (int d = 0; d < 2; d++) {
+        VF.ledger[d].records = 5;
+        VF.ledger[d].plaintext = 2;
+        VF.ledger[d].protected_records = 3;
+        VF.ledger[d].decrypted = 3;
+    }
+}
+
+static struct tsc_verdict compute(void)
+{
+    struct tsc_verdict_in in = {&F, &VF, TS, true, false};
+    struct tsc_verdict v;
+    tsc_verdict_compute(&in, &v);
+    return v;
+}
+
+static enum tsc_check result_of(const struct tsc_verdict *v, const char *check)
+{
+    for (uint32_t i = 0; i < v->n_checks; i++) {
+        if (strcmp(v->checks[i].check, check) == 0) {
+            return v->checks[i].result;
+        }
+    }
+    return (enum tsc_check)-1;
+}
+
+START_TEST(verdict_verified_and_failures)
+{
+    good();
+    struct tsc_verdict v = compute();
+    ck_assert_int_eq(v.kind, TSC_VERDICT_VERIFIED);
+    ck_assert_str_eq(v.server_auth, "signature");
+    ck_assert_str_eq(v.master_secret, "recomputed");
+    ck_assert_ptr_null(tsc_verdict_first_problem(&v));
+    /* A failed record in the ledger. */
+    VF.ledger[1].failed = 1;
+    VF.ledger[1].decrypted = 2;
+    VF.ledger[1].first_failed_record = 4;
+    VF.ledger[1].first_failed_pkt = 11;
+    VF.ledger[1].first_failed_reason = "bad_record_mac";
+    v = compute();
+    ck_assert_int_eq(v.kind, TSC_VERDICT_FAILED);
+    ck_assert_int_eq(result_of(&v, "records_s2c"), TSC_CHECK_FAIL);
+    const struct tsc_vcheck *p = tsc_verdict_first_problem(&v);
+    ck_assert_str_eq(p->check, "records_s2c");
+    ck_assert_ptr_nonnull(strstr(p->detail, "record 4 (packet 11): bad_record_mac"));
+    /* A Finished mismatch. */
+    good();
+    F.dec.finished[0] = "mismatch";
+    v = compute();
+    ck_assert_int_eq(v.kind, TSC_VERDICT_FAILED);
+    ck_assert_int_eq(result_of(&v, "client_finished"), TSC_CHECK_FAIL);
+    /* A bad signature. */
+    good();
+    VF.ske.result = TSC_CHECK_FAIL;
+    VF.ske.error = "bad_signature";
+    v = compute();
+    ck_assert_int_eq(v.kind, TSC_VERDICT_FAILED);
+    /* A critical finding fails, a warning does not. */
+    good();
+    VF.findings[0] = (struct tsc_finding){"weak_cipher_suite", "warning", "RC4", 0};
+    VF.n_findings = 1;
+    ck_assert_int_eq(compute().kind, TSC_VERDICT_VERIFIED);
+    VF.findings[1] = (struct tsc_finding){"downgrade_sentinel", "critical", "x", 5};
+    VF.n_findings = 2;
+    v = compute();
+    ck_assert_int_eq(v.kind, TSC_VERDICT_FAILED);
+    ck_assert_int_eq(result_of(&v, "findings"), TSC_CHECK_FAIL);
+}
+END_TEST
+
+START_TEST(verdict_incomplete)
+{
+    /* Bytes missing in TCP. */
+    good();
+    TS[1].gap_bytes = 1200;
+    struct tsc_verdict v = compute();
+    ck_assert_int_eq(v.kind, TSC_VERDICT_INCOMPLETE);
+    ck_assert_int_eq(result_of(&v, "tcp_evidence"), TSC_CHECK_NOT_CHECKED);
+    /* Records that could not be decrypted. */
+    good();
+    VF.ledger[0].undecryptable = 1;
+    ck_assert_int_eq(compute().kind, TSC_VERDICT_INCOMPLETE);
+    /* No keys: Finished unverified. */
+    good();
+    F.dec.decrypted = false;
+    F.dec.key_source = NULL;
+    F.dec.finished[0] = F.dec.finished[1] = "unverified";
+    F.dec.undecrypted_reason = "no_key_material";
+    ck_assert_int_eq(compute().kind, TSC_VERDICT_INCOMPLETE);
+    /* Handshake stopped after the ServerHello. */
+    good();
+    F.dir[0].n_hs_types = 1;
+    F.dir[1].n_hs_types = 1;
+    v = compute();
+    ck_assert_int_eq(v.kind, TSC_VERDICT_INCOMPLETE);
+    ck_assert(!v.handshake_complete);
+    ck_assert_str_eq(v.stopped_after, "server_hello");
+    ck_assert_str_eq(v.stopped_from, "server");
+    /* ECDHE without the ServerKeyExchange signature seen. */
+    good();
+    VF.ske.present = false;
+    v = compute();
+    ck_assert_int_eq(v.kind, TSC_VERDICT_INCOMPLETE);
+    ck_assert_int_eq(result_of(&v, "server_signature"), TSC_CHECK_NOT_CHECKED);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("verify");
+    TCase *tc = tcase_create("signatures");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, ske_rsa_pss_valid_and_tampered);
+    tcase_add_test(tc, ske_wrong_key_and_scheme);
+    tcase_add_test(tc, ske_ecdsa_and_legacy);
+    tcase_add_test(tc, cv13_rules);
+    tcase_add_test(tc, cache_and_names_and_chain);
+    suite_add_tcase(s, tc);
+    TCase *tv = tcase_create("verdicts");
+    tcase_add_test(tv, verdict_verified_and_failures);
+    tcase_add_test(tv, verdict_incomplete);
+    suite_add_tcase(s, tv);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
