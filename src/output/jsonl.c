@@ -71,6 +71,7 @@ void tsc_jsonl_run(struct tsc_writer *w, const struct tsc_run_info *info)
     tsc_jw_arr_begin(&j);
     tsc_jw_str(&j, "dissect");
     tsc_jw_str(&j, "decrypt");
+    tsc_jw_str(&j, "verify");
     tsc_jw_arr_end(&j);
     tsc_jw_key(&j, "options");
     tsc_jw_obj_begin(&j);

@@ -822,7 +822,8 @@ START_TEST(test_analyzer_json)
         if (n_lines++ == 0) {
             /* The run object: capability, key file with its hash, no secret. */
             ck_assert_ptr_nonnull(strstr(line, "\"type\":\"run\""));
-            ck_assert_ptr_nonnull(strstr(line, "\"capabilities\":[\"dissect\",\"decrypt\"]"));
+            ck_assert_ptr_nonnull(
+                strstr(line, "\"capabilities\":[\"dissect\",\"decrypt\",\"verify\"]"));
             ck_assert_ptr_nonnull(strstr(line, "\"kind\":\"keylog\",\"sha256\":\""));
             ck_assert_ptr_null(strstr(line, "00ff00ee"));
             continue;
