@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Validate real tlsscope JSON Lines output against docs/tlsscope.schema.json.
 
-Runs the binary (-j -v, and with the capture's keys and -d where the manifest
-names any) on every capture of pcaps/ and of the shared corpus, and validates
+Runs the binary (-j -v, and with the capture's keys and -d, and with the keys
+and --verify, where the manifest names any) on every capture of pcaps/ and of the shared corpus, and validates
 every run, connection, stats and diagnostic object and up to --max-events
 per-record/per-message events per run. Event types the schema does not list
 must at least be documented in docs/json-schema.md. A self-check first makes
@@ -28,7 +28,7 @@ except ImportError:
           file=sys.stderr)
     sys.exit(1)
 
-SUMMARY_TYPES = {"run", "connection", "stats", "diagnostic"}
+SUMMARY_TYPES = {"run", "connection", "stats", "diagnostic", "verdict", "verify_summary"}
 
 
 def captures(src, shared):
@@ -127,10 +127,13 @@ def main():
         runs = [["-j", "-v", "-q", "--no-env-keylog", "-r", path]]
         if keyargs:
             runs.append(["-j", "-q", "-d", "--no-env-keylog"] + keyargs + ["-r", path])
+            # --verify: verdict and verify_summary events (exit 1: not all verified).
+            runs.append(["-j", "-q", "--summary-only", "--verify", "--no-env-keylog"] + keyargs +
+                        ["-r", path])
         for argv in runs:
             r = subprocess.run([args.tlsscope] + argv, capture_output=True, text=True, env=env)
             errors = []
-            if r.returncode != 0:
+            if r.returncode not in ((0, 1) if "--verify" in argv else (0,)):
                 errors.append("exit %d: %s" % (r.returncode, r.stderr.strip()[-200:]))
             per_event = 0
             for i, line in enumerate(r.stdout.splitlines()):
@@ -152,7 +155,8 @@ def main():
                         i + 1, t, err.message[:160], "/".join(str(p) for p in err.absolute_path)))
                 if t == "connection" and sample is None and o.get("app_data"):
                     sample = o
-            label = "%s [%s]" % (name, "keys" if "-d" in argv else "plain")
+            label = "%s [%s]" % (name, "verify" if "--verify" in argv else
+                                 "keys" if "-d" in argv else "plain")
             if errors:
                 failed += 1
                 print("FAIL %s: %s" % (label, "; ".join(errors[:3])))
