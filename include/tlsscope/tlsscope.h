@@ -31,6 +31,7 @@ const char *tsc_version(void);
 enum tsc_format {
     TSC_FORMAT_TEXT = 0,  /* ssldump-like lines */
     TSC_FORMAT_JSONL = 1, /* one JSON object per line */
+    TSC_FORMAT_ECS = 2,   /* connection summaries only, as Elastic Common Schema documents */
 };
 
 struct tsc_config {

@@ -46,6 +46,8 @@ static void usage(FILE *f)
             "  -j, --json         JSON Lines (one object per event; see docs/json-schema.md)\n"
             "  -v                 more detail: message fields (-v), raw hex too (-vv)\n"
             "  --summary-only     JSON: only run, connection, diagnostic and stats objects\n"
+            "  --ecs              connection summaries as Elastic Common Schema 8.12\n"
+            "                     documents (one per line, for Filebeat); nothing else\n"
             "  -o FILE            write to FILE instead of standard output\n"
             "  -n                 no name resolution (tlsscope never resolves; accepted for\n"
             "                     ssldump users)\n"
@@ -135,6 +137,7 @@ enum {
     OPT_VERIFY,
     OPT_CA_FILE,
     OPT_CA_PATH,
+    OPT_ECS,
 };
 
 static int hexval(char c)
@@ -191,6 +194,7 @@ int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"json", no_argument, NULL, 'j'},
+        {"ecs", no_argument, NULL, OPT_ECS},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -308,6 +312,9 @@ int main(int argc, char **argv)
             break;
         case 'j':
             cfg.format = TSC_FORMAT_JSONL;
+            break;
+        case OPT_ECS:
+            cfg.format = TSC_FORMAT_ECS;
             break;
         case 'v':
             cfg.verbosity++;

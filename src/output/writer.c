@@ -126,9 +126,9 @@ void tsc_bprintf(struct tsc_buf *b, const char *fmt, ...)
     do {                                                                                           \
         if (w->format == TSC_FORMAT_JSONL) {                                                       \
             tsc_jsonl_##fn(__VA_ARGS__);                                                           \
-        } else {                                                                                   \
+        } else if (w->format == TSC_FORMAT_TEXT) {                                                 \
             tsc_text_##fn(__VA_ARGS__);                                                            \
-        }                                                                                          \
+        } /* ECS: connection summaries only (tsc_writer_connection) */                             \
         tsc_writer_emit(w);                                                                        \
     } while (0)
 
@@ -214,6 +214,11 @@ void tsc_writer_diag(struct tsc_writer *w, enum tsc_diag_kind kind, const struct
 void tsc_writer_connection(struct tsc_writer *w, struct tsc_out_conn *c,
                            const struct tsc_tls_facts *f, enum tsc_tcp_end_reason why)
 {
+    if (w->format == TSC_FORMAT_ECS) {
+        tsc_ecs_connection(w, c, f, why);
+        tsc_writer_emit(w);
+        return;
+    }
     DISPATCH(connection, w, c, f, why);
 }
 

@@ -53,6 +53,10 @@ void tsc_jsonl_connection(struct tsc_writer *w, struct tsc_out_conn *c,
                           const struct tsc_tls_facts *f, enum tsc_tcp_end_reason why);
 void tsc_jsonl_stats(struct tsc_writer *w, const struct tsc_run_stats *st);
 
+/* Elastic Common Schema document of one connection (ecs.c). */
+void tsc_ecs_connection(struct tsc_writer *w, struct tsc_out_conn *c, const struct tsc_tls_facts *f,
+                        enum tsc_tcp_end_reason why);
+
 void tsc_text_run(struct tsc_writer *w, const struct tsc_run_info *info);
 void tsc_text_record(struct tsc_writer *w, struct tsc_out_conn *c, int dir,
                      const struct tsc_tls_record_info *r);

@@ -60,10 +60,9 @@ def captures(src, shared):
         for name in sorted(os.listdir(exp)):
             with open(os.path.join(exp, name)) as f:
                 e = json.load(f)
-            root = os.path.join(shared, "corpus")
+            root = os.path.join(shared, "corpus", roots.get("roots", {}).get(e.get("source"),
+                                                                            e.get("source", "")))
             path = os.path.join(root, e["file"])
-            if not os.path.exists(path):
-                continue
             args = []
             keys = e.get("keys") or {}
             if keys.get("keylog"):
@@ -71,7 +70,6 @@ def captures(src, shared):
             for k in keys.get("rsa_keys") or []:
                 args += ["-k", os.path.join(root, k)]
             out.append(("shared/" + e["name"], path, args))
-        del roots
     return out
 
 
