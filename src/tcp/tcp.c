@@ -803,7 +803,8 @@ static void side_data(struct tsc_tcp_table *t, struct conn *c, int side, uint32_
             uint32_t seg_have = cur < plen ? plen - cur : 0;
             uint32_t cmp = n < h->len ? n : h->len;
             cmp = cmp < seg_have ? cmp : seg_have;
-            overlap_check(t, c, side, h->seq, h->data, p + cur, cmp);
+            /* p is NULL when the snap length cut the whole payload (then cmp is 0). */
+            overlap_check(t, c, side, h->seq, h->data, cmp > 0 ? p + cur : NULL, cmp);
             deliver_head(t, c, side);
             cur += n;
             continue;
