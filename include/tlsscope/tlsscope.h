@@ -32,7 +32,67 @@ enum tsc_format {
     TSC_FORMAT_TEXT = 0,  /* ssldump-like lines */
     TSC_FORMAT_JSONL = 1, /* one JSON object per line */
     TSC_FORMAT_ECS = 2,   /* connection summaries only, as Elastic Common Schema documents */
+    TSC_FORMAT_NONE = 3,  /* nothing written: events go to the callback only */
 };
+
+/* ---- Events for programs that embed the analyzer ---------------------------
+ * With tsc_config.on_event set, every event the analyzer produces (the same
+ * ones -j writes, in the same order) is also handed to the callback, on the
+ * thread that runs the analyzer, whatever the output format. Use
+ * TSC_FORMAT_NONE to write nothing else. Everything an event points to is
+ * valid only during the call. */
+enum tsc_event_type {
+    TSC_EV_RUN = 0,       /* run record (options, inputs, key files) */
+    TSC_EV_RECORD,        /* one TLS record */
+    TSC_EV_HANDSHAKE,     /* one handshake message, parsed */
+    TSC_EV_ALERT,
+    TSC_EV_CCS,           /* change_cipher_spec */
+    TSC_EV_HEARTBEAT,
+    TSC_EV_APP_DATA,      /* decrypted application data of one record (with show_app_data) */
+    TSC_EV_GAP,           /* bytes missing in a direction */
+    TSC_EV_DIAGNOSTIC,    /* a problem with the input, with where it was found */
+    TSC_EV_CONNECTION,    /* a TLS connection ended: its summary */
+    TSC_EV_STATS,         /* statistics (final, or periodic when live) */
+    TSC_EV__COUNT
+};
+#define TSC_EV_MASK(t) (1u << (t))
+#define TSC_EV_ALL ((1u << TSC_EV__COUNT) - 1u)
+
+/* The connection an event belongs to. */
+struct tsc_conn_info {
+    uint64_t id; /* 1-based, in order of first packet (as "id"/"conn" in JSON) */
+    struct tsc_endpoint client;
+    struct tsc_endpoint server;
+    struct tsc_ts first_ts;
+    struct tsc_ts last_ts;
+};
+
+struct tsc_event {
+    enum tsc_event_type type;
+    const char *type_name;             /* the JSON "type": "handshake", "connection", ... */
+    const struct tsc_conn_info *conn;  /* NULL for run, stats and diagnostics */
+    uint64_t conn_id;                  /* the connection's id, 0 when none (diagnostics too) */
+    int dir;                           /* enum tsc_dir, or -1 */
+    uint64_t pkt;                      /* packet number, 0 when none */
+    struct tsc_ts ts;                  /* capture time, zero when none */
+    /* Typed views (those of other types are zero / NULL). */
+    uint8_t content_type;              /* TSC_EV_RECORD */
+    uint8_t msg_type;                  /* TSC_EV_HANDSHAKE: handshake type (SSLv2 number if sslv2) */
+    bool sslv2;                        /* TSC_EV_RECORD, TSC_EV_HANDSHAKE */
+    int level, description;            /* TSC_EV_ALERT: -1 when encrypted and not decrypted */
+    const uint8_t *data;               /* TSC_EV_APP_DATA: plaintext */
+    size_t data_len;                   /* TSC_EV_APP_DATA; TSC_EV_GAP: bytes missing */
+    const char *diag_kind;             /* TSC_EV_DIAGNOSTIC: e.g. "tls-malformed" */
+    const char *message;               /* TSC_EV_DIAGNOSTIC */
+    const struct tsc_tls_facts *facts; /* TSC_EV_CONNECTION: everything the summary says */
+    /* The event as the JSON object -j writes (NUL-terminated, no newline): every
+     * parsed field, rendered at verbosity max(1, cfg.verbosity); see
+     * docs/json-schema.md. */
+    const char *json;
+    size_t json_len;
+};
+
+typedef void (*tsc_event_fn)(void *ud, const struct tsc_event *ev);
 
 struct tsc_config {
     enum tsc_format format;
@@ -73,6 +133,10 @@ struct tsc_config {
     bool verify;                      /* --verify: a verdict per connection */
     const char *ca_file;              /* --ca-file: trust anchors (PEM), or NULL */
     const char *ca_path;              /* --ca-path: hashed CA directory, or NULL */
+    /* Embedding: events to a callback (see struct tsc_event). */
+    tsc_event_fn on_event;            /* NULL: none */
+    void *event_ud;
+    unsigned event_mask;              /* TSC_EV_MASK() bits wanted; 0 = TSC_EV_ALL */
     /* Options echoed into the run record (argv as given). */
     int argc;
     char **argv;

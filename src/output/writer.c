@@ -1,4 +1,5 @@
 #include "output/writer_impl.h"
+#include "tls/msg.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -19,6 +20,10 @@ int tsc_writer_new(struct tsc_writer **out, const struct tsc_config *cfg)
     w->summary_only = cfg->summary_only;
     w->show_app_data = cfg->show_app_data;
     w->out = cfg->out != NULL ? cfg->out : stdout;
+    w->cb = cfg->on_event;
+    w->cb_ud = cfg->event_ud;
+    w->cb_mask = cfg->event_mask != 0 ? cfg->event_mask : TSC_EV_ALL;
+    tsc_buf_init(&w->cbbuf, 0);
     /* Output is produced by us, not the wire; no cap beyond memory. */
     tsc_buf_init(&w->buf, 0);
     *out = w;
@@ -83,6 +88,7 @@ void tsc_writer_free(struct tsc_writer *w)
     tsc_writer_release(w);
     tsc_buf_free(&w->buf);
     tsc_buf_free(&w->saved);
+    tsc_buf_free(&w->cbbuf);
     for (int i = 0; i < TSC_CERT_JSON_SLOTS; i++) {
         tsc_buf_free(&w->cert_json[i].json);
     }
@@ -122,6 +128,69 @@ void tsc_bprintf(struct tsc_buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+/* ---- embedding callback ---- */
+
+static bool cb_wants(const struct tsc_writer *w, enum tsc_event_type t)
+{
+    return w->cb != NULL && (w->cb_mask & TSC_EV_MASK(t)) != 0;
+}
+
+/* The event's JSON object, rendered by the JSON writer into cbbuf (verbosity at least 1). */
+#define CB_JSON(fn, ...)                                                                           \
+    do {                                                                                           \
+        struct tsc_buf save_ = w->buf;                                                             \
+        int verb_ = w->verbosity;                                                                  \
+        w->buf = w->cbbuf;                                                                         \
+        tsc_buf_reset(&w->buf);                                                                    \
+        w->verbosity = verb_ < 1 ? 1 : verb_;                                                      \
+        tsc_jsonl_##fn(__VA_ARGS__);                                                               \
+        w->cbbuf = w->buf;                                                                         \
+        w->buf = save_;                                                                            \
+        w->verbosity = verb_;                                                                      \
+    } while (0)
+
+static void cb_conn(struct tsc_conn_info *ci, const struct tsc_out_conn *c)
+{
+    const struct tsc_tcp_conn *t = c->tcp;
+    ci->id = t->id;
+    ci->client = t->client;
+    ci->server = t->server;
+    ci->first_ts = t->first_ts;
+    ci->last_ts = t->last_ts;
+}
+
+static void cb_event_init(struct tsc_event *ev, enum tsc_event_type type, const char *name,
+                          const struct tsc_conn_info *ci, int dir, uint64_t pkt, struct tsc_ts ts)
+{
+    memset(ev, 0, sizeof(*ev));
+    ev->type = type;
+    ev->type_name = name;
+    ev->conn = ci;
+    ev->conn_id = ci != NULL ? ci->id : 0;
+    ev->dir = dir;
+    ev->pkt = pkt;
+    ev->ts = ts;
+    ev->level = -1;
+    ev->description = -1;
+}
+
+/* Hand the event over with the JSON in cbbuf (its newline becomes the terminator). */
+static void cb_fire(struct tsc_writer *w, struct tsc_event *ev)
+{
+    static const char empty[] = "";
+    struct tsc_buf *b = &w->cbbuf;
+    if (b->len > 0 && b->p[b->len - 1] == '\n') {
+        b->p[b->len - 1] = '\0';
+        ev->json = (const char *)b->p;
+        ev->json_len = b->len - 1;
+    } else {
+        ev->json = empty; /* rendering failed (out of memory) */
+        ev->json_len = 0;
+    }
+    w->cb(w->cb_ud, ev);
+    tsc_buf_reset(b);
+}
+
 #define DISPATCH(fn, ...)                                                                          \
     do {                                                                                           \
         if (w->format == TSC_FORMAT_JSONL) {                                                       \
@@ -135,45 +204,85 @@ void tsc_bprintf(struct tsc_buf *b, const char *fmt, ...)
 void tsc_writer_run(struct tsc_writer *w, const struct tsc_run_info *info)
 {
     DISPATCH(run, w, info);
+    if (cb_wants(w, TSC_EV_RUN)) {
+        struct tsc_event ev;
+        cb_event_init(&ev, TSC_EV_RUN, "run", NULL, -1, 0, (struct tsc_ts){0, 0});
+        CB_JSON(run, w, info);
+        cb_fire(w, &ev);
+    }
 }
 
 void tsc_writer_record(struct tsc_writer *w, struct tsc_out_conn *c, int dir,
                        const struct tsc_tls_record_info *r)
 {
-    if (w->summary_only) {
-        return;
+    if (!w->summary_only) {
+        DISPATCH(record, w, c, dir, r);
     }
-    DISPATCH(record, w, c, dir, r);
+    if (cb_wants(w, TSC_EV_RECORD)) {
+        struct tsc_conn_info ci;
+        struct tsc_event ev;
+        cb_conn(&ci, c);
+        cb_event_init(&ev, TSC_EV_RECORD, "record", &ci, dir, r->pkt, r->ts);
+        ev.content_type = r->content_type;
+        ev.sslv2 = r->sslv2;
+        CB_JSON(record, w, c, dir, r);
+        cb_fire(w, &ev);
+    }
 }
 
 void tsc_writer_handshake(struct tsc_writer *w, struct tsc_out_conn *c, int dir,
                           const struct tsc_hs_msg *m, uint64_t pkt, struct tsc_ts ts)
 {
-    if (w->summary_only) {
-        return;
+    if (!w->summary_only) {
+        DISPATCH(handshake, w, c, dir, m, pkt, ts);
     }
-    DISPATCH(handshake, w, c, dir, m, pkt, ts);
+    if (cb_wants(w, TSC_EV_HANDSHAKE)) {
+        struct tsc_conn_info ci;
+        struct tsc_event ev;
+        cb_conn(&ci, c);
+        cb_event_init(&ev, TSC_EV_HANDSHAKE, "handshake", &ci, dir, pkt, ts);
+        ev.msg_type = m->type;
+        ev.sslv2 = m->sslv2;
+        CB_JSON(handshake, w, c, dir, m, pkt, ts);
+        cb_fire(w, &ev);
+    }
 }
 
 void tsc_writer_alert(struct tsc_writer *w, struct tsc_out_conn *c, int dir,
                       const struct tsc_tls_alert_info *a)
 {
-    if (w->summary_only) {
-        return;
+    if (!w->summary_only) {
+        DISPATCH(alert, w, c, dir, a);
     }
-    DISPATCH(alert, w, c, dir, a);
+    if (cb_wants(w, TSC_EV_ALERT)) {
+        struct tsc_conn_info ci;
+        struct tsc_event ev;
+        cb_conn(&ci, c);
+        cb_event_init(&ev, TSC_EV_ALERT, "alert", &ci, dir, a->pkt, a->ts);
+        if (!a->encrypted) {
+            ev.level = a->level;
+            ev.description = a->description;
+        }
+        CB_JSON(alert, w, c, dir, a);
+        cb_fire(w, &ev);
+    }
 }
 
 void tsc_writer_ccs(struct tsc_writer *w, struct tsc_out_conn *c, int dir, uint64_t pkt,
                     struct tsc_ts ts)
 {
-    if (w->summary_only) {
-        return;
-    }
     /* Text output shows CCS as its record line already. */
-    if (w->format == TSC_FORMAT_JSONL) {
+    if (!w->summary_only && w->format == TSC_FORMAT_JSONL) {
         tsc_jsonl_simple(w, c, dir, "change_cipher_spec", pkt, ts);
         tsc_writer_emit(w);
+    }
+    if (cb_wants(w, TSC_EV_CCS)) {
+        struct tsc_conn_info ci;
+        struct tsc_event ev;
+        cb_conn(&ci, c);
+        cb_event_init(&ev, TSC_EV_CCS, "change_cipher_spec", &ci, dir, pkt, ts);
+        CB_JSON(simple, w, c, dir, "change_cipher_spec", pkt, ts);
+        cb_fire(w, &ev);
     }
 }
 
@@ -181,34 +290,72 @@ void tsc_writer_heartbeat(struct tsc_writer *w, struct tsc_out_conn *c, int dir,
                           uint16_t payload_length, uint32_t record_len, bool overlong,
                           uint64_t pkt, struct tsc_ts ts)
 {
-    if (w->summary_only && !overlong) {
-        return;
+    if (!w->summary_only || overlong) {
+        DISPATCH(heartbeat, w, c, dir, type, payload_length, record_len, overlong, pkt, ts);
     }
-    DISPATCH(heartbeat, w, c, dir, type, payload_length, record_len, overlong, pkt, ts);
+    if (cb_wants(w, TSC_EV_HEARTBEAT)) {
+        struct tsc_conn_info ci;
+        struct tsc_event ev;
+        cb_conn(&ci, c);
+        cb_event_init(&ev, TSC_EV_HEARTBEAT, "heartbeat", &ci, dir, pkt, ts);
+        CB_JSON(heartbeat, w, c, dir, type, payload_length, record_len, overlong, pkt, ts);
+        cb_fire(w, &ev);
+    }
 }
 
 void tsc_writer_app_data(struct tsc_writer *w, struct tsc_out_conn *c, int dir, const uint8_t *p,
                          size_t n, uint64_t pkt, struct tsc_ts ts)
 {
-    if (w->summary_only || !w->show_app_data) {
+    if (!w->show_app_data) {
         return;
     }
-    DISPATCH(app_data, w, c, dir, p, n, pkt, ts);
+    if (!w->summary_only) {
+        DISPATCH(app_data, w, c, dir, p, n, pkt, ts);
+    }
+    if (cb_wants(w, TSC_EV_APP_DATA)) {
+        struct tsc_conn_info ci;
+        struct tsc_event ev;
+        cb_conn(&ci, c);
+        cb_event_init(&ev, TSC_EV_APP_DATA, "app_data", &ci, dir, pkt, ts);
+        ev.data = p;
+        ev.data_len = n;
+        CB_JSON(app_data, w, c, dir, p, n, pkt, ts);
+        cb_fire(w, &ev);
+    }
 }
 
 void tsc_writer_gap(struct tsc_writer *w, struct tsc_out_conn *c, int dir, uint64_t len,
                     uint64_t pkt, struct tsc_ts ts)
 {
-    if (w->summary_only) {
-        return;
+    if (!w->summary_only) {
+        DISPATCH(gap, w, c, dir, len, pkt, ts);
     }
-    DISPATCH(gap, w, c, dir, len, pkt, ts);
+    if (cb_wants(w, TSC_EV_GAP)) {
+        struct tsc_conn_info ci;
+        struct tsc_event ev;
+        cb_conn(&ci, c);
+        cb_event_init(&ev, TSC_EV_GAP, "gap", &ci, dir, pkt, ts);
+        ev.data_len = (size_t)len;
+        CB_JSON(gap, w, c, dir, len, pkt, ts);
+        cb_fire(w, &ev);
+    }
 }
 
 void tsc_writer_diag(struct tsc_writer *w, enum tsc_diag_kind kind, const struct tsc_where *where,
                      const char *msg)
 {
     DISPATCH(diag, w, kind, where, msg);
+    if (cb_wants(w, TSC_EV_DIAGNOSTIC)) {
+        struct tsc_event ev;
+        cb_event_init(&ev, TSC_EV_DIAGNOSTIC, "diagnostic", NULL,
+                      where != NULL ? where->dir : -1, where != NULL ? where->pkt : 0,
+                      (struct tsc_ts){0, 0});
+        ev.conn_id = where != NULL && where->conn != TSC_NO_CONN ? where->conn : 0;
+        ev.diag_kind = tsc_diag_name(kind);
+        ev.message = msg;
+        CB_JSON(diag, w, kind, where, msg);
+        cb_fire(w, &ev);
+    }
 }
 
 void tsc_writer_connection(struct tsc_writer *w, struct tsc_out_conn *c,
@@ -217,15 +364,30 @@ void tsc_writer_connection(struct tsc_writer *w, struct tsc_out_conn *c,
     if (w->format == TSC_FORMAT_ECS) {
         tsc_ecs_connection(w, c, f, why);
         tsc_writer_emit(w);
-        return;
+    } else {
+        DISPATCH(connection, w, c, f, why);
     }
-    DISPATCH(connection, w, c, f, why);
+    if (cb_wants(w, TSC_EV_CONNECTION)) {
+        struct tsc_conn_info ci;
+        struct tsc_event ev;
+        cb_conn(&ci, c);
+        cb_event_init(&ev, TSC_EV_CONNECTION, "connection", &ci, -1, 0, c->tcp->last_ts);
+        ev.facts = f;
+        CB_JSON(connection, w, c, f, why);
+        cb_fire(w, &ev);
+    }
 }
 
 void tsc_writer_stats(struct tsc_writer *w, const struct tsc_run_stats *st)
 {
     DISPATCH(stats, w, st);
     tsc_writer_flush(w);
+    if (cb_wants(w, TSC_EV_STATS)) {
+        struct tsc_event ev;
+        cb_event_init(&ev, TSC_EV_STATS, "stats", NULL, -1, 0, (struct tsc_ts){0, 0});
+        CB_JSON(stats, w, st);
+        cb_fire(w, &ev);
+    }
 }
 
 /* ---- formatting helpers ---- */

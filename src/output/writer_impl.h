@@ -26,6 +26,11 @@ struct tsc_writer {
     bool have_saved;
     struct tsc_buf saved; /* held events set aside while a prefix is written */
     struct tsc_cert_json_slot cert_json[TSC_CERT_JSON_SLOTS];
+    /* Embedding callback (cfg.on_event): each wanted event rendered as JSON in cbbuf. */
+    tsc_event_fn cb;
+    void *cb_ud;
+    unsigned cb_mask;
+    struct tsc_buf cbbuf;
 };
 
 /* Append the finished line in w->buf to the stream when it is large enough. */
