@@ -185,14 +185,27 @@ void tsc_writer_verdict(struct tsc_writer *w, struct tsc_out_conn *c, const stru
 {
     if (w->format == TSC_FORMAT_JSONL) {
         jsonl_verdict(w, c, f, vf, vd);
-    } else {
+    } else if (w->format == TSC_FORMAT_TEXT) {
         text_verdict(w, c, vf, vd);
-    }
+    } /* ECS and NONE: not in the stream */
     tsc_writer_emit(w);
+    if (tsc_writer_cb_wants(w, TSC_EV_VERDICT)) {
+        struct tsc_conn_info ci;
+        struct tsc_event ev;
+        tsc_writer_cb_conn(&ci, c);
+        tsc_writer_cb_init(&ev, TSC_EV_VERDICT, "verdict", &ci, -1, 0, c->tcp->last_ts);
+        ev.facts = f;
+        ev.verdict = tsc_verdict_name(vd->kind);
+        TSC_WRITER_CB_JSON(jsonl_verdict, w, c, f, vf, vd);
+        tsc_writer_cb_fire(w, &ev);
+    }
 }
 
 void tsc_writer_verify_summary(struct tsc_writer *w, const struct tsc_vsum *s)
 {
+    if (w->format == TSC_FORMAT_ECS || w->format == TSC_FORMAT_NONE) {
+        return;
+    }
     if (w->format == TSC_FORMAT_JSONL) {
         struct tsc_jw j;
         tsc_jw_init(&j, &w->buf);

@@ -130,26 +130,13 @@ void tsc_bprintf(struct tsc_buf *b, const char *fmt, ...)
 
 /* ---- embedding callback ---- */
 
-static bool cb_wants(const struct tsc_writer *w, enum tsc_event_type t)
+bool tsc_writer_cb_wants(const struct tsc_writer *w, enum tsc_event_type t)
 {
     return w->cb != NULL && (w->cb_mask & TSC_EV_MASK(t)) != 0;
 }
 
-/* The event's JSON object, rendered by the JSON writer into cbbuf (verbosity at least 1). */
-#define CB_JSON(fn, ...)                                                                           \
-    do {                                                                                           \
-        struct tsc_buf save_ = w->buf;                                                             \
-        int verb_ = w->verbosity;                                                                  \
-        w->buf = w->cbbuf;                                                                         \
-        tsc_buf_reset(&w->buf);                                                                    \
-        w->verbosity = verb_ < 1 ? 1 : verb_;                                                      \
-        tsc_jsonl_##fn(__VA_ARGS__);                                                               \
-        w->cbbuf = w->buf;                                                                         \
-        w->buf = save_;                                                                            \
-        w->verbosity = verb_;                                                                      \
-    } while (0)
 
-static void cb_conn(struct tsc_conn_info *ci, const struct tsc_out_conn *c)
+void tsc_writer_cb_conn(struct tsc_conn_info *ci, const struct tsc_out_conn *c)
 {
     const struct tsc_tcp_conn *t = c->tcp;
     ci->id = t->id;
@@ -159,8 +146,8 @@ static void cb_conn(struct tsc_conn_info *ci, const struct tsc_out_conn *c)
     ci->last_ts = t->last_ts;
 }
 
-static void cb_event_init(struct tsc_event *ev, enum tsc_event_type type, const char *name,
-                          const struct tsc_conn_info *ci, int dir, uint64_t pkt, struct tsc_ts ts)
+void tsc_writer_cb_init(struct tsc_event *ev, enum tsc_event_type type, const char *name,
+                        const struct tsc_conn_info *ci, int dir, uint64_t pkt, struct tsc_ts ts)
 {
     memset(ev, 0, sizeof(*ev));
     ev->type = type;
@@ -175,7 +162,7 @@ static void cb_event_init(struct tsc_event *ev, enum tsc_event_type type, const 
 }
 
 /* Hand the event over with the JSON in cbbuf (its newline becomes the terminator). */
-static void cb_fire(struct tsc_writer *w, struct tsc_event *ev)
+void tsc_writer_cb_fire(struct tsc_writer *w, struct tsc_event *ev)
 {
     static const char empty[] = "";
     struct tsc_buf *b = &w->cbbuf;
@@ -204,11 +191,11 @@ static void cb_fire(struct tsc_writer *w, struct tsc_event *ev)
 void tsc_writer_run(struct tsc_writer *w, const struct tsc_run_info *info)
 {
     DISPATCH(run, w, info);
-    if (cb_wants(w, TSC_EV_RUN)) {
+    if (tsc_writer_cb_wants(w, TSC_EV_RUN)) {
         struct tsc_event ev;
-        cb_event_init(&ev, TSC_EV_RUN, "run", NULL, -1, 0, (struct tsc_ts){0, 0});
-        CB_JSON(run, w, info);
-        cb_fire(w, &ev);
+        tsc_writer_cb_init(&ev, TSC_EV_RUN, "run", NULL, -1, 0, (struct tsc_ts){0, 0});
+        TSC_WRITER_CB_JSON(tsc_jsonl_run, w, info);
+        tsc_writer_cb_fire(w, &ev);
     }
 }
 
@@ -218,15 +205,15 @@ void tsc_writer_record(struct tsc_writer *w, struct tsc_out_conn *c, int dir,
     if (!w->summary_only) {
         DISPATCH(record, w, c, dir, r);
     }
-    if (cb_wants(w, TSC_EV_RECORD)) {
+    if (tsc_writer_cb_wants(w, TSC_EV_RECORD)) {
         struct tsc_conn_info ci;
         struct tsc_event ev;
-        cb_conn(&ci, c);
-        cb_event_init(&ev, TSC_EV_RECORD, "record", &ci, dir, r->pkt, r->ts);
+        tsc_writer_cb_conn(&ci, c);
+        tsc_writer_cb_init(&ev, TSC_EV_RECORD, "record", &ci, dir, r->pkt, r->ts);
         ev.content_type = r->content_type;
         ev.sslv2 = r->sslv2;
-        CB_JSON(record, w, c, dir, r);
-        cb_fire(w, &ev);
+        TSC_WRITER_CB_JSON(tsc_jsonl_record, w, c, dir, r);
+        tsc_writer_cb_fire(w, &ev);
     }
 }
 
@@ -236,15 +223,15 @@ void tsc_writer_handshake(struct tsc_writer *w, struct tsc_out_conn *c, int dir,
     if (!w->summary_only) {
         DISPATCH(handshake, w, c, dir, m, pkt, ts);
     }
-    if (cb_wants(w, TSC_EV_HANDSHAKE)) {
+    if (tsc_writer_cb_wants(w, TSC_EV_HANDSHAKE)) {
         struct tsc_conn_info ci;
         struct tsc_event ev;
-        cb_conn(&ci, c);
-        cb_event_init(&ev, TSC_EV_HANDSHAKE, "handshake", &ci, dir, pkt, ts);
+        tsc_writer_cb_conn(&ci, c);
+        tsc_writer_cb_init(&ev, TSC_EV_HANDSHAKE, "handshake", &ci, dir, pkt, ts);
         ev.msg_type = m->type;
         ev.sslv2 = m->sslv2;
-        CB_JSON(handshake, w, c, dir, m, pkt, ts);
-        cb_fire(w, &ev);
+        TSC_WRITER_CB_JSON(tsc_jsonl_handshake, w, c, dir, m, pkt, ts);
+        tsc_writer_cb_fire(w, &ev);
     }
 }
 
@@ -254,17 +241,17 @@ void tsc_writer_alert(struct tsc_writer *w, struct tsc_out_conn *c, int dir,
     if (!w->summary_only) {
         DISPATCH(alert, w, c, dir, a);
     }
-    if (cb_wants(w, TSC_EV_ALERT)) {
+    if (tsc_writer_cb_wants(w, TSC_EV_ALERT)) {
         struct tsc_conn_info ci;
         struct tsc_event ev;
-        cb_conn(&ci, c);
-        cb_event_init(&ev, TSC_EV_ALERT, "alert", &ci, dir, a->pkt, a->ts);
+        tsc_writer_cb_conn(&ci, c);
+        tsc_writer_cb_init(&ev, TSC_EV_ALERT, "alert", &ci, dir, a->pkt, a->ts);
         if (!a->encrypted) {
             ev.level = a->level;
             ev.description = a->description;
         }
-        CB_JSON(alert, w, c, dir, a);
-        cb_fire(w, &ev);
+        TSC_WRITER_CB_JSON(tsc_jsonl_alert, w, c, dir, a);
+        tsc_writer_cb_fire(w, &ev);
     }
 }
 
@@ -276,13 +263,13 @@ void tsc_writer_ccs(struct tsc_writer *w, struct tsc_out_conn *c, int dir, uint6
         tsc_jsonl_simple(w, c, dir, "change_cipher_spec", pkt, ts);
         tsc_writer_emit(w);
     }
-    if (cb_wants(w, TSC_EV_CCS)) {
+    if (tsc_writer_cb_wants(w, TSC_EV_CCS)) {
         struct tsc_conn_info ci;
         struct tsc_event ev;
-        cb_conn(&ci, c);
-        cb_event_init(&ev, TSC_EV_CCS, "change_cipher_spec", &ci, dir, pkt, ts);
-        CB_JSON(simple, w, c, dir, "change_cipher_spec", pkt, ts);
-        cb_fire(w, &ev);
+        tsc_writer_cb_conn(&ci, c);
+        tsc_writer_cb_init(&ev, TSC_EV_CCS, "change_cipher_spec", &ci, dir, pkt, ts);
+        TSC_WRITER_CB_JSON(tsc_jsonl_simple, w, c, dir, "change_cipher_spec", pkt, ts);
+        tsc_writer_cb_fire(w, &ev);
     }
 }
 
@@ -293,13 +280,13 @@ void tsc_writer_heartbeat(struct tsc_writer *w, struct tsc_out_conn *c, int dir,
     if (!w->summary_only || overlong) {
         DISPATCH(heartbeat, w, c, dir, type, payload_length, record_len, overlong, pkt, ts);
     }
-    if (cb_wants(w, TSC_EV_HEARTBEAT)) {
+    if (tsc_writer_cb_wants(w, TSC_EV_HEARTBEAT)) {
         struct tsc_conn_info ci;
         struct tsc_event ev;
-        cb_conn(&ci, c);
-        cb_event_init(&ev, TSC_EV_HEARTBEAT, "heartbeat", &ci, dir, pkt, ts);
-        CB_JSON(heartbeat, w, c, dir, type, payload_length, record_len, overlong, pkt, ts);
-        cb_fire(w, &ev);
+        tsc_writer_cb_conn(&ci, c);
+        tsc_writer_cb_init(&ev, TSC_EV_HEARTBEAT, "heartbeat", &ci, dir, pkt, ts);
+        TSC_WRITER_CB_JSON(tsc_jsonl_heartbeat, w, c, dir, type, payload_length, record_len, overlong, pkt, ts);
+        tsc_writer_cb_fire(w, &ev);
     }
 }
 
@@ -312,15 +299,15 @@ void tsc_writer_app_data(struct tsc_writer *w, struct tsc_out_conn *c, int dir, 
     if (!w->summary_only) {
         DISPATCH(app_data, w, c, dir, p, n, pkt, ts);
     }
-    if (cb_wants(w, TSC_EV_APP_DATA)) {
+    if (tsc_writer_cb_wants(w, TSC_EV_APP_DATA)) {
         struct tsc_conn_info ci;
         struct tsc_event ev;
-        cb_conn(&ci, c);
-        cb_event_init(&ev, TSC_EV_APP_DATA, "app_data", &ci, dir, pkt, ts);
+        tsc_writer_cb_conn(&ci, c);
+        tsc_writer_cb_init(&ev, TSC_EV_APP_DATA, "app_data", &ci, dir, pkt, ts);
         ev.data = p;
         ev.data_len = n;
-        CB_JSON(app_data, w, c, dir, p, n, pkt, ts);
-        cb_fire(w, &ev);
+        TSC_WRITER_CB_JSON(tsc_jsonl_app_data, w, c, dir, p, n, pkt, ts);
+        tsc_writer_cb_fire(w, &ev);
     }
 }
 
@@ -330,14 +317,14 @@ void tsc_writer_gap(struct tsc_writer *w, struct tsc_out_conn *c, int dir, uint6
     if (!w->summary_only) {
         DISPATCH(gap, w, c, dir, len, pkt, ts);
     }
-    if (cb_wants(w, TSC_EV_GAP)) {
+    if (tsc_writer_cb_wants(w, TSC_EV_GAP)) {
         struct tsc_conn_info ci;
         struct tsc_event ev;
-        cb_conn(&ci, c);
-        cb_event_init(&ev, TSC_EV_GAP, "gap", &ci, dir, pkt, ts);
+        tsc_writer_cb_conn(&ci, c);
+        tsc_writer_cb_init(&ev, TSC_EV_GAP, "gap", &ci, dir, pkt, ts);
         ev.data_len = (size_t)len;
-        CB_JSON(gap, w, c, dir, len, pkt, ts);
-        cb_fire(w, &ev);
+        TSC_WRITER_CB_JSON(tsc_jsonl_gap, w, c, dir, len, pkt, ts);
+        tsc_writer_cb_fire(w, &ev);
     }
 }
 
@@ -345,16 +332,16 @@ void tsc_writer_diag(struct tsc_writer *w, enum tsc_diag_kind kind, const struct
                      const char *msg)
 {
     DISPATCH(diag, w, kind, where, msg);
-    if (cb_wants(w, TSC_EV_DIAGNOSTIC)) {
+    if (tsc_writer_cb_wants(w, TSC_EV_DIAGNOSTIC)) {
         struct tsc_event ev;
-        cb_event_init(&ev, TSC_EV_DIAGNOSTIC, "diagnostic", NULL,
+        tsc_writer_cb_init(&ev, TSC_EV_DIAGNOSTIC, "diagnostic", NULL,
                       where != NULL ? where->dir : -1, where != NULL ? where->pkt : 0,
                       (struct tsc_ts){0, 0});
         ev.conn_id = where != NULL && where->conn != TSC_NO_CONN ? where->conn : 0;
         ev.diag_kind = tsc_diag_name(kind);
         ev.message = msg;
-        CB_JSON(diag, w, kind, where, msg);
-        cb_fire(w, &ev);
+        TSC_WRITER_CB_JSON(tsc_jsonl_diag, w, kind, where, msg);
+        tsc_writer_cb_fire(w, &ev);
     }
 }
 
@@ -367,14 +354,14 @@ void tsc_writer_connection(struct tsc_writer *w, struct tsc_out_conn *c,
     } else {
         DISPATCH(connection, w, c, f, why);
     }
-    if (cb_wants(w, TSC_EV_CONNECTION)) {
+    if (tsc_writer_cb_wants(w, TSC_EV_CONNECTION)) {
         struct tsc_conn_info ci;
         struct tsc_event ev;
-        cb_conn(&ci, c);
-        cb_event_init(&ev, TSC_EV_CONNECTION, "connection", &ci, -1, 0, c->tcp->last_ts);
+        tsc_writer_cb_conn(&ci, c);
+        tsc_writer_cb_init(&ev, TSC_EV_CONNECTION, "connection", &ci, -1, 0, c->tcp->last_ts);
         ev.facts = f;
-        CB_JSON(connection, w, c, f, why);
-        cb_fire(w, &ev);
+        TSC_WRITER_CB_JSON(tsc_jsonl_connection, w, c, f, why);
+        tsc_writer_cb_fire(w, &ev);
     }
 }
 
@@ -382,11 +369,11 @@ void tsc_writer_stats(struct tsc_writer *w, const struct tsc_run_stats *st)
 {
     DISPATCH(stats, w, st);
     tsc_writer_flush(w);
-    if (cb_wants(w, TSC_EV_STATS)) {
+    if (tsc_writer_cb_wants(w, TSC_EV_STATS)) {
         struct tsc_event ev;
-        cb_event_init(&ev, TSC_EV_STATS, "stats", NULL, -1, 0, (struct tsc_ts){0, 0});
-        CB_JSON(stats, w, st);
-        cb_fire(w, &ev);
+        tsc_writer_cb_init(&ev, TSC_EV_STATS, "stats", NULL, -1, 0, (struct tsc_ts){0, 0});
+        TSC_WRITER_CB_JSON(tsc_jsonl_stats, w, st);
+        tsc_writer_cb_fire(w, &ev);
     }
 }
 

@@ -33,6 +33,28 @@ struct tsc_writer {
     struct tsc_buf cbbuf;
 };
 
+/* Embedding callback (writer.c): whether the event is wanted; its connection; a zeroed
+ * event of a type; hand it over with the JSON rendered into cbbuf. */
+bool tsc_writer_cb_wants(const struct tsc_writer *w, enum tsc_event_type t);
+void tsc_writer_cb_conn(struct tsc_conn_info *ci, const struct tsc_out_conn *c);
+void tsc_writer_cb_init(struct tsc_event *ev, enum tsc_event_type type, const char *name,
+                        const struct tsc_conn_info *ci, int dir, uint64_t pkt, struct tsc_ts ts);
+void tsc_writer_cb_fire(struct tsc_writer *w, struct tsc_event *ev);
+/* Render one event with a JSON writer function into cbbuf instead of buf, at
+ * verbosity at least 1. */
+#define TSC_WRITER_CB_JSON(fn, ...)                                                                \
+    do {                                                                                           \
+        struct tsc_buf save_ = w->buf;                                                             \
+        int verb_ = w->verbosity;                                                                  \
+        w->buf = w->cbbuf;                                                                         \
+        tsc_buf_reset(&w->buf);                                                                    \
+        w->verbosity = verb_ < 1 ? 1 : verb_;                                                      \
+        fn(__VA_ARGS__);                                                                           \
+        w->cbbuf = w->buf;                                                                         \
+        w->buf = save_;                                                                            \
+        w->verbosity = verb_;                                                                      \
+    } while (0)
+
 /* Append the finished line in w->buf to the stream when it is large enough. */
 void tsc_writer_emit(struct tsc_writer *w);
 
