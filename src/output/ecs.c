@@ -198,19 +198,6 @@ static bool established(const struct tsc_tls_facts *f)
     return true;
 }
 
-static void app_dir(struct tsc_jw *j, const char *k, const struct tsc_decrypt_facts *d, int dir)
-{
-    tsc_jw_key(j, k);
-    if (!d->have_app_data[dir]) {
-        tsc_jw_null(j);
-        return;
-    }
-    tsc_jw_obj_begin(j);
-    tsc_jw_kuint(j, "bytes", d->app_bytes[dir]);
-    tsc_jw_khex(j, "sha256", d->app_sha256[dir], 32);
-    tsc_jw_obj_end(j);
-}
-
 static void hs_array(struct tsc_jw *j, const char *k, const struct tsc_tls_dir_facts *d)
 {
     tsc_jw_key(j, k);
@@ -394,8 +381,10 @@ void tsc_ecs_connection(struct tsc_writer *w, struct tsc_out_conn *c, const stru
     }
     tsc_jw_key(&j, "app_data");
     tsc_jw_obj_begin(&j);
-    app_dir(&j, "c2s", d, 0);
-    app_dir(&j, "s2c", d, 1);
+    tsc_jw_key(&j, "c2s");
+    tsc_jsonl_app_data_obj(&j, d, 0);
+    tsc_jw_key(&j, "s2c");
+    tsc_jsonl_app_data_obj(&j, d, 1);
     tsc_jw_obj_end(&j);
     tsc_jw_obj_end(&j);
 

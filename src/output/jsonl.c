@@ -417,7 +417,7 @@ static void cert_json_render(struct tsc_jw *j, const struct tsc_cert_summary *s)
 }
 
 /* {"bytes": N, "sha256": HEX} of one direction's decrypted application data, or null. */
-static void app_data_json(struct tsc_jw *j, const struct tsc_decrypt_facts *dec, int dir)
+void tsc_jsonl_app_data_obj(struct tsc_jw *j, const struct tsc_decrypt_facts *dec, int dir)
 {
     if (!dec->have_app_data[dir]) {
         tsc_jw_null(j);
@@ -445,9 +445,9 @@ static void decrypt_json(struct tsc_jw *j, const struct tsc_decrypt_facts *dec)
     if (dec->have_app_data[0] || dec->have_app_data[1]) {
         tsc_jw_obj_begin(j);
         tsc_jw_key(j, "c2s");
-        app_data_json(j, dec, 0);
+        tsc_jsonl_app_data_obj(j, dec, 0);
         tsc_jw_key(j, "s2c");
-        app_data_json(j, dec, 1);
+        tsc_jsonl_app_data_obj(j, dec, 1);
         tsc_jw_obj_end(j);
     } else {
         tsc_jw_null(j);
@@ -508,7 +508,7 @@ static void dir_json(struct tsc_jw *j, const struct tsc_tcp_dir_stats *ts,
     tsc_jw_kbool(j, "heartbleed", d->heartbleed);
     tsc_jw_kuint(j, "decrypted_records", dec->decrypted_records[dir]);
     tsc_jw_key(j, "app_data");
-    app_data_json(j, dec, dir);
+    tsc_jsonl_app_data_obj(j, dec, dir);
     tsc_jw_obj_end(j);
 }
 

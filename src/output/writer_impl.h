@@ -80,6 +80,9 @@ void tsc_jsonl_connection(struct tsc_writer *w, struct tsc_out_conn *c,
                           const struct tsc_tls_facts *f, enum tsc_tcp_end_reason why);
 void tsc_jsonl_stats(struct tsc_writer *w, const struct tsc_run_stats *st);
 
+/* {"bytes": N, "sha256": HEX} of one direction's decrypted application data, or null (jsonl.c). */
+void tsc_jsonl_app_data_obj(struct tsc_jw *j, const struct tsc_decrypt_facts *dec, int dir);
+
 /* Elastic Common Schema document of one connection (ecs.c). */
 void tsc_ecs_connection(struct tsc_writer *w, struct tsc_out_conn *c, const struct tsc_tls_facts *f,
                         enum tsc_tcp_end_reason why);

@@ -24,6 +24,9 @@ import re
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import run_e2e  # noqa: E402  (capture lists with their keys)
+
 ECS_VERSION = "8.12.0"
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 TLS_VERSIONS = {768: ("ssl", "3.0"), 769: ("tls", "1.0"), 770: ("tls", "1.1"), 771: ("tls", "1.2"),
@@ -40,27 +43,9 @@ def flatten(o, prefix=""):
 
 
 def captures(src, shared):
-    out = []
-    man = os.path.join(src, "pcaps", "manifest.json")
-    with open(man) as f:
-        for c in json.load(f)["captures"]:
-            keys = c.get("keys") or {}
-            args = []
-            if keys.get("keylog"):
-                args += ["-l", os.path.join(src, "pcaps", keys["keylog"])]
-            if keys.get("psk"):
-                args += ["--psk", keys["psk"]]
-            out.append((c["file"], os.path.join(src, "pcaps", c["file"]), args))
-    exp = os.path.join(shared, "corpus", "expected")
-    if os.path.isdir(exp):
-        with open(os.path.join(shared, "corpus", "manifest.json")) as f:
-            roots = json.load(f).get("roots", {})
-        for name in sorted(os.listdir(exp)):
-            with open(os.path.join(exp, name)) as f:
-                e = json.load(f)
-            root = os.path.join(shared, "corpus", roots.get(e.get("source"), e.get("source", "")))
-            out.append(("shared/" + e["name"], os.path.join(root, e["file"]), []))
-    return out
+    """(name, path, key arguments) of pcaps/ and the shared corpus (run_e2e's lists)."""
+    caps = run_e2e.pcaps_captures(src)[0] + run_e2e.corpus_captures(shared)[0]
+    return [(c.name, c.path, c.keys) for c in caps if c.origin != "linktype"]
 
 
 def get(doc, dotted):

@@ -21,6 +21,9 @@ import re
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import run_e2e  # noqa: E402  (capture lists with their keys)
+
 try:
     import jsonschema
 except ImportError:
@@ -32,44 +35,17 @@ SUMMARY_TYPES = {"run", "connection", "stats", "diagnostic", "verdict", "verify_
 
 
 def captures(src, shared):
+    """(name, path, key arguments) of every capture the end-to-end runner knows:
+    pcaps/ (with link-type variants), pcaps/dsb/, and the shared corpus."""
     out = []
-    man = os.path.join(src, "pcaps", "manifest.json")
-    if os.path.exists(man):
-        with open(man) as f:
-            for c in json.load(f)["captures"]:
-                keys = c.get("keys") or {}
-                args = []
-                if keys.get("keylog"):
-                    args += ["-l", os.path.join(src, "pcaps", keys["keylog"])]
-                if keys.get("rsa_key"):
-                    args += ["-k", os.path.join(src, "pcaps", keys["rsa_key"])]
-                if keys.get("psk"):
-                    args += ["--psk", keys["psk"]]
-                out.append((c["file"], os.path.join(src, "pcaps", c["file"]), args))
-    for sub in ("linktypes", "dsb"):
-        d = os.path.join(src, "pcaps", sub)
-        if os.path.isdir(d):
-            for f in sorted(os.listdir(d)):
-                if f.endswith((".pcap", ".pcapng", ".gz")):
-                    out.append((sub + "/" + f, os.path.join(d, f), []))
-    exp = os.path.join(shared, "corpus", "expected")
-    man = os.path.join(shared, "corpus", "manifest.json")
-    if os.path.isdir(exp) and os.path.exists(man):
-        with open(man) as f:
-            roots = json.load(f)
-        for name in sorted(os.listdir(exp)):
-            with open(os.path.join(exp, name)) as f:
-                e = json.load(f)
-            root = os.path.join(shared, "corpus", roots.get("roots", {}).get(e.get("source"),
-                                                                            e.get("source", "")))
-            path = os.path.join(root, e["file"])
-            args = []
-            keys = e.get("keys") or {}
-            if keys.get("keylog"):
-                args += ["-l", os.path.join(root, keys["keylog"])]
-            for k in keys.get("rsa_keys") or []:
-                args += ["-k", os.path.join(root, k)]
-            out.append(("shared/" + e["name"], path, args))
+    caps, _ = run_e2e.pcaps_captures(src)
+    out += [(c.name, c.path, c.keys) for c in caps]
+    d = os.path.join(src, "pcaps", "dsb")
+    if os.path.isdir(d):
+        out += [("dsb/" + f, os.path.join(d, f), []) for f in sorted(os.listdir(d))
+                if f.endswith((".pcap", ".pcapng"))]
+    caps, _ = run_e2e.corpus_captures(shared)
+    out += [("shared/" + c.name, c.path, c.keys) for c in caps]
     return out
 
 
