@@ -135,6 +135,7 @@ struct tsc_config {
     bool verify;                      /* --verify: a verdict per connection */
     const char *ca_file;              /* --ca-file: trust anchors (PEM), or NULL */
     const char *ca_path;              /* --ca-path: hashed CA directory, or NULL */
+    const char *report_file;          /* --report: HTML evidence report (implies verify) */
     /* Embedding: events to a callback (see struct tsc_event). */
     tsc_event_fn on_event;            /* NULL: none */
     void *event_ud;

@@ -78,6 +78,9 @@ static void usage(FILE *f)
             "  --ca-file FILE     with --verify: check server chains against these CAs (PEM)\n"
             "                     at the capture's time\n"
             "  --ca-path DIR      with --verify: CA directory (OpenSSL c_rehash layout)\n"
+            "  --report FILE      also write a self-contained HTML evidence report (implies\n"
+            "                     --verify): run header, charts, connection table, a ladder\n"
+            "                     diagram per connection\n"
             "\n"
             "Limits:\n"
             "  --max-flows N           tracked TCP connections (default 1000000)\n"
@@ -138,6 +141,7 @@ enum {
     OPT_CA_FILE,
     OPT_CA_PATH,
     OPT_ECS,
+    OPT_REPORT,
 };
 
 static int hexval(char c)
@@ -215,6 +219,7 @@ int main(int argc, char **argv)
         {"verify", no_argument, NULL, OPT_VERIFY},
         {"ca-file", required_argument, NULL, OPT_CA_FILE},
         {"ca-path", required_argument, NULL, OPT_CA_PATH},
+        {"report", required_argument, NULL, OPT_REPORT},
         {NULL, 0, NULL, 0},
     };
     struct tsc_config cfg;
@@ -289,6 +294,10 @@ int main(int argc, char **argv)
             break;
         case OPT_CA_PATH:
             cfg.ca_path = optarg;
+            break;
+        case OPT_REPORT:
+            cfg.report_file = optarg;
+            cfg.verify = true; /* the report shows the verdicts */
             break;
         case 'r':
             if (n_inputs >= MAX_INPUTS) {

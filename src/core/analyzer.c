@@ -25,6 +25,7 @@
 #include "keys/keys.h"
 #include "net/net.h"
 #include "output/keylog_out.h"
+#include "output/report.h"
 #include "output/writer.h"
 #include "tcp/tcp.h"
 #include "tls/tls.h"
@@ -34,6 +35,7 @@
 struct conn_state {
     struct tsc_out_conn out;
     struct tsc_tls_conn *tls; /* created on the first payload byte */
+    struct tsc_report_conn *ladder; /* --report: this connection's messages, or NULL */
 };
 
 /* A diagnostic raised before the run record was written (key loading), replayed after it. */
@@ -72,6 +74,8 @@ struct tsc_analyzer {
     struct tsc_trust *trust;
     struct tsc_verify_config vcfg;
     struct tsc_vsum vsum;
+    struct tsc_report *report; /* --report, or NULL */
+    bool report_failed;        /* the report could not be written completely */
     struct tsc_diag_sink sink;
     struct tsc_tls_config tls_cfg;
     const char *cur_file;
@@ -158,10 +162,28 @@ static struct tsc_out_conn *cur_out(struct tsc_analyzer *a, uint64_t conn_id)
     return &a->cur->out;
 }
 
+/* --report: one more step of the connection's ladder diagram. */
+static void ladder_ev(struct tsc_analyzer *a, int dir, enum tsc_report_ev kind, uint8_t code,
+                      uint8_t level, uint64_t count, uint64_t pkt, struct tsc_ts ts)
+{
+    if (a->report == NULL) {
+        return;
+    }
+    if (a->cur->ladder == NULL) {
+        a->cur->ladder = tsc_report_conn_new(); /* NULL (out of memory): no diagram */
+    }
+    tsc_report_event(a->cur->ladder, dir, kind, code, level, count, pkt, ts);
+}
+
 static void ev_record(void *ud, uint64_t conn_id, int dir, const struct tsc_tls_record_info *r)
 {
     struct tsc_analyzer *a = ud;
     tsc_writer_record(a->writer, cur_out(a, conn_id), dir, r);
+    if (r->auth_failed) {
+        ladder_ev(a, dir, TSC_REV_BAD_RECORD, 0, 0, 1, r->pkt, r->ts);
+    } else if (r->content_type == 23 && (!r->decrypted || r->inner_type == 23)) {
+        ladder_ev(a, dir, TSC_REV_APP_DATA, 0, 0, 1, r->pkt, r->ts);
+    }
 }
 
 static void ev_handshake(void *ud, uint64_t conn_id, int dir, const struct tsc_hs_msg *m,
@@ -169,18 +191,22 @@ static void ev_handshake(void *ud, uint64_t conn_id, int dir, const struct tsc_h
 {
     struct tsc_analyzer *a = ud;
     tsc_writer_handshake(a->writer, cur_out(a, conn_id), dir, m, pkt, ts);
+    ladder_ev(a, dir, TSC_REV_HANDSHAKE, tsc_hs_msg_type(m), 0, 1, pkt, ts);
 }
 
 static void ev_alert(void *ud, uint64_t conn_id, int dir, const struct tsc_tls_alert_info *al)
 {
     struct tsc_analyzer *a = ud;
     tsc_writer_alert(a->writer, cur_out(a, conn_id), dir, al);
+    ladder_ev(a, dir, TSC_REV_ALERT, al->description, al->encrypted ? 0 : al->level, 1, al->pkt,
+              al->ts);
 }
 
 static void ev_ccs(void *ud, uint64_t conn_id, int dir, uint64_t pkt, struct tsc_ts ts)
 {
     struct tsc_analyzer *a = ud;
     tsc_writer_ccs(a->writer, cur_out(a, conn_id), dir, pkt, ts);
+    ladder_ev(a, dir, TSC_REV_CCS, 0, 0, 1, pkt, ts);
 }
 
 static void ev_app_data(void *ud, uint64_t conn_id, int dir, const uint8_t *p, size_t n,
@@ -204,6 +230,7 @@ static void ev_heartbeat(void *ud, uint64_t conn_id, int dir, uint8_t type,
     struct tsc_analyzer *a = ud;
     tsc_writer_heartbeat(a->writer, cur_out(a, conn_id), dir, type, payload_length, record_len,
                          overlong, pkt, ts);
+    ladder_ev(a, dir, TSC_REV_HEARTBEAT, type, 0, 1, pkt, ts);
 }
 
 /* ---- TCP callbacks -> TLS ---- */
@@ -273,6 +300,7 @@ static void tcp_gap(void *ud, struct tsc_tcp_conn *c, int dir, uint64_t len, uin
     }
     a->cur = cs;
     tsc_writer_gap(a->writer, &cs->out, dir, len, pkt, ts);
+    ladder_ev(a, dir, TSC_REV_GAP, 0, 0, len, pkt, ts);
     tsc_tls_conn_gap(cs->tls, dir, len, pkt, ts);
     a->cur = NULL;
 }
@@ -304,6 +332,9 @@ static void conn_verdict(struct tsc_analyzer *a, struct conn_state *cs,
     tsc_verdict_compute(&in, &vd);
     tsc_vsum_add(&a->vsum, cs->out.tcp->id, f, &vd);
     tsc_writer_verdict(a->writer, &cs->out, f, vf, &vd);
+    if (a->report != NULL) {
+        tsc_report_connection(a->report, cs->ladder, cs->out.tcp, f, vf, &vd);
+    }
 }
 
 static void tcp_close(void *ud, struct tsc_tcp_conn *c, enum tsc_tcp_end_reason why)
@@ -353,6 +384,7 @@ static void tcp_close(void *ud, struct tsc_tcp_conn *c, enum tsc_tcp_end_reason 
         tsc_tls_conn_free(cs->tls);
     }
     c->user = NULL;
+    tsc_report_conn_free(cs->ladder);
     free(cs);
 }
 
@@ -522,14 +554,36 @@ static int verify_setup(struct tsc_analyzer *a, char *errbuf, size_t errlen)
         tsc_trust_new(&a->trust, a->cfg.ca_file, a->cfg.ca_path, errbuf, errlen) != 0) {
         return -1;
     }
+    if (a->cfg.report_file != NULL &&
+        tsc_report_open(&a->report, a->cfg.report_file, errbuf, errlen) != 0) {
+        return -1;
+    }
     a->vcfg.certs = a->vcerts;
     a->vcfg.trust = a->trust;
     a->tls_cfg.verify = &a->vcfg;
     return 0;
 }
 
+/* --report: overview, sections and header go out once every connection is closed. */
+static void finish_report(struct tsc_analyzer *a)
+{
+    if (a->report == NULL) {
+        return;
+    }
+    if (tsc_report_close(a->report, &a->st) != 0) {
+        struct tsc_where w = {a->cfg.report_file, 0, TSC_NO_CONN, -1, -1};
+        tsc_diag(&a->sink, TSC_DIAG_RUN, &w, "report not completely written");
+        a->report_failed = true;
+    }
+    tsc_report_free(a->report);
+    a->report = NULL;
+}
+
 int tsc_analyzer_verify_status(const struct tsc_analyzer *a)
 {
+    if (a->report_failed) {
+        return 3;
+    }
     return a->vsum.counts[TSC_VERDICT_FAILED] + a->vsum.counts[TSC_VERDICT_INCOMPLETE] > 0 ? 1 : 0;
 }
 
@@ -663,6 +717,7 @@ void tsc_analyzer_free(struct tsc_analyzer *a)
     tsc_vcert_cache_free(a->vcerts);
     tsc_trust_free(a->trust);
     tsc_vsum_free(&a->vsum);
+    tsc_report_free(a->report);
     tsc_writer_free(a->writer);
     tsc_keys_free(a->keys);
     free(a->pending);
@@ -872,6 +927,9 @@ static void write_run_record(struct tsc_analyzer *a)
     }
     tsc_writer_prefix_begin(a->writer);
     tsc_writer_run(a->writer, &j->info);
+    if (a->report != NULL) {
+        tsc_report_run(a->report, &j->info);
+    }
     run_written(a);
     tsc_writer_release(a->writer);
     a->holding = false;
@@ -956,6 +1014,7 @@ int tsc_analyzer_run_files(struct tsc_analyzer *a, const char *const *paths, int
         tsc_writer_verify_summary(a->writer, &a->vsum);
     }
     fill_stats(a, true);
+    finish_report(a);
     tsc_writer_stats(a->writer, &a->st);
     free(inputs);
     return rc;
@@ -980,6 +1039,9 @@ int tsc_analyzer_run_live(struct tsc_analyzer *a, const char *iface, char *errbu
     info.interface = iface;
     struct timespec wall;
     tsc_writer_run(a->writer, &info);
+    if (a->report != NULL) {
+        tsc_report_run(a->report, &info);
+    }
     run_written(a);
     tsc_writer_flush(a->writer);
     double last_flush = now_s();
@@ -1015,6 +1077,7 @@ int tsc_analyzer_run_live(struct tsc_analyzer *a, const char *iface, char *errbu
         tsc_writer_verify_summary(a->writer, &a->vsum);
     }
     fill_stats(a, true);
+    finish_report(a);
     tsc_writer_stats(a->writer, &a->st);
     a->live = NULL;
     tsc_capture_close(cap);

@@ -124,14 +124,12 @@ void tsc_resume_publish(struct tsc_tls_conn *t);
 /*
  * verify.c (--verify; each a no-op when t->v is NULL). tsc_verify_message runs
  * before the message reaches the crypto session (the transcript hash then
- * covers the messages before it); tsc_verify_record for every record, with
- * auth_failed when its MAC / tag check failed.
+ * covers the messages before it); tsc_verify_record for every record.
  */
 enum tsc_err tsc_verify_new(struct tsc_tls_conn *t);
 void tsc_verify_free(struct tsc_tls_conn *t);
 void tsc_verify_message(struct tsc_tls_conn *t, int dir, const struct tsc_hs_msg *m);
-void tsc_verify_record(struct tsc_tls_conn *t, int dir, const struct tsc_tls_record_info *r,
-                       bool auth_failed);
+void tsc_verify_record(struct tsc_tls_conn *t, int dir, const struct tsc_tls_record_info *r);
 void tsc_verify_ccs(struct tsc_tls_conn *t, int dir);
 void tsc_verify_close(struct tsc_tls_conn *t);
 

@@ -490,6 +490,7 @@ static void tsc_record(struct tsc_tls_conn *t, int dir, const struct tsc_rec_hdr
                                      .offset = off,
                                      .encrypted = enc,
                                      .decrypted = dec,
+                                     .auth_failed = auth_failed,
                                      .inner_type = inner,
                                      .pkt = t->pkt,
                                      .ts = t->ts};
@@ -502,7 +503,7 @@ static void tsc_record(struct tsc_tls_conn *t, int dir, const struct tsc_rec_hdr
     if (h->type == 23) {
         df->app_data_bytes += body.len;
     }
-    tsc_verify_record(t, dir, &ri, auth_failed);
+    tsc_verify_record(t, dir, &ri);
     if (t->cfg.events.on_record != NULL) {
         t->cfg.events.on_record(t->cfg.events.ud, t->id, dir, &ri);
     }

@@ -39,6 +39,7 @@ struct tsc_tls_record_info {
     int64_t offset;     /* stream offset of the record header in this direction */
     bool encrypted;     /* payload is protected (after CCS / TLS 1.3 encrypted records) */
     bool decrypted;     /* protected and decrypted with a verified MAC / tag */
+    bool auth_failed;   /* protected, and its MAC / tag / padding check failed */
     uint8_t inner_type; /* decrypted: the real content type (TLS 1.3 inner type) */
     bool sslv2;
     uint64_t pkt;

@@ -471,8 +471,7 @@ void tsc_verify_message(struct tsc_tls_conn *t, int dir, const struct tsc_hs_msg
 
 /* ---- records ---- */
 
-void tsc_verify_record(struct tsc_tls_conn *t, int dir, const struct tsc_tls_record_info *r,
-                       bool auth_failed)
+void tsc_verify_record(struct tsc_tls_conn *t, int dir, const struct tsc_tls_record_info *r)
 {
     if (t->v == NULL) {
         return;
@@ -482,7 +481,7 @@ void tsc_verify_record(struct tsc_tls_conn *t, int dir, const struct tsc_tls_rec
     if (r->decrypted) {
         l->protected_records++;
         l->decrypted++;
-    } else if (auth_failed) {
+    } else if (r->auth_failed) {
         l->protected_records++;
         l->failed++;
         if (l->first_failed_record == 0) {
