@@ -118,6 +118,8 @@ struct tsc_config {
     bool no_promisc;
     int buffer_size;
     const char *filter;     /* BPF expression or NULL */
+    uint32_t stats_interval_s; /* live: periodic stats event every N seconds (0: none) */
+    const char *out_path;   /* the file behind `out`, reopened by tsc_analyzer_reopen_output */
     /* Decryption key material (all optional; nothing is decrypted without it). */
     const char *const *rsa_key_files; /* -k: PEM/DER/PKCS#8/PKCS#12 RSA private keys */
     int n_rsa_key_files;
@@ -172,6 +174,15 @@ int tsc_analyzer_run_live(struct tsc_analyzer *a, const char *iface, char *errbu
 int tsc_analyzer_verify_status(const struct tsc_analyzer *a);
 /* Ask a running analyzer to stop soon (async-signal-safe). */
 void tsc_analyzer_stop(struct tsc_analyzer *a);
+/*
+ * Ask a running live analyzer to reopen cfg.out_path (log rotation, SIGHUP;
+ * async-signal-safe: it only sets a flag). The capture loop flushes, opens
+ * the path again (append, created if missing), moves it under cfg.out's
+ * descriptor and writes the run record again, so each rotated file starts
+ * with one. If the path cannot be opened, output stays on the old file and a
+ * `run` diagnostic says why.
+ */
+void tsc_analyzer_reopen_output(struct tsc_analyzer *a);
 void tsc_analyzer_free(struct tsc_analyzer *a);
 
 #ifdef __cplusplus

@@ -17,10 +17,15 @@
 
 static struct tsc_analyzer *g_analyzer; /* for the signal handler only */
 
+/* Only flags are set here (async-signal-safe); the capture loop acts on them. */
 static void on_signal(int sig)
 {
-    (void)sig;
-    if (g_analyzer != NULL) {
+    if (g_analyzer == NULL) {
+        return;
+    }
+    if (sig == SIGHUP) {
+        tsc_analyzer_reopen_output(g_analyzer);
+    } else {
         tsc_analyzer_stop(g_analyzer);
     }
 }
@@ -40,6 +45,8 @@ static void usage(FILE *f)
             "  -s SNAPLEN         live snap length (default 262144)\n"
             "  --no-promisc       do not put the interface into promiscuous mode\n"
             "  --buffer-size N    live kernel buffer size in bytes\n"
+            "  --stats SECONDS    live: a statistics event every SECONDS (packets, bytes,\n"
+            "                     kernel drops, open flows, memory, evictions)\n"
             "  [BPF filter]       trailing arguments form a capture filter, as in tcpdump\n"
             "\n"
             "Output:\n"
@@ -48,7 +55,8 @@ static void usage(FILE *f)
             "  --summary-only     JSON: only run, connection, diagnostic and stats objects\n"
             "  --ecs              connection summaries as Elastic Common Schema 8.12\n"
             "                     documents (one per line, for Filebeat); nothing else\n"
-            "  -o FILE            write to FILE instead of standard output\n"
+            "  -o FILE            write to FILE instead of standard output (live: SIGHUP\n"
+            "                     reopens it, for log rotation)\n"
             "  -n                 no name resolution (tlsscope never resolves; accepted for\n"
             "                     ssldump users)\n"
             "  -q, --quiet        no progress display on standard error\n"
@@ -95,9 +103,13 @@ static void usage(FILE *f)
             "  -h, --help         this help\n"
             "  -V, --version      version\n"
             "\n"
+            "Live: output is flushed event by event; SIGINT or SIGTERM writes the summaries\n"
+            "of the open connections and the final statistics, then exits 0.\n"
+            "\n"
             "Exit status: 0 success (with --verify: every connection verified), 1 with\n"
-            "--verify: some connection failed or could not be verified, 2 usage error,\n"
-            "3 an input or key file could not be read.\n");
+            "--verify: some connection failed or could not be verified, 2 usage error (also\n"
+            "a BPF filter that does not compile), 3 an input, interface or key file could\n"
+            "not be opened (no such interface, permission denied, ...).\n");
 }
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -142,6 +154,7 @@ enum {
     OPT_CA_PATH,
     OPT_ECS,
     OPT_REPORT,
+    OPT_STATS,
 };
 
 static int hexval(char c)
@@ -220,6 +233,7 @@ int main(int argc, char **argv)
         {"ca-file", required_argument, NULL, OPT_CA_FILE},
         {"ca-path", required_argument, NULL, OPT_CA_PATH},
         {"report", required_argument, NULL, OPT_REPORT},
+        {"stats", required_argument, NULL, OPT_STATS},
         {NULL, 0, NULL, 0},
     };
     struct tsc_config cfg;
@@ -386,6 +400,13 @@ int main(int argc, char **argv)
             cfg.session_cache_entries = u32;
             cfg.no_session_cache = u32 == 0;
             break;
+        case OPT_STATS:
+            if (parse_u32(optarg, &u32) != 0 || u32 == 0 || u32 > 86400) {
+                fprintf(stderr, "tlsscope: --stats wants 1 to 86400 seconds\n");
+                return EXIT_USAGE;
+            }
+            cfg.stats_interval_s = u32;
+            break;
         case OPT_IDLE_TIMEOUT:
             if (parse_u32(optarg, &u32) != 0 || u32 == 0) {
                 fprintf(stderr, "tlsscope: --idle-timeout wants a positive number of seconds\n");
@@ -448,6 +469,7 @@ int main(int argc, char **argv)
     cfg.rsa_key_files = rsa_keys;
     cfg.keylog_files = keylogs;
     cfg.out = out;
+    cfg.out_path = outpath;
     cfg.progress = isatty(STDERR_FILENO) && !cfg.quiet;
     cfg.argc = argc; /* echoed into the run record, secrets masked (-p, --psk) */
     cfg.argv = argv;
@@ -466,6 +488,7 @@ int main(int argc, char **argv)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
 
     int rc;
     if (iface != NULL) {

@@ -8,10 +8,13 @@
  * the run's statistics. It parses nothing itself.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -81,6 +84,8 @@ struct tsc_analyzer {
     const char *cur_file;
     uint64_t next_pkt;
     volatile sig_atomic_t stop;
+    volatile sig_atomic_t reopen; /* SIGHUP: reopen cfg.out_path */
+    const char *live_iface;
     struct tsc_run_stats st;
     uint64_t *suite_counts; /* 65536 */
     struct timespec t0;
@@ -701,6 +706,11 @@ void tsc_analyzer_stop(struct tsc_analyzer *a)
     }
 }
 
+void tsc_analyzer_reopen_output(struct tsc_analyzer *a)
+{
+    a->reopen = 1;
+}
+
 void tsc_analyzer_free(struct tsc_analyzer *a)
 {
     if (a == NULL) {
@@ -767,6 +777,38 @@ static void close_exports(struct tsc_analyzer *a)
     }
 }
 
+/* Bytes allocated from the C heap now (glibc mallinfo2: in-use chunks and mmapped blocks). */
+static uint64_t heap_in_use(void)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+    struct mallinfo2 mi = mallinfo2();
+    return (uint64_t)mi.uordblks + (uint64_t)mi.hblkhd;
+#else
+    return 0;
+#endif
+}
+
+/* Resident set size from /proc/self/statm (Linux), 0 when unknown. */
+static uint64_t rss_now(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f == NULL) {
+        return 0;
+    }
+    unsigned long long size = 0, resident = 0;
+    int n = fscanf(f, "%llu %llu", &size, &resident);
+    fclose(f);
+    long page = sysconf(_SC_PAGESIZE);
+    return n == 2 && page > 0 ? (uint64_t)resident * (uint64_t)page : 0;
+}
+
+/* What the run's caps account for: flow table, out-of-order bytes, caches. */
+static uint64_t accounted_bytes(const struct tsc_analyzer *a, const struct tsc_x509_stats *xs)
+{
+    return a->st.tcp.memory_bytes + xs->memory_bytes +
+           (a->st.have_sessions ? a->st.sessions.memory_bytes : 0);
+}
+
 static void fill_stats(struct tsc_analyzer *a, bool final)
 {
     tsc_net_get_stats(a->net, &a->st.net);
@@ -775,6 +817,7 @@ static void fill_stats(struct tsc_analyzer *a, bool final)
     tsc_x509_get_stats(a->certs, &xs);
     a->st.cert_lookups = xs.lookups;
     a->st.cert_hits = xs.hits;
+    a->st.cert_evictions = xs.evictions;
     a->st.have_sessions = a->sessions != NULL;
     tsc_sess_cache_get_stats(a->sessions, &a->st.sessions);
     a->st.suite_counts = a->suite_counts;
@@ -783,6 +826,20 @@ static void fill_stats(struct tsc_analyzer *a, bool final)
     clock_gettime(CLOCK_MONOTONIC, &t);
     a->st.elapsed_s = (double)(t.tv_sec - a->t0.tv_sec) + (double)(t.tv_nsec - a->t0.tv_nsec) / 1e9;
     a->st.final = final;
+    if (a->live != NULL) {
+        uint64_t recv = 0, drop = 0;
+        if (tsc_capture_kernel_stats(a->live, &recv, &drop)) {
+            a->st.have_kernel = true;
+            a->st.kernel_recv = recv;
+            a->st.kernel_drop = drop;
+        }
+        a->st.have_memory = true;
+    }
+    if (a->st.have_memory) {
+        a->st.heap_bytes = heap_in_use();
+        a->st.rss_bytes = rss_now();
+        a->st.accounted_bytes = accounted_bytes(a, &xs);
+    }
 }
 
 static void progress(struct tsc_analyzer *a, struct tsc_capture *cap, bool done)
@@ -1020,6 +1077,51 @@ int tsc_analyzer_run_files(struct tsc_analyzer *a, const char *const *paths, int
     return rc;
 }
 
+/* SIGHUP: the output file opened again under the same stream (log rotation). */
+static void reopen_output(struct tsc_analyzer *a, const struct tsc_run_info *info)
+{
+    a->reopen = 0;
+    if (a->cfg.out_path == NULL) {
+        return;
+    }
+    tsc_writer_flush(a->writer);
+    int fd = open(a->cfg.out_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    int err = errno;
+    if (fd >= 0 && dup2(fd, fileno(a->cfg.out)) < 0) {
+        err = errno;
+        close(fd);
+        fd = -1;
+    }
+    if (fd < 0) {
+        struct tsc_where w = {a->cfg.out_path, 0, TSC_NO_CONN, -1, -1};
+        tsc_diag(&a->sink, TSC_DIAG_RUN, &w, "cannot reopen output %s: %s; still writing to the old file",
+                 a->cfg.out_path, strerror(err));
+        return;
+    }
+    close(fd);
+    /* Every rotated file starts with the run record. */
+    tsc_writer_run(a->writer, info);
+    tsc_writer_flush(a->writer);
+}
+
+/* Wall clock as a capture time: live packets carry the same clock. */
+static struct tsc_ts wall_now(void)
+{
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    struct tsc_ts ts = {wall.tv_sec, (uint32_t)wall.tv_nsec};
+    return ts;
+}
+
+#define TSC_LIVE_TICK_S 0.2 /* housekeeping period: expiry, key logs, memory budget */
+
+/* Housekeeping of a live run, at most every TSC_LIVE_TICK_S (never per packet). */
+static void live_tick(struct tsc_analyzer *a)
+{
+    /* Idle flows end on time even when no packet comes to move capture time. */
+    tsc_tcp_expire(a->tcp, wall_now());
+}
+
 int tsc_analyzer_run_live(struct tsc_analyzer *a, const char *iface, char *errbuf, size_t errlen)
 {
     struct tsc_capture_live_opts lo = {a->cfg.snaplen, !a->cfg.no_promisc, true,
@@ -1037,14 +1139,16 @@ int tsc_analyzer_run_live(struct tsc_analyzer *a, const char *iface, char *errbu
     a->cur_file = NULL;
     struct tsc_run_info info = run_info(a);
     info.interface = iface;
-    struct timespec wall;
     tsc_writer_run(a->writer, &info);
     if (a->report != NULL) {
         tsc_report_run(a->report, &info);
     }
     run_written(a);
-    tsc_writer_flush(a->writer);
-    double last_flush = now_s();
+    tsc_writer_set_line_mode(a->writer, true);
+    double t = now_s();
+    double next_tick = t + TSC_LIVE_TICK_S;
+    double interval = (double)a->cfg.stats_interval_s;
+    double next_stats = t + interval;
     while (!a->stop) {
         struct tsc_frame f;
         bool eof = false;
@@ -1054,22 +1158,21 @@ int tsc_analyzer_run_live(struct tsc_analyzer *a, const char *iface, char *errbu
         }
         if (f.data != NULL) {
             feed_frame(a, &f);
-        } else {
-            clock_gettime(CLOCK_REALTIME, &wall);
-            struct tsc_ts nowts = {wall.tv_sec, (uint32_t)wall.tv_nsec};
-            tsc_tcp_expire(a->tcp, nowts);
         }
-        double t = now_s();
-        if (t - last_flush > 0.2) {
-            tsc_writer_flush(a->writer); /* streaming output stays current */
-            last_flush = t;
+        t = now_s();
+        if (t >= next_tick) {
+            next_tick = t + TSC_LIVE_TICK_S;
+            live_tick(a);
         }
-    }
-    uint64_t recv = 0, drop = 0;
-    if (tsc_capture_kernel_stats(cap, &recv, &drop)) {
-        a->st.have_kernel = true;
-        a->st.kernel_recv = recv;
-        a->st.kernel_drop = drop;
+        if (a->reopen) {
+            reopen_output(a, &info);
+        }
+        if (interval > 0 && t >= next_stats) {
+            /* Late (a long stall): the next one is a whole interval away, no burst. */
+            next_stats = next_stats + interval > t ? next_stats + interval : t + interval;
+            fill_stats(a, false);
+            tsc_writer_stats(a->writer, &a->st);
+        }
     }
     tsc_tcp_flush_all(a->tcp, TSC_TCP_END_EOF);
     close_exports(a);

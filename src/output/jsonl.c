@@ -82,6 +82,7 @@ void tsc_jsonl_run(struct tsc_writer *w, const struct tsc_run_info *info)
     tsc_jw_kuint(&j, "max_buffered_bytes", cfg->max_buffered_bytes);
     tsc_jw_kuint(&j, "max_conn_ooo_bytes", cfg->max_conn_ooo_bytes);
     tsc_jw_kuint(&j, "idle_timeout_s", cfg->idle_timeout_s);
+    tsc_jw_kuint(&j, "stats_interval_s", cfg->stats_interval_s);
     tsc_jw_kuint(&j, "max_handshake_msg", cfg->max_handshake_msg);
     tsc_jw_kuint(&j, "session_cache_entries", cfg->no_session_cache ? 0 : cfg->session_cache_entries);
     tsc_jw_kbool(&j, "show_app_data", cfg->show_app_data);
@@ -753,6 +754,28 @@ void tsc_jsonl_stats(struct tsc_writer *w, const struct tsc_run_stats *st)
         tsc_jw_obj_begin(&j);
         tsc_jw_kuint(&j, "received", st->kernel_recv);
         tsc_jw_kuint(&j, "dropped", st->kernel_drop);
+        tsc_jw_obj_end(&j);
+    }
+    if (st->have_memory) {
+        tsc_jw_key(&j, "memory");
+        tsc_jw_obj_begin(&j);
+        tsc_jw_kuint(&j, "heap_bytes", st->heap_bytes);
+        tsc_jw_kuint(&j, "rss_bytes", st->rss_bytes);
+        tsc_jw_kuint(&j, "accounted_bytes", st->accounted_bytes);
+        tsc_jw_key(&j, "limit_bytes");
+        if (st->memory_limit > 0) {
+            tsc_jw_uint(&j, st->memory_limit);
+        } else {
+            tsc_jw_null(&j);
+        }
+        tsc_jw_obj_end(&j);
+        tsc_jw_key(&j, "evictions");
+        tsc_jw_obj_begin(&j);
+        tsc_jw_kuint(&j, "flows", st->tcp.evicted_flows);
+        tsc_jw_kuint(&j, "ooo_dropped_bytes", st->tcp.ooo_dropped_bytes);
+        tsc_jw_kuint(&j, "session_cache", st->have_sessions ? st->sessions.evictions : 0);
+        tsc_jw_kuint(&j, "certificate_cache", st->cert_evictions);
+        tsc_jw_kuint(&j, "pending_records", st->pending_records_dropped);
         tsc_jw_obj_end(&j);
     }
     end(&j);

@@ -330,8 +330,32 @@ void tsc_text_connection(struct tsc_writer *w, struct tsc_out_conn *c,
     tsc_bprintf(&w->buf, "\n");
 }
 
+/* Periodic statistics of a live run: one line. */
+static void text_stats_line(struct tsc_writer *w, const struct tsc_run_stats *st)
+{
+    tsc_bprintf(&w->buf,
+                "-- stats %.1f s: packets %" PRIu64 ", bytes %" PRIu64 ", kernel drops %" PRIu64
+                ", flows open %" PRIu64 ", TLS connections %" PRIu64 ", memory %.1f MiB",
+                st->elapsed_s, st->packets, st->bytes, st->have_kernel ? st->kernel_drop : 0,
+                st->tcp.open_flows, st->tls_connections, (double)st->heap_bytes / 1048576.0);
+    if (st->memory_limit > 0) {
+        tsc_bprintf(&w->buf, " (accounted %.1f of %.1f MiB)",
+                    (double)st->accounted_bytes / 1048576.0,
+                    (double)st->memory_limit / 1048576.0);
+    }
+    tsc_bprintf(&w->buf,
+                ", evictions: flows %" PRIu64 ", session cache %" PRIu64
+                ", certificate cache %" PRIu64 ", pending records %" PRIu64 "\n",
+                st->tcp.evicted_flows, st->have_sessions ? st->sessions.evictions : 0,
+                st->cert_evictions, st->pending_records_dropped);
+}
+
 void tsc_text_stats(struct tsc_writer *w, const struct tsc_run_stats *st)
 {
+    if (!st->final) {
+        text_stats_line(w, st);
+        return;
+    }
     tsc_bprintf(&w->buf,
                 "\n== tlsscope statistics ==\npackets %" PRIu64 ", bytes %" PRIu64
                 ", TCP connections %" PRIu64 ", TLS connections %" PRIu64 ", %.3f s\n",
@@ -383,5 +407,19 @@ void tsc_text_stats(struct tsc_writer *w, const struct tsc_run_stats *st)
     if (st->have_kernel) {
         tsc_bprintf(&w->buf, "kernel: received %" PRIu64 ", dropped %" PRIu64 "\n",
                     st->kernel_recv, st->kernel_drop);
+    }
+    if (st->have_memory) {
+        tsc_bprintf(&w->buf, "memory: heap %.1f MiB, resident %.1f MiB",
+                    (double)st->heap_bytes / 1048576.0, (double)st->rss_bytes / 1048576.0);
+        if (st->memory_limit > 0) {
+            tsc_bprintf(&w->buf, ", accounted %.1f of %.1f MiB",
+                        (double)st->accounted_bytes / 1048576.0,
+                        (double)st->memory_limit / 1048576.0);
+        }
+        tsc_bprintf(&w->buf,
+                    "; evictions: flows %" PRIu64 ", session cache %" PRIu64
+                    ", certificate cache %" PRIu64 ", pending records %" PRIu64 "\n",
+                    st->tcp.evicted_flows, st->have_sessions ? st->sessions.evictions : 0,
+                    st->cert_evictions, st->pending_records_dropped);
     }
 }

@@ -95,9 +95,22 @@ void tsc_writer_free(struct tsc_writer *w)
     free(w);
 }
 
+void tsc_writer_set_line_mode(struct tsc_writer *w, bool on)
+{
+    w->line_mode = on;
+    if (on) {
+        tsc_writer_flush(w);
+    }
+}
+
 void tsc_writer_emit(struct tsc_writer *w)
 {
-    if (!w->held && w->buf.len >= WRITER_FLUSH_AT) {
+    if (w->held) {
+        return;
+    }
+    if (w->line_mode && w->buf.len > 0) {
+        tsc_writer_flush(w);
+    } else if (w->buf.len >= WRITER_FLUSH_AT) {
         fwrite(w->buf.p, 1, w->buf.len, w->out);
         tsc_buf_reset(&w->buf);
     }

@@ -78,6 +78,7 @@ struct tsc_run_stats {
     const uint64_t *diag_counts;   /* TSC_DIAG__COUNT entries */
     uint64_t cert_lookups;
     uint64_t cert_hits;
+    uint64_t cert_evictions; /* certificate summaries dropped from the cache (full) */
     bool have_sessions;                /* a resumption cache was in use */
     struct tsc_sess_cache_stats sessions;
     uint64_t resumed_connections;      /* TLS connections that resumed a session */
@@ -86,6 +87,13 @@ struct tsc_run_stats {
     bool have_kernel;
     uint64_t kernel_recv;
     uint64_t kernel_drop;
+    /* Memory (live runs, and every run with --max-memory). */
+    bool have_memory;
+    uint64_t heap_bytes;      /* allocated from the C heap now (mallinfo2), 0 unknown */
+    uint64_t rss_bytes;       /* resident set size now, 0 unknown */
+    uint64_t accounted_bytes; /* what the caps account: flows, out-of-order bytes, caches */
+    uint64_t memory_limit;    /* --max-memory, 0 none */
+    uint64_t pending_records_dropped; /* early encrypted records given up waiting for keys */
     bool final;                    /* last stats record of the run */
 };
 
@@ -94,6 +102,8 @@ struct tsc_writer;
 int tsc_writer_new(struct tsc_writer **out, const struct tsc_config *cfg);
 void tsc_writer_free(struct tsc_writer *w);
 void tsc_writer_flush(struct tsc_writer *w);
+/* Live output: each event goes to the stream and is flushed once complete. */
+void tsc_writer_set_line_mode(struct tsc_writer *w, bool on);
 
 /*
  * Holding: events are kept in memory instead of written, so that an event

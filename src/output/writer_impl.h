@@ -23,6 +23,7 @@ struct tsc_writer {
     FILE *out;
     struct tsc_buf buf; /* one event at a time, written out on flush threshold */
     bool held;          /* keep everything in buf (see tsc_writer_hold) */
+    bool line_mode;     /* live: every event is written and flushed as it is complete */
     bool have_saved;
     struct tsc_buf saved; /* held events set aside while a prefix is written */
     struct tsc_cert_json_slot cert_json[TSC_CERT_JSON_SLOTS];

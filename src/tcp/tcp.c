@@ -1153,4 +1153,22 @@ void tsc_tcp_table_free(struct tsc_tcp_table *t)
 void tsc_tcp_get_stats(const struct tsc_tcp_table *t, struct tsc_tcp_stats *st)
 {
     *st = t->st;
+    /* Flows (live and remembered closed ones), the bucket array, queued pieces. */
+    st->memory_bytes = (t->st.open_flows + t->zombies) * sizeof(struct conn) +
+                       (uint64_t)t->nbuckets * sizeof(*t->buckets) + t->st.buffered_bytes;
+}
+
+size_t tsc_tcp_flow_bytes(void)
+{
+    return sizeof(struct conn) + sizeof(struct conn *);
+}
+
+bool tsc_tcp_evict_oldest(struct tsc_tcp_table *t, const char *why)
+{
+    struct conn *old = oldest_flow(t);
+    if (old == NULL) {
+        return false;
+    }
+    conn_evict(t, old, why);
+    return true;
 }

@@ -116,7 +116,16 @@ struct tsc_tcp_stats {
     uint64_t conflict_bytes;
     uint64_t ooo_dropped_bytes; /* dropped because of caps */
     uint64_t late_segments;     /* segments of an already closed connection (ignored) */
+    uint64_t memory_bytes;      /* flow structures, hash buckets and queued bytes now */
 };
 void tsc_tcp_get_stats(const struct tsc_tcp_table *t, struct tsc_tcp_stats *st);
+/* Bytes one tracked flow costs in the table (for sizing caps from a memory budget). */
+size_t tsc_tcp_flow_bytes(void);
+/*
+ * Close the least recently active flow (not the one being processed) as
+ * evicted: `why` goes into its tcp-flow-evicted diagnostic. False when no
+ * flow is open. For a consumer enforcing a memory budget of its own.
+ */
+bool tsc_tcp_evict_oldest(struct tsc_tcp_table *t, const char *why);
 
 #endif

@@ -441,6 +441,8 @@ struct tsc_x509_cache {
     struct tsc_x509_entry *all;
     uint64_t lookups;
     uint64_t hits;
+    uint64_t evictions;
+    uint64_t live; /* entries allocated (cached, or still referenced) */
 };
 
 enum tsc_err tsc_x509_cache_new(struct tsc_x509_cache **out, uint32_t max_entries)
@@ -549,6 +551,8 @@ static bool evict_one(struct tsc_x509_cache *c)
     hash_unlink(c, e);
     all_unlink(c, e);
     c->n_cached--;
+    c->evictions++;
+    c->live--;
     free(e);
     return true;
 }
@@ -581,6 +585,7 @@ const struct tsc_cert_summary *tsc_x509_get(struct tsc_x509_cache *c, const uint
         return NULL;
     }
     tsc_x509_summarize(der, len, &e->s);
+    c->live++;
     e->refs = 1;
     e->all_next = c->all;
     if (c->all != NULL) {
@@ -618,8 +623,14 @@ void tsc_x509_put(struct tsc_x509_cache *c, const struct tsc_cert_summary *s)
         lru_push_tail(c, e);
     } else {
         all_unlink(c, e);
+        c->live--;
         free(e);
     }
+}
+
+size_t tsc_x509_entry_bytes(void)
+{
+    return sizeof(struct tsc_x509_entry);
 }
 
 void tsc_x509_get_stats(const struct tsc_x509_cache *c, struct tsc_x509_stats *st)
@@ -631,4 +642,7 @@ void tsc_x509_get_stats(const struct tsc_x509_cache *c, struct tsc_x509_stats *s
     st->lookups = c->lookups;
     st->hits = c->hits;
     st->entries = c->n_cached;
+    st->evictions = c->evictions;
+    st->memory_bytes = c->live * sizeof(struct tsc_x509_entry) +
+                       (uint64_t)c->nbuckets * sizeof(*c->buckets);
 }

@@ -31,7 +31,11 @@ struct tsc_x509_stats {
     uint64_t lookups;
     uint64_t hits;
     uint64_t entries;
+    uint64_t evictions;    /* least recently used unreferenced summaries dropped (full) */
+    uint64_t memory_bytes; /* summaries allocated and the hash table */
 };
+/* Bytes one cached summary takes (for sizing the cache from a memory budget). */
+size_t tsc_x509_entry_bytes(void);
 void tsc_x509_get_stats(const struct tsc_x509_cache *c, struct tsc_x509_stats *st);
 
 #endif
