@@ -127,6 +127,9 @@ struct tsc_config {
     const char *const *keylog_files;  /* -l: NSS key logs (SSLKEYLOGFILE format) */
     int n_keylog_files;
     bool env_keylog;                  /* also load $SSLKEYLOGFILE when set and readable */
+    bool follow_keylogs;              /* live: key logs (-l, $SSLKEYLOGFILE) are followed while
+                                         they grow, waited for when missing; records whose keys
+                                         come late are held (bounded) until they do */
     const uint8_t *psk;               /* --psk: TLS 1.2 pre-shared key bytes, or NULL */
     size_t psk_len;
     const char *psk_identity;         /* NULL: any identity */

@@ -68,7 +68,9 @@ static void usage(FILE *f)
             "                     repeatable, matched through the server certificate\n"
             "  -p PASSWORD        password of encrypted key files\n"
             "  --password-file F  read that password from the first line of F\n"
-            "  -l KEYLOG          NSS key log (SSLKEYLOGFILE format); repeatable\n"
+            "  -l KEYLOG          NSS key log (SSLKEYLOGFILE format); repeatable. Live, it\n"
+            "                     is followed as it grows (waited for if missing, reopened\n"
+            "                     when truncated or replaced)\n"
             "  --no-env-keylog    ignore the SSLKEYLOGFILE environment variable (by default\n"
             "                     the file it names is loaded when it is readable)\n"
             "  --psk HEX          TLS 1.2 pre-shared key (RFC 4279 PSK suites)\n"
@@ -466,6 +468,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "tlsscope: --psk-identity needs --psk\n");
         return EXIT_USAGE;
     }
+    /* Live: key logs are followed while they grow (waited for when missing). */
+    cfg.follow_keylogs = iface != NULL;
     cfg.rsa_key_files = rsa_keys;
     cfg.keylog_files = keylogs;
     cfg.out = out;

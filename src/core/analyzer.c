@@ -39,7 +39,15 @@ struct conn_state {
     struct tsc_out_conn out;
     struct tsc_tls_conn *tls; /* created on the first payload byte */
     struct tsc_report_conn *ladder; /* --report: this connection's messages, or NULL */
+    /* On the analyzer's list of connections holding records for late keys. */
+    bool on_hold;
+    struct conn_state *hold_prev, *hold_next;
 };
+
+#define TSC_MAX_FOLLOW 64                  /* key logs followed */
+#define TSC_HOLD_CONN_BYTES (256u << 10)   /* records held per connection for late keys */
+#define TSC_HOLD_BYTES_DEFAULT (64u << 20) /* ... over all connections */
+#define TSC_HOLD_TIMEOUT_S 5               /* capture seconds a record waits for its keys */
 
 /* A diagnostic raised before the run record was written (key loading), replayed after it. */
 #define TSC_PENDING_DIAGS 64
@@ -91,6 +99,13 @@ struct tsc_analyzer {
     struct timespec t0;
     struct tsc_capture *live; /* for stop() */
     struct conn_state *cur;   /* connection being fed to the TLS layer */
+    /* Followed key logs (live) and the records held for their late keys. */
+    struct tsc_keylog_follow *follow[TSC_MAX_FOLLOW];
+    int n_follow;
+    struct tsc_tls_hold hold;
+    struct conn_state *hold_list;
+    double last_follow_poll;
+    uint64_t keys_swept; /* key log entries when the held connections were last retried */
     /* progress */
     struct timespec last_progress;
     uint64_t progress_done_before; /* bytes of earlier files */
@@ -266,6 +281,81 @@ static bool conn_tls(struct tsc_analyzer *a, struct conn_state *cs, struct tsc_t
     return true;
 }
 
+/* ---- connections holding records for late keys (followed key logs) ---- */
+
+static void hold_list_add(struct tsc_analyzer *a, struct conn_state *cs)
+{
+    if (cs->on_hold || !tsc_tls_conn_holding(cs->tls)) {
+        return;
+    }
+    cs->on_hold = true;
+    cs->hold_prev = NULL;
+    cs->hold_next = a->hold_list;
+    if (a->hold_list != NULL) {
+        a->hold_list->hold_prev = cs;
+    }
+    a->hold_list = cs;
+}
+
+static void hold_list_del(struct tsc_analyzer *a, struct conn_state *cs)
+{
+    if (!cs->on_hold) {
+        return;
+    }
+    if (cs->hold_prev != NULL) {
+        cs->hold_prev->hold_next = cs->hold_next;
+    } else {
+        a->hold_list = cs->hold_next;
+    }
+    if (cs->hold_next != NULL) {
+        cs->hold_next->hold_prev = cs->hold_prev;
+    }
+    cs->on_hold = false;
+    cs->hold_prev = cs->hold_next = NULL;
+}
+
+/* Read what the followed key logs gained; returns the new entries. */
+static uint64_t follow_poll(struct tsc_analyzer *a)
+{
+    uint64_t total = 0;
+    for (int i = 0; i < a->n_follow; i++) {
+        uint64_t added = 0;
+        if (tsc_keylog_follow_poll(a->follow[i], &added) == TSC_OK) {
+            total += added;
+        }
+    }
+    a->last_follow_poll = now_s();
+    return total;
+}
+
+/*
+ * Held connections: with new keys (keys_added), retry each; one that waited
+ * longer than the hold timeout (capture time `now`) gives up, or every one
+ * with force.
+ */
+static void hold_sweep(struct tsc_analyzer *a, bool keys_added, struct tsc_ts now, bool force)
+{
+    struct conn_state *cs = a->hold_list;
+    /* Each pass moves to the next listed connection: bounded by the list. */
+    while (cs != NULL) {
+        struct conn_state *next = cs->hold_next;
+        struct tsc_ts since = tsc_tls_conn_held_since(cs->tls);
+        bool late = force || now.sec - since.sec > (int64_t)a->hold.timeout_s;
+        a->cur = cs;
+        if (keys_added) {
+            (void)tsc_tls_conn_retry_keys(cs->tls, false);
+        }
+        if (late && tsc_tls_conn_holding(cs->tls)) {
+            (void)tsc_tls_conn_retry_keys(cs->tls, true);
+        }
+        a->cur = NULL;
+        if (!tsc_tls_conn_holding(cs->tls)) {
+            hold_list_del(a, cs);
+        }
+        cs = next;
+    }
+}
+
 static void tcp_data(void *ud, struct tsc_tcp_conn *c, int dir, const uint8_t *p, size_t n,
                      uint64_t pkt, struct tsc_ts ts)
 {
@@ -293,6 +383,7 @@ static void tcp_data(void *ud, struct tsc_tcp_conn *c, int dir, const uint8_t *p
         tsc_tls_conn_data(cs->tls, dir, p, n, pkt, ts, NULL);
     }
     a->cur = NULL;
+    hold_list_add(a, cs);
 }
 
 static void tcp_gap(void *ud, struct tsc_tcp_conn *c, int dir, uint64_t len, uint64_t pkt,
@@ -351,6 +442,15 @@ static void tcp_close(void *ud, struct tsc_tcp_conn *c, enum tsc_tcp_end_reason 
     }
     if (cs->tls != NULL) {
         a->cur = cs;
+        if (cs->on_hold) {
+            /* A last look for its keys (the key log may have them since the
+             * last poll), then whatever still waits goes through without. */
+            if (now_s() - a->last_follow_poll > 0.01) {
+                (void)follow_poll(a);
+            }
+            (void)tsc_tls_conn_retry_keys(cs->tls, false);
+            hold_list_del(a, cs);
+        }
         /* Directions that never ended cleanly still get their end (reports
          * a record or message cut short). */
         tsc_tls_conn_end(cs->tls, TSC_DIR_C2S);
@@ -409,6 +509,30 @@ static void keyfile_add(struct tsc_analyzer *a, const char *path, const char *ki
     kf->have_sha256 = hash_file(path, kf->sha256, &size);
 }
 
+/*
+ * A key log followed while it grows (live): what it holds now is read at
+ * once, the rest as it comes. Listed in the run record without a hash (the
+ * file changes).
+ */
+static int follow_add(struct tsc_analyzer *a, const char *path, const char *kind)
+{
+    if (a->n_follow >= TSC_MAX_FOLLOW || a->n_keyfiles >= TSC_MAX_KEYFILES) {
+        return -1;
+    }
+    struct tsc_keylog_follow *f = NULL;
+    if (tsc_keylog_follow_new(&f, a->keys, path) != TSC_OK) {
+        return -1;
+    }
+    a->follow[a->n_follow++] = f;
+    uint64_t added = 0;
+    (void)!tsc_keylog_follow_poll(f, &added);
+    struct tsc_run_keyfile *kf = &a->keyfiles[a->n_keyfiles++];
+    kf->file = path;
+    kf->kind = kind;
+    kf->have_sha256 = false;
+    return 0;
+}
+
 /* The last diagnostic kept while loading keys, for the error message. */
 static const char *last_pending(const struct tsc_analyzer *a)
 {
@@ -426,7 +550,7 @@ static int load_keys(struct tsc_analyzer *a, char *errbuf, size_t errlen)
     const char *env = NULL;
     if (cfg->env_keylog) {
         env = getenv("SSLKEYLOGFILE");
-        if (env != NULL && (env[0] == '\0' || access(env, R_OK) != 0)) {
+        if (env != NULL && (env[0] == '\0' || (!cfg->follow_keylogs && access(env, R_OK) != 0))) {
             env = NULL; /* set but not readable: ignored, as the variable is advisory */
         }
         if (env != NULL) {
@@ -460,7 +584,18 @@ static int load_keys(struct tsc_analyzer *a, char *errbuf, size_t errlen)
         }
         keyfile_add(a, path, "rsa");
     }
-    for (int i = 0; i < cfg->n_keylog_files; i++) {
+    if (cfg->follow_keylogs) {
+        for (int i = 0; i <= cfg->n_keylog_files; i++) {
+            const char *path = i < cfg->n_keylog_files ? cfg->keylog_files[i] : env;
+            if (path != NULL && follow_add(a, path, i < cfg->n_keylog_files ? "keylog"
+                                                                              : "keylog-env") != 0) {
+                snprintf(errbuf, errlen, "out of memory following key log %s", path);
+                return -1;
+            }
+        }
+        env = NULL;
+    }
+    for (int i = 0; i < cfg->n_keylog_files && !cfg->follow_keylogs; i++) {
         const char *path = cfg->keylog_files[i];
         enum tsc_err e = tsc_keys_load_keylog_file(a->keys, path);
         if (e != TSC_OK) {
@@ -678,6 +813,12 @@ int tsc_analyzer_new(struct tsc_analyzer **out, const struct tsc_config *cfg, ch
         tsc_analyzer_free(a);
         return -1;
     }
+    if (a->n_follow > 0) {
+        a->hold.max_bytes = TSC_HOLD_BYTES_DEFAULT;
+        a->hold.max_conn_bytes = TSC_HOLD_CONN_BYTES;
+        a->hold.timeout_s = TSC_HOLD_TIMEOUT_S;
+        a->tls_cfg.hold = &a->hold;
+    }
     a->tls_cfg.keys = a->keys;
     a->tls_cfg.certs = a->certs;
     a->tls_cfg.sessions = a->sessions;
@@ -720,6 +861,9 @@ void tsc_analyzer_free(struct tsc_analyzer *a)
      * certificate cache must still exist then. */
     tsc_tcp_table_free(a->tcp);
     a->tcp = NULL;
+    for (int i = 0; i < a->n_follow; i++) {
+        tsc_keylog_follow_free(a->follow[i]);
+    }
     tsc_net_free(a->net);
     tsc_x509_cache_free(a->certs);
     tsc_sess_cache_free(a->sessions);
@@ -818,6 +962,21 @@ static void fill_stats(struct tsc_analyzer *a, bool final)
     a->st.cert_lookups = xs.lookups;
     a->st.cert_hits = xs.hits;
     a->st.cert_evictions = xs.evictions;
+    a->st.pending_records_dropped = a->hold.dropped_records;
+    a->st.have_follow = a->n_follow > 0;
+    a->st.follow_files = (uint32_t)a->n_follow;
+    a->st.follow_lines = a->st.follow_entries = a->st.follow_truncations = 0;
+    a->st.follow_reopens = 0;
+    for (int i = 0; i < a->n_follow; i++) {
+        struct tsc_keylog_follow_stats fs;
+        tsc_keylog_follow_get_stats(a->follow[i], &fs);
+        a->st.follow_lines += fs.lines;
+        a->st.follow_entries += fs.entries_added;
+        a->st.follow_truncations += fs.truncations;
+        a->st.follow_reopens += fs.reopens;
+    }
+    a->st.held_records = a->hold.held_records;
+    a->st.held_bytes_peak = a->hold.peak_bytes;
     a->st.have_sessions = a->sessions != NULL;
     tsc_sess_cache_get_stats(a->sessions, &a->st.sessions);
     a->st.suite_counts = a->suite_counts;
@@ -1118,8 +1277,17 @@ static struct tsc_ts wall_now(void)
 /* Housekeeping of a live run, at most every TSC_LIVE_TICK_S (never per packet). */
 static void live_tick(struct tsc_analyzer *a)
 {
+    struct tsc_ts now = wall_now();
+    if (a->n_follow > 0) {
+        (void)follow_poll(a);
+        struct tsc_keys_stats ks;
+        tsc_keys_get_stats(a->keys, &ks);
+        bool added = ks.keylog_entries != a->keys_swept;
+        a->keys_swept = ks.keylog_entries;
+        hold_sweep(a, added, now, false);
+    }
     /* Idle flows end on time even when no packet comes to move capture time. */
-    tsc_tcp_expire(a->tcp, wall_now());
+    tsc_tcp_expire(a->tcp, now);
 }
 
 int tsc_analyzer_run_live(struct tsc_analyzer *a, const char *iface, char *errbuf, size_t errlen)
@@ -1173,6 +1341,14 @@ int tsc_analyzer_run_live(struct tsc_analyzer *a, const char *iface, char *errbu
             fill_stats(a, false);
             tsc_writer_stats(a->writer, &a->st);
         }
+    }
+    if (a->n_follow > 0) {
+        /* Stopping: the key logs' last lines (an unterminated one too) for
+         * the records still held, then the rest goes through. */
+        for (int i = 0; i < a->n_follow; i++) {
+            tsc_keylog_follow_finish(a->follow[i]);
+        }
+        hold_sweep(a, true, wall_now(), true);
     }
     tsc_tcp_flush_all(a->tcp, TSC_TCP_END_EOF);
     close_exports(a);

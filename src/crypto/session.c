@@ -848,6 +848,83 @@ bool tsc_csess_protected(const struct tsc_crypto_sess *s, int dir)
     return s->ccs_seen[dir];
 }
 
+/*
+ * Keys looked up when the handshake reached them (ServerHello for TLS 1.3,
+ * ClientKeyExchange / ChangeCipherSpec for TLS <= 1.2) were not in the key
+ * log, and nothing else ruled decryption out: a key log still being written
+ * (live capture) may bring them. dir: is the next protected record of dir
+ * such a record?
+ */
+static void tsc_enter_app13(struct tsc_crypto_sess *s, int dir);
+
+bool tsc_csess_awaiting_keys(const struct tsc_crypto_sess *s, int dir)
+{
+    if (s == NULL || s->keys == NULL || (dir != 0 && dir != 1) || !s->sh_seen ||
+        s->suite == NULL || s->finished_called) {
+        return false;
+    }
+    if (s->f.undecrypted_reason != TSC_UNDEC_NONE &&
+        s->f.undecrypted_reason != TSC_UNDEC_NO_KEY_MATERIAL) {
+        return false;
+    }
+    if (s->tls13) {
+        if (!s->suite->tls13) {
+            return false;
+        }
+        if (!s->have_hs && !s->have_app) {
+            return true;
+        }
+        /* Handshake keys known, application keys not (yet): after dir's Finished. */
+        return !s->have_app && s->fin_seen[dir] && s->epoch[dir] == TSC_EP_NONE;
+    }
+    return s->ccs_seen[dir] && !s->active[dir] && !s->have_ms && s->n_cand == 0;
+}
+
+bool tsc_csess_retry_keys(struct tsc_crypto_sess *s)
+{
+    if (!tsc_csess_awaiting_keys(s, 0) && !tsc_csess_awaiting_keys(s, 1)) {
+        return false;
+    }
+    if (s->tls13) {
+        if (!s->have_hs && !s->have_app) {
+            /* Nothing was decrypted yet: the lookup of the ServerHello, again. */
+            s->f.undecrypted_reason = TSC_UNDEC_NONE;
+            tsc_sh13(s);
+            return s->have_hs || s->have_app;
+        }
+        size_t hl = tsc_md_len(s->suite->hash);
+        size_t n = 0;
+        bool app = tsc_keys_keylog_find(s->keys, TSC_KL_CLIENT_TRAFFIC_SECRET_0, s->cr, 32,
+                                        s->app_secret[0], &n) &&
+                   n == hl &&
+                   tsc_keys_keylog_find(s->keys, TSC_KL_SERVER_TRAFFIC_SECRET_0, s->cr, 32,
+                                        s->app_secret[1], &n) &&
+                   n == hl;
+        if (!app) {
+            return false;
+        }
+        s->have_app = true;
+        s->f.keys_known = true;
+        for (int d = 0; d < 2; d++) {
+            if (s->fin_seen[d] && s->epoch[d] == TSC_EP_NONE) {
+                tsc_enter_app13(s, d);
+            }
+        }
+        return true;
+    }
+    tsc_master12_keylog(s);
+    tsc_master12(s);
+    if (!s->have_ms || !s->pend_ok) {
+        return false;
+    }
+    for (int d = 0; d < 2; d++) {
+        if (s->ccs_seen[d] && !s->active[d]) {
+            (void)tsc_activate12(s, d);
+        }
+    }
+    return true;
+}
+
 /* ---- handshake messages ---- */
 
 static void tsc_fin_result(struct tsc_crypto_sess *s, int dir, bool ok)

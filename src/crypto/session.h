@@ -124,6 +124,17 @@ void tsc_csess_resume_candidate(struct tsc_crypto_sess *s, const uint8_t *ms);
 /* TLS <= 1.2: ChangeCipherSpec from dir: records of dir are protected from now on. */
 void tsc_csess_change_cipher_spec(struct tsc_crypto_sess *s, int dir);
 
+/*
+ * Late keys (a key log followed while it grows): the keys for dir's next
+ * protected record were not in the key log when the handshake needed them,
+ * and may still come. tsc_csess_retry_keys looks them up again (after new key
+ * log entries arrived) and sets the record protection up as it would have
+ * been; true when keys were found. Only valid while none of those records has
+ * been passed to tsc_csess_decrypt (the dissector holds them meanwhile).
+ */
+bool tsc_csess_awaiting_keys(const struct tsc_crypto_sess *s, int dir);
+bool tsc_csess_retry_keys(struct tsc_crypto_sess *s);
+
 /* Is the next record of dir protected (keys or not)? Lets the dissector count opaque records. */
 bool tsc_csess_protected(const struct tsc_crypto_sess *s, int dir);
 

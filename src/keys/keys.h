@@ -69,6 +69,31 @@ TSC_MUST_USE enum tsc_err tsc_keys_add_dsb_keylog(struct tsc_keys *k, const uint
 bool tsc_keys_keylog_from_dsb(const struct tsc_keys *k, enum tsc_keylog_label label,
                               const uint8_t *key, size_t keylen);
 
+/*
+ * A key log followed while it grows (live captures; src/keys/keylog_follow.c).
+ * The path need not exist yet. Each poll indexes the complete lines appended
+ * since the last one into k (a truncated file is read again from the start, a
+ * replaced one, new inode, is drained and the new file opened) and says how
+ * many new (label, key) entries that gave. Events (waiting, appeared,
+ * truncated, replaced) are `keylog-follow` diagnostics.
+ */
+struct tsc_keylog_follow;
+struct tsc_keylog_follow_stats {
+    uint64_t bytes;         /* read */
+    uint64_t lines;         /* complete lines parsed */
+    uint64_t entries_added; /* new (label, key) entries indexed */
+    uint64_t truncations;
+    uint64_t reopens;       /* replaced by another file */
+};
+TSC_MUST_USE enum tsc_err tsc_keylog_follow_new(struct tsc_keylog_follow **out,
+                                                struct tsc_keys *k, const char *path);
+TSC_MUST_USE enum tsc_err tsc_keylog_follow_poll(struct tsc_keylog_follow *f, uint64_t *added);
+/* End of the run: a last line without its newline is taken too. */
+void tsc_keylog_follow_finish(struct tsc_keylog_follow *f);
+void tsc_keylog_follow_get_stats(const struct tsc_keylog_follow *f,
+                                 struct tsc_keylog_follow_stats *st);
+void tsc_keylog_follow_free(struct tsc_keylog_follow *f);
+
 /* TLS 1.2 PSK (RFC 4279): identity NULL means "any identity". */
 TSC_MUST_USE enum tsc_err tsc_keys_add_psk(struct tsc_keys *k, const uint8_t *psk, size_t len,
                                            const char *identity);

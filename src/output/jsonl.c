@@ -778,5 +778,18 @@ void tsc_jsonl_stats(struct tsc_writer *w, const struct tsc_run_stats *st)
         tsc_jw_kuint(&j, "pending_records", st->pending_records_dropped);
         tsc_jw_obj_end(&j);
     }
+    if (st->have_follow) {
+        tsc_jw_key(&j, "keylog_follow");
+        tsc_jw_obj_begin(&j);
+        tsc_jw_kuint(&j, "files", st->follow_files);
+        tsc_jw_kuint(&j, "lines", st->follow_lines);
+        tsc_jw_kuint(&j, "entries_added", st->follow_entries);
+        tsc_jw_kuint(&j, "truncations", st->follow_truncations);
+        tsc_jw_kuint(&j, "reopens", st->follow_reopens);
+        tsc_jw_kuint(&j, "held_records", st->held_records);
+        tsc_jw_kuint(&j, "held_bytes_peak", st->held_bytes_peak);
+        tsc_jw_kuint(&j, "released_without_keys", st->pending_records_dropped);
+        tsc_jw_obj_end(&j);
+    }
     end(&j);
 }

@@ -94,6 +94,15 @@ struct tsc_run_stats {
     uint64_t accounted_bytes; /* what the caps account: flows, out-of-order bytes, caches */
     uint64_t memory_limit;    /* --max-memory, 0 none */
     uint64_t pending_records_dropped; /* early encrypted records given up waiting for keys */
+    /* Followed key logs (live). */
+    bool have_follow;
+    uint32_t follow_files;
+    uint64_t follow_lines;
+    uint64_t follow_entries;
+    uint64_t follow_truncations;
+    uint64_t follow_reopens;
+    uint64_t held_records;    /* records held until their keys arrived (or given up) */
+    uint64_t held_bytes_peak;
     bool final;                    /* last stats record of the run */
 };
 

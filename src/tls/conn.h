@@ -81,6 +81,13 @@ struct tsc_tls_conn {
     bool secrets_out;     /* on_secrets reported for the current handshake */
     struct tsc_buf plain; /* plaintext of the record being processed */
     struct tsc_tls_verify *v; /* --verify state (verify.c), NULL without cfg.verify */
+    /* Records held for late keys (cfg.hold, records.c): entries of a
+     * struct tsc_held header then the record body, in arrival order. */
+    struct tsc_buf held;
+    struct tsc_ts held_since;
+    bool releasing;      /* processing held records: do not hold them again */
+    bool hold_gave_up;   /* a bound was hit: this connection holds no more */
+    bool end_pending[2]; /* a direction ended behind held records */
 };
 
 /* records.c */

@@ -64,6 +64,8 @@ enum tsc_err tsc_tls_conn_new(struct tsc_tls_conn **out, const struct tsc_tls_co
     return TSC_OK;
 }
 
+static void tsc_hold_give_up(struct tsc_tls_conn *t);
+
 void tsc_tls_conn_free(struct tsc_tls_conn *t)
 {
     if (t == NULL) {
@@ -78,6 +80,10 @@ void tsc_tls_conn_free(struct tsc_tls_conn *t)
         tsc_buf_free(&t->d[d].rec);
         tsc_buf_free(&t->d[d].hs);
     }
+    if (t->cfg.hold != NULL) {
+        t->cfg.hold->bytes -= t->held.len;
+    }
+    tsc_buf_free(&t->held);
     tsc_csess_free(t->cs);
     tsc_buf_free(&t->plain);
     tsc_verify_free(t);
@@ -87,6 +93,9 @@ void tsc_tls_conn_free(struct tsc_tls_conn *t)
 void tsc_tls_conn_close(struct tsc_tls_conn *t)
 {
     if (t != NULL && !t->closed) {
+        if (t->held.len > 0) {
+            tsc_hold_give_up(t);
+        }
         tsc_tls_crypto_close(t);
         tsc_verify_close(t);
     }
@@ -453,8 +462,8 @@ static bool tsc_midstream_opaque(struct tsc_tls_conn *t, int dir, const struct t
     }
 }
 
-static void tsc_record(struct tsc_tls_conn *t, int dir, const struct tsc_rec_hdr *h,
-                       struct tsc_slice body, int64_t off)
+static void tsc_record_now(struct tsc_tls_conn *t, int dir, const struct tsc_rec_hdr *h,
+                           struct tsc_slice body, int64_t off)
 {
     struct tsc_tls_dirst *d = &t->d[dir];
     struct tsc_tls_dir_facts *df = &t->f.dir[dir];
@@ -535,6 +544,165 @@ static void tsc_record(struct tsc_tls_conn *t, int dir, const struct tsc_rec_hdr
     default:
         break;
     }
+}
+
+/* ---- records held for late keys (cfg.hold) ---- */
+
+/* Header of one held record in t->held; the body follows it. */
+struct tsc_held {
+    struct tsc_rec_hdr h;
+    int64_t off;
+    uint64_t pkt;
+    struct tsc_ts ts;
+    int32_t dir;
+};
+
+static bool tsc_awaits_keys(struct tsc_tls_conn *t, int dir, uint8_t type)
+{
+    return t->cs != NULL && tsc_record_protected(t, dir, type) &&
+           tsc_csess_awaiting_keys(t->cs, dir);
+}
+
+static void tsc_dir_end(struct tsc_tls_conn *t, int dir);
+
+/*
+ * Process held records in order, stopping at one that still waits for keys
+ * (unless force). Ends of directions that came behind them follow once the
+ * queue is empty.
+ */
+static void tsc_release_held(struct tsc_tls_conn *t, bool force)
+{
+    struct tsc_tls_hold *hold = t->cfg.hold;
+    uint64_t pkt = t->pkt;
+    struct tsc_ts ts = t->ts;
+    size_t pos = 0;
+    t->releasing = true;
+    /* Each pass consumes one entry: bounded by the held bytes. */
+    while (pos + sizeof(struct tsc_held) <= t->held.len) {
+        struct tsc_held e;
+        memcpy(&e, t->held.p + pos, sizeof(e));
+        bool waits = tsc_awaits_keys(t, e.dir, e.h.type);
+        if (waits && !force && !tsc_csess_retry_keys(t->cs)) {
+            break; /* (the retry: keys may be there for the next stage already) */
+        }
+        if (waits && force) {
+            hold->dropped_records++;
+        }
+        struct tsc_slice body = {t->held.p + pos + sizeof(e), e.h.len};
+        t->pkt = e.pkt;
+        t->ts = e.ts;
+        tsc_record_now(t, e.dir, &e.h, body, e.off);
+        pos += sizeof(e) + e.h.len;
+    }
+    t->releasing = false;
+    t->pkt = pkt;
+    t->ts = ts;
+    hold->bytes -= pos;
+    memmove(t->held.p, t->held.p + pos, t->held.len - pos);
+    t->held.len -= pos;
+    if (t->held.len > 0) {
+        struct tsc_held first;
+        memcpy(&first, t->held.p, sizeof(first));
+        t->held_since = first.ts;
+        return;
+    }
+    tsc_buf_free(&t->held);
+    for (int d = 0; d < 2; d++) {
+        if (t->end_pending[d]) {
+            t->end_pending[d] = false;
+            tsc_dir_end(t, d);
+        }
+    }
+}
+
+/* Give up holding on this connection: what is held goes through without keys. */
+static void tsc_hold_give_up(struct tsc_tls_conn *t)
+{
+    t->hold_gave_up = true;
+    if (t->held.len > 0) {
+        tsc_release_held(t, true);
+    }
+}
+
+/* Is this record held (copied aside) instead of processed now? */
+static bool tsc_hold_record(struct tsc_tls_conn *t, int dir, const struct tsc_rec_hdr *h,
+                            struct tsc_slice body, int64_t off)
+{
+    struct tsc_tls_hold *hold = t->cfg.hold;
+    if (hold == NULL || t->releasing || t->hold_gave_up || h->sslv2) {
+        return false;
+    }
+    if (t->held.len == 0) {
+        /* Keys added since the handshake looked them up count at once. */
+        if (tsc_tls_crypto_sess(t) == NULL || !tsc_awaits_keys(t, dir, h->type) ||
+            tsc_csess_retry_keys(t->cs)) {
+            return false;
+        }
+        t->held_since = t->ts;
+    } else if (t->ts.sec - t->held_since.sec > (int64_t)hold->timeout_s) {
+        tsc_hold_give_up(t);
+        return false;
+    }
+    size_t need = sizeof(struct tsc_held) + body.len;
+    if (t->held.len + need > hold->max_conn_bytes || hold->bytes + need > hold->max_bytes) {
+        tsc_hold_give_up(t);
+        return false;
+    }
+    if (t->held.limit == 0) {
+        tsc_buf_init(&t->held, hold->max_conn_bytes);
+    }
+    struct tsc_held e;
+    memset(&e, 0, sizeof(e));
+    e.h = *h;
+    e.h.len = (uint32_t)body.len;
+    e.off = off;
+    e.pkt = t->pkt;
+    e.ts = t->ts;
+    e.dir = dir;
+    /* One reservation for header and body: both appends then succeed. */
+    if (tsc_buf_reserve(&t->held, need) != TSC_OK ||
+        tsc_buf_append(&t->held, &e, sizeof(e)) != TSC_OK ||
+        tsc_buf_append(&t->held, body.p, body.len) != TSC_OK) {
+        tsc_hold_give_up(t);
+        return false;
+    }
+    hold->bytes += need;
+    if (hold->bytes > hold->peak_bytes) {
+        hold->peak_bytes = hold->bytes;
+    }
+    hold->held_records++;
+    return true;
+}
+
+static void tsc_record(struct tsc_tls_conn *t, int dir, const struct tsc_rec_hdr *h,
+                       struct tsc_slice body, int64_t off)
+{
+    if (!tsc_hold_record(t, dir, h, body, off)) {
+        tsc_record_now(t, dir, h, body, off);
+    }
+}
+
+bool tsc_tls_conn_holding(const struct tsc_tls_conn *t)
+{
+    return t != NULL && t->held.len > 0;
+}
+
+struct tsc_ts tsc_tls_conn_held_since(const struct tsc_tls_conn *t)
+{
+    return t->held_since;
+}
+
+bool tsc_tls_conn_retry_keys(struct tsc_tls_conn *t, bool force)
+{
+    if (t == NULL || t->held.len == 0) {
+        return false;
+    }
+    if (force) {
+        tsc_hold_give_up(t);
+        return false;
+    }
+    tsc_release_held(t, false);
+    return t->held.len > 0;
 }
 
 /* ---- framing loop ---- */
@@ -930,6 +1098,10 @@ void tsc_tls_conn_gap(struct tsc_tls_conn *t, int dir, uint64_t len, uint64_t pk
     if (t == NULL || dir < 0 || dir > 1) {
         return;
     }
+    if (t->held.len > 0) {
+        /* Held records cannot wait across lost bytes: they go through now. */
+        tsc_hold_give_up(t);
+    }
     struct tsc_tls_dirst *d = &t->d[dir];
     t->pkt = pkt;
     t->ts = ts;
@@ -973,6 +1145,15 @@ void tsc_tls_conn_end(struct tsc_tls_conn *t, int dir)
     if (t == NULL || dir < 0 || dir > 1) {
         return;
     }
+    if (t->held.len > 0) {
+        t->end_pending[dir] = true; /* after the held records */
+        return;
+    }
+    tsc_dir_end(t, dir);
+}
+
+static void tsc_dir_end(struct tsc_tls_conn *t, int dir)
+{
     struct tsc_tls_dirst *d = &t->d[dir];
     if (d->state == TSC_DS_SCAN && d->scan_resync && d->rec.len > 0) {
         (void)tsc_scan_window(t, dir, true);

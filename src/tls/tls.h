@@ -101,6 +101,30 @@ struct tsc_tls_config {
     struct tsc_sess_cache *sessions; /* run-wide resumption cache, or NULL (no resumed_from) */
     const struct tsc_verify_config *verify; /* NULL: no verification state */
     struct tsc_tls_events events;
+    /* Live key logs: protected records whose keys may still come are held
+     * (bounded) instead of counted as opaque. NULL: never held (offline). */
+    struct tsc_tls_hold *hold;
+};
+
+/*
+ * Holding early encrypted records (keys arriving after the handshake). When a
+ * connection's next protected record needs keys that a followed key log may
+ * still bring (tsc_csess_awaiting_keys), that record and every later record
+ * of the connection, both directions, are copied aside in arrival order.
+ * tsc_tls_conn_retry_keys (after new key log entries) processes them as if
+ * they had just arrived, up to one that still waits. A direction's end waits
+ * behind them. Bounds: per connection and over all connections (bytes), and
+ * a wait of timeout_s of capture time; past a bound, or at close, the held
+ * records are processed without keys (opaque) and counted in dropped_records.
+ */
+struct tsc_tls_hold {
+    uint64_t max_bytes;      /* over all connections */
+    uint32_t max_conn_bytes; /* per connection */
+    uint32_t timeout_s;      /* capture time from the first held record */
+    uint64_t bytes;          /* held now */
+    uint64_t peak_bytes;
+    uint64_t held_records;    /* ever held */
+    uint64_t dropped_records; /* given up: processed without the keys they waited for */
 };
 
 void tsc_tls_config_default(struct tsc_tls_config *cfg);
@@ -121,6 +145,17 @@ void tsc_tls_conn_free(struct tsc_tls_conn *t);
  */
 void tsc_tls_conn_data(struct tsc_tls_conn *t, int dir, const uint8_t *p, size_t n, uint64_t pkt,
                        struct tsc_ts ts, bool *swap_roles);
+/* Records held for late keys (cfg.hold)? */
+bool tsc_tls_conn_holding(const struct tsc_tls_conn *t);
+/* Capture time of the oldest held record (valid while holding). */
+struct tsc_ts tsc_tls_conn_held_since(const struct tsc_tls_conn *t);
+/*
+ * New key material may have arrived: look the keys up again and process the
+ * held records that can now be decrypted (force: all of them, keys or not).
+ * Events of the released records are reported now, with their own packet
+ * numbers and times. Returns true while records stay held.
+ */
+bool tsc_tls_conn_retry_keys(struct tsc_tls_conn *t, bool force);
 /* len bytes are missing in this direction: resynchronise on the next record header. */
 void tsc_tls_conn_gap(struct tsc_tls_conn *t, int dir, uint64_t len, uint64_t pkt,
                       struct tsc_ts ts);

@@ -49,6 +49,7 @@
     X(TSC_DIAG_KEY_FILE, "key-file", 2)                                                            \
     X(TSC_DIAG_KEYLOG_BAD_LINE, "keylog-bad-line", 1)                                              \
     X(TSC_DIAG_KEY_LIMIT, "key-limit", 1)                                                          \
+    X(TSC_DIAG_KEYLOG_FOLLOW, "keylog-follow", 0)                                                  \
     /* ---- run (src/core, src/cli) ---- */                                                        \
     X(TSC_DIAG_RUN, "run", 2)
 

@@ -253,7 +253,10 @@ def loopback(args, tmp, procs):
     key, cert = make_key(tmp)
     port = free_port()
     out = os.path.join(tmp, "live.jsonl")
-    keylog = None
+    # The clients' key log does not exist when tlsscope starts: it is waited
+    # for, followed while the clients append to it, and its keys arrive after
+    # the ClientHello of the connections they belong to.
+    keylog = os.path.join(tmp, "client-keys.log")
     ts = start_tlsscope(procs, [], tlsscope_argv(args, "lo", out, port, key, keylog,
                                                  ["--idle-timeout", "2", "--stats", "1"]), out)
     if ts is None:
@@ -268,6 +271,32 @@ def loopback(args, tmp, procs):
     run_client(procs, [], s_client("127.0.0.1", port, c.sni,
                                    ["-tls1_2", "-cipher", "AES128-GCM-SHA256"]), c.data)
     clients.append(c)
+    # TLS 1.3 and TLS 1.2 ECDHE: only the key log the client writes decrypts them.
+    c = Client("openssl-tls13-keylog", b"GET /tls13 HTTP/1.1\nHost: x\n\n", "TLSv1.3",
+               "TLS_AES_256_GCM_SHA384", "tls13.live.test", "keylog")
+    run_client(procs, [], s_client("127.0.0.1", port, c.sni, ["-tls1_3"], keylog), c.data)
+    clients.append(c)
+    c = Client("openssl-tls13-chacha-keylog", b"chacha20 data\n" * 50, "TLSv1.3",
+               "TLS_CHACHA20_POLY1305_SHA256", "chacha.live.test", "keylog")
+    run_client(procs, [], s_client("127.0.0.1", port, c.sni,
+                                   ["-tls1_3", "-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256"],
+                                   keylog), c.data)
+    clients.append(c)
+    c = Client("openssl-tls12-ecdhe-keylog", b"ecdhe data\n", "TLSv1.2",
+               "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "ecdhe.live.test", "keylog")
+    run_client(procs, [], s_client("127.0.0.1", port, c.sni,
+                                   ["-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"], keylog),
+               c.data)
+    clients.append(c)
+    if shutil.which("gnutls-cli") is not None:
+        c = Client("gnutls-tls13-keylog", b"from gnutls-cli\n", "TLSv1.3", None,
+                   "gnutls.live.test", "keylog")
+        env = dict(os.environ, SSLKEYLOGFILE=keylog)
+        run_client(procs, [], ["gnutls-cli", "--insecure", "--sni-hostname", c.sni, "-p",
+                               str(port), "127.0.0.1"], c.data, env=env)
+        clients.append(c)
+    else:
+        print("note: gnutls-cli not installed, GnuTLS client skipped")
     # An idle connection: its summary must appear by the idle timeout, while
     # the client is still connected and no packet moves capture time.
     idle = Client("openssl-idle", b"idle connection data\n", "TLSv1.2",
@@ -297,10 +326,15 @@ def loopback(args, tmp, procs):
     ts.send_signal(signal.SIGHUP)
     check(wait_for(lambda: any(e.get("type") == "run" for e in read_events(out)), 5),
           "SIGHUP: no new output file with a run record")
-    after = Client("openssl-after-rotation", b"after the rotation\n", "TLSv1.2",
-                   "TLS_RSA_WITH_AES_128_GCM_SHA256", "rotated.live.test", "rsa")
+    # The key log is replaced by a new file (new inode): tlsscope reopens it.
+    fresh = keylog + ".new"
+    open(fresh, "w").close()
+    os.rename(fresh, keylog)
+    after = Client("openssl-after-rotation", b"after the rotation\n", "TLSv1.3",
+                   "TLS_AES_128_GCM_SHA256", "rotated.live.test", "keylog")
     run_client(procs, [], s_client("127.0.0.1", port, after.sni,
-                                   ["-tls1_2", "-cipher", "AES128-GCM-SHA256"]), after.data)
+                                   ["-tls1_3", "-ciphersuites", "TLS_AES_128_GCM_SHA256"], keylog),
+               after.data)
     # Open at SIGINT: flushed with end_reason eof.
     open_c = Client("openssl-open-at-stop", b"still open at SIGINT\n", "TLSv1.2",
                     "TLS_RSA_WITH_AES_128_CBC_SHA256", "open.live.test", "rsa")
@@ -323,7 +357,14 @@ def loopback(args, tmp, procs):
               eof[0].get("end_reason"))
     check(not [e for e in first if e.get("type") == "stats" and e.get("final")],
           "final stats in the rotated file")
-    final_stats(second, "loopback", 4)
+    st = final_stats(second, "loopback", len(clients) + 3)
+    if st is not None:
+        kf = st.get("keylog_follow") or {}
+        check(kf.get("reopens") == 1, "key log replaced once, reopens %s" % kf.get("reopens"))
+        check(kf.get("released_without_keys") == 0, "records released without keys: %s" %
+              kf.get("released_without_keys"))
+        print("loopback: %d summaries checked; key log: %s" %
+              (len(clients) + 3, json.dumps(kf, sort_keys=True)))
 
 
 def netns(args, tmp, procs):
@@ -347,7 +388,7 @@ def netns(args, tmp, procs):
         key, cert = make_key(tmp)
         port = free_port()
         out = os.path.join(tmp, "veth.jsonl")
-        keylog = None
+        keylog = os.path.join(tmp, "veth-keys.log")
         ts = start_tlsscope(procs, in_a, tlsscope_argv(args, "veth0", out, port, key, keylog, []),
                             out)
         if ts is None:
@@ -359,17 +400,21 @@ def netns(args, tmp, procs):
                    "TLS_RSA_WITH_AES_256_GCM_SHA384", "veth.live.test", "rsa")
         run_client(procs, in_b, s_client("10.231.0.1", port, c.sni,
                                          ["-tls1_2", "-cipher", "AES256-GCM-SHA384"]), c.data)
+        c13 = Client("veth-openssl-tls13-keylog", b"tls 1.3 over the veth pair\n", "TLSv1.3",
+                     "TLS_AES_256_GCM_SHA384", "veth13.live.test", "keylog")
+        run_client(procs, in_b, s_client("10.231.0.1", port, c13.sni, ["-tls1_3"], keylog),
+                   c13.data)
         time.sleep(0.3)
         stop_tlsscope(procs, ts, out)
         procs.stop(srv)
         events = read_events(out)
-        match_by_sni([c], connections(events), "the veth capture")
+        match_by_sni([c, c13], connections(events), "the veth capture")
         conn = [x for x in connections(events) if x.get("sni") == c.sni]
         if conn:
             check(conn[0].get("client_ip") == "10.231.0.2" and
                   conn[0].get("server_ip") == "10.231.0.1",
                   "veth: endpoints %s -> %s" % (conn[0].get("client_ip"), conn[0].get("server_ip")))
-        final_stats(events, "veth", 1)
+        final_stats(events, "veth", 2)
     finally:
         subprocess.run(["ip", "netns", "del", ns_a], stderr=subprocess.DEVNULL)
         subprocess.run(["ip", "netns", "del", ns_b], stderr=subprocess.DEVNULL)

@@ -601,6 +601,146 @@ START_TEST(test_foreign_keylog)
 }
 END_TEST
 
+/* ---- late keys: a key log that grows while the connection is analysed ---- */
+
+/* Adds the lines of a key log whose label is (or is not) a traffic secret 0. */
+static void add_keylog_lines(struct tsc_keys *k, const char *rel, bool app_secrets)
+{
+    char path[1024];
+    FILE *f = fopen(src_path(rel, path, sizeof(path)), "r");
+    ck_assert_ptr_nonnull(f);
+    char line[2048];
+    uint64_t no = 0;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        no++;
+        bool app = strstr(line, "_TRAFFIC_SECRET_0 ") != NULL;
+        if (app == app_secrets) {
+            (void)!tsc_keys_add_keylog_line(k, line, strlen(line), rel, no);
+        }
+    }
+    fclose(f);
+}
+
+/*
+ * The connection is fed with records held for late keys (cfg.hold); the
+ * handshake secrets (TLS 1.2: the master secret) are added after chunk
+ * hs_at, the TLS 1.3 application secrets after chunk app_at, each followed by
+ * a retry, as the live analyzer does after polling the key log. SIZE_MAX:
+ * after the whole stream (before close).
+ */
+static void run_late(const struct streams *s, const struct conn_case *cc, size_t hs_at,
+                     size_t app_at, struct tsc_tls_hold *hold, struct result *res)
+{
+    struct tsc_keys *k = NULL;
+    ck_assert_int_eq(tsc_keys_new(&k, NULL), TSC_OK);
+    struct tsc_tls_config cfg;
+    struct tsc_diag_sink sink;
+    struct tsc_tls_conn *t = NULL;
+    memset(res, 0, sizeof(*res));
+    memset(&sink, 0, sizeof(sink));
+    memset(hold, 0, sizeof(*hold));
+    hold->max_bytes = 1u << 20;
+    hold->max_conn_bytes = 256u << 10;
+    hold->timeout_s = 5;
+    sink.emit = r_diag;
+    sink.ud = res;
+    tsc_tls_config_default(&cfg);
+    cfg.sink = &sink;
+    cfg.keys = k;
+    cfg.hold = hold;
+    cfg.events.on_record = r_record;
+    cfg.events.on_handshake = r_hs;
+    cfg.events.on_alert = r_alert;
+    cfg.events.on_app_data = r_app;
+    cfg.events.ud = res;
+    ck_assert_int_eq(tsc_tls_conn_new(&t, &cfg, 1), TSC_OK);
+    struct tsc_ts ts = {0, 0};
+    for (size_t i = 0; i <= s->nch; i++) {
+        if (i < s->nch) {
+            const struct chunk *c = &s->ch[i];
+            tsc_tls_conn_data(t, c->dir, s->bytes + c->at, c->len, i + 1, ts, NULL);
+        } else {
+            tsc_tls_conn_end(t, TSC_DIR_C2S);
+            tsc_tls_conn_end(t, TSC_DIR_S2C);
+        }
+        size_t at = i < s->nch ? i : SIZE_MAX;
+        if (at == hs_at) {
+            add_keylog_lines(k, cc->keylog, false);
+            (void)tsc_tls_conn_retry_keys(t, false);
+        }
+        if (at == app_at) {
+            add_keylog_lines(k, cc->keylog, true);
+            (void)tsc_tls_conn_retry_keys(t, false);
+        }
+    }
+    if (hs_at <= s->nch || hs_at == SIZE_MAX) {
+        ck_assert_msg(!tsc_tls_conn_holding(t), "still holding: hs_at %zu app_at %zu of %zu",
+                      hs_at, app_at, s->nch);
+    }
+    tsc_tls_conn_close(t);
+    memcpy(&res->f, tsc_tls_conn_facts(t), sizeof(res->f));
+    tsc_tls_conn_free(t);
+    ck_assert_uint_eq(hold->bytes, 0);
+    tsc_keys_free(k);
+}
+
+/*
+ * Keys appended after any chunk of the connection, or only at its end: the
+ * result is the same as with the whole key log from the start (records wait
+ * for their keys, in order, and the ends of the directions behind them).
+ */
+START_TEST(test_late_keys)
+{
+    const struct conn_case *cc = CASES[_i];
+    struct streams s;
+    load_streams(cc->pcap, &s);
+    uint64_t held_max = 0;
+    for (size_t at = 0; at <= s.nch; at++) {
+        size_t when = at < s.nch ? at : SIZE_MAX;
+        struct result r;
+        struct tsc_tls_hold hold;
+        run_late(&s, cc, when, when, &hold, &r);
+        check_full(cc, &r);
+        ck_assert_uint_eq(hold.dropped_records, 0);
+        held_max = hold.held_records > held_max ? hold.held_records : held_max;
+        if (cc->tls13 && at + 1 < s.nch) {
+            /* TLS 1.3: handshake secrets now, application secrets some chunks later. */
+            run_late(&s, cc, when, at + 1 + (s.nch - at - 1) / 2, &hold, &r);
+            check_full(cc, &r);
+            ck_assert_uint_eq(hold.dropped_records, 0);
+        }
+    }
+    ck_assert_uint_gt(held_max, 3); /* records did wait */
+    free(s.bytes);
+}
+END_TEST
+
+/* Keys that never come: at close the held records go through as opaque ones. */
+START_TEST(test_late_keys_never)
+{
+    const struct conn_case *cc = CASES[_i];
+    struct streams s;
+    load_streams(cc->pcap, &s);
+    struct result r, plain;
+    struct tsc_tls_hold hold;
+    run_late(&s, cc, s.nch + 1, s.nch + 1, &hold, &r);
+    struct tsc_keys *empty = NULL;
+    ck_assert_int_eq(tsc_keys_new(&empty, NULL), TSC_OK);
+    run(&s, empty, s.n, s.n, &plain);
+    ck_assert_uint_gt(hold.dropped_records, 0);
+    ck_assert(!r.f.dec.decrypted);
+    ck_assert_str_eq(r.f.dec.undecrypted_reason, plain.f.dec.undecrypted_reason);
+    for (int d = 0; d < 2; d++) {
+        ck_assert_uint_eq(r.records[d], plain.records[d]);
+        ck_assert_uint_eq(r.f.dir[d].encrypted_handshake_records,
+                          plain.f.dir[d].encrypted_handshake_records);
+        ck_assert_uint_eq(r.f.dir[d].app_data_bytes, plain.f.dir[d].app_data_bytes);
+    }
+    tsc_keys_free(empty);
+    free(s.bytes);
+}
+END_TEST
+
 /* ---- truncated: the capture cut at every length ---- */
 
 static struct streams g_cut; /* loaded once in main (read-only afterwards) */
@@ -893,6 +1033,8 @@ static Suite *suite(void)
     TCase *tc = tcase_create("valid");
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_keylog_full, 0, (int)N_CASES);
+    tcase_add_loop_test(tc, test_late_keys, 0, (int)N_CASES);
+    tcase_add_loop_test(tc, test_late_keys_never, 0, (int)N_CASES);
     tcase_add_test(tc, test_rsa_key);
     tcase_add_test(tc, test_analyzer_json);
     suite_add_tcase(s, tc);
