@@ -250,9 +250,9 @@ enum tsc_err tsc_capture_open_live(struct tsc_capture **out, const char *iface,
     }
     c->nano = pcap_get_tstamp_precision(c->p) == PCAP_TSTAMP_PRECISION_NANO;
     /*
-     * In immediate mode the kernel timeout is not applied on every platform (Linux
-     * blocks), so reads are non-blocking and we wait with poll() ourselves: an idle
-     * link still returns every timeout_ms for flow expiry and breakloop.
+     * Reads are non-blocking and we wait with poll() ourselves (in immediate mode
+     * the kernel timeout is not applied on every platform): an idle link still
+     * returns every timeout_ms for flow expiry and breakloop.
      */
     c->timeout_ms = o.timeout_ms > 0 ? o.timeout_ms : 100;
     c->live_fd = pcap_get_selectable_fd(c->p);

@@ -98,6 +98,10 @@ static void usage(FILE *f)
             "  --max-conn-buffer N     out-of-order bytes per connection direction (4 MiB)\n"
             "  --idle-timeout SECONDS  close idle connections (default 600)\n"
             "  --max-handshake N       largest handshake message buffered (default 262144)\n"
+            "  --max-memory BYTES      memory budget (K, M, G suffixes): the caps above, the\n"
+            "                          certificate and resumption caches and the live buffer\n"
+            "                          are derived from it, and the oldest flows are evicted\n"
+            "                          while the heap is above it (see docs/usage.md)\n"
             "  --session-cache N       resumption cache entries, session IDs and tickets of\n"
             "                          every input (default 65536, least recently used\n"
             "                          dropped first; 0: off)\n"
@@ -123,6 +127,30 @@ static int parse_u64(const char *s, uint64_t *out)
         return -1;
     }
     *out = v;
+    return 0;
+}
+
+/* Bytes with an optional binary suffix: 512K, 64M, 2G. */
+static int parse_size(const char *s, uint64_t *out)
+{
+    char num[32];
+    size_t n = strlen(s);
+    uint64_t mul = 1;
+    if (n > 0 && strchr("kKmMgG", s[n - 1]) != NULL) {
+        char u = (char)(s[n - 1] | 0x20);
+        mul = u == 'k' ? 1ull << 10 : u == 'm' ? 1ull << 20 : 1ull << 30;
+        n--;
+    }
+    if (n == 0 || n >= sizeof(num)) {
+        return -1;
+    }
+    memcpy(num, s, n);
+    num[n] = '\0';
+    uint64_t v;
+    if (parse_u64(num, &v) != 0 || v > UINT64_MAX / mul) {
+        return -1;
+    }
+    *out = v * mul;
     return 0;
 }
 
@@ -157,6 +185,7 @@ enum {
     OPT_ECS,
     OPT_REPORT,
     OPT_STATS,
+    OPT_MAX_MEMORY,
 };
 
 static int hexval(char c)
@@ -236,6 +265,7 @@ int main(int argc, char **argv)
         {"ca-path", required_argument, NULL, OPT_CA_PATH},
         {"report", required_argument, NULL, OPT_REPORT},
         {"stats", required_argument, NULL, OPT_STATS},
+        {"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
         {NULL, 0, NULL, 0},
     };
     struct tsc_config cfg;
@@ -401,6 +431,14 @@ int main(int argc, char **argv)
             }
             cfg.session_cache_entries = u32;
             cfg.no_session_cache = u32 == 0;
+            break;
+        case OPT_MAX_MEMORY:
+            if (parse_size(optarg, &u64) != 0 || u64 == 0) {
+                fprintf(stderr, "tlsscope: --max-memory wants bytes, optionally with K, M or G "
+                                "(binary), e.g. 512M\n");
+                return EXIT_USAGE;
+            }
+            cfg.max_memory = u64;
             break;
         case OPT_STATS:
             if (parse_u32(optarg, &u32) != 0 || u32 == 0 || u32 > 86400) {

@@ -21,7 +21,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define TSC_ASAN_HEAP 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TSC_ASAN_HEAP 1
+#endif
+#endif
+#if defined(TSC_ASAN_HEAP)
+#include <sanitizer/allocator_interface.h>
+#endif
+
 #include "capture/capture.h"
+#include "crypto/session.h"
 #include "crypto/sesscache.h"
 #include "crypto/suites.h"
 #include "crypto/verify.h"
@@ -44,6 +56,7 @@ struct conn_state {
     struct conn_state *hold_prev, *hold_next;
 };
 
+#define TSC_LIVE_BUFFER_DEFAULT (32 << 20) /* live kernel capture buffer (bytes) */
 #define TSC_MAX_FOLLOW 64                  /* key logs followed */
 #define TSC_HOLD_CONN_BYTES (256u << 10)   /* records held per connection for late keys */
 #define TSC_HOLD_BYTES_DEFAULT (64u << 20) /* ... over all connections */
@@ -104,8 +117,11 @@ struct tsc_analyzer {
     int n_follow;
     struct tsc_tls_hold hold;
     struct conn_state *hold_list;
-    double last_follow_poll;
     uint64_t keys_swept; /* key log entries when the held connections were last retried */
+    /* --max-memory: the heap budget (the capture ring is outside the heap) and its checks. */
+    uint64_t heap_budget;
+    double last_memory_check;
+    uint64_t memory_evictions;
     /* progress */
     struct timespec last_progress;
     uint64_t progress_done_before; /* bytes of earlier files */
@@ -324,7 +340,6 @@ static uint64_t follow_poll(struct tsc_analyzer *a)
             total += added;
         }
     }
-    a->last_follow_poll = now_s();
     return total;
 }
 
@@ -445,9 +460,7 @@ static void tcp_close(void *ud, struct tsc_tcp_conn *c, enum tsc_tcp_end_reason 
         if (cs->on_hold) {
             /* A last look for its keys (the key log may have them since the
              * last poll), then whatever still waits goes through without. */
-            if (now_s() - a->last_follow_poll > 0.01) {
-                (void)follow_poll(a);
-            }
+            (void)follow_poll(a);
             (void)tsc_tls_conn_retry_keys(cs->tls, false);
             hold_list_del(a, cs);
         }
@@ -681,6 +694,122 @@ static struct tsc_run_info run_info(struct tsc_analyzer *a)
     return info;
 }
 
+/* ---- memory budget (--max-memory) ---- */
+
+/*
+ * Bytes allocated from the C heap now: glibc mallinfo2 (in-use chunks and
+ * mmapped blocks), or the sanitizer allocator's count in ASan builds, whose
+ * allocations glibc never sees.
+ */
+static uint64_t heap_in_use(void)
+{
+#if defined(TSC_ASAN_HEAP)
+    return (uint64_t)__sanitizer_get_current_allocated_bytes();
+#elif defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+    struct mallinfo2 mi = mallinfo2();
+    return (uint64_t)mi.uordblks + (uint64_t)mi.hblkhd;
+#else
+    return 0;
+#endif
+}
+
+
+#define TSC_MIN_MEMORY (16ull << 20)
+#define TSC_FLOW_BUFFER_ALLOWANCE 2048u /* partial record / message buffers of a typical flow */
+
+/*
+ * Split of --max-memory B (docs/usage.md): the live capture ring, unless
+ * --buffer-size says otherwise, takes min(32 MiB, B/8) off the top; of the
+ * rest (the heap budget H): 25% out-of-order reassembly bytes, 40% flows (at
+ * their fixed cost: TCP flow, TLS dissector state, crypto session when there
+ * are keys, a small buffer allowance), 5% records held for late keys, 5%
+ * certificate summaries, 5% resumption cache, 20% headroom (buffers of flows
+ * in the middle of a record or message, output, libcrypto). Caps given
+ * explicitly on the command line win. The heap is also checked (every 200 ms)
+ * and the oldest flows are evicted while it is above H.
+ */
+static void apply_memory_budget(struct tsc_analyzer *a, const struct tsc_config *cfg,
+                                struct tsc_tcp_config *tc)
+{
+    uint64_t b = a->cfg.max_memory;
+    uint64_t ring = 0;
+    if (a->cfg.buffer_size == 0) {
+        ring = b / 8 < (uint64_t)TSC_LIVE_BUFFER_DEFAULT ? b / 8 : TSC_LIVE_BUFFER_DEFAULT;
+        a->cfg.buffer_size = (int)ring;
+    } else {
+        ring = (uint64_t)a->cfg.buffer_size;
+    }
+    uint64_t h = b > ring ? b - ring : 0;
+    a->heap_budget = h;
+    size_t per_flow = tsc_tcp_flow_bytes() + sizeof(struct conn_state) + tsc_tls_conn_bytes() +
+                      TSC_FLOW_BUFFER_ALLOWANCE;
+    if (cfg->n_rsa_key_files > 0 || cfg->n_keylog_files > 0 || cfg->psk != NULL ||
+        cfg->env_keylog) {
+        per_flow += tsc_csess_bytes();
+    }
+    if (cfg->max_buffered_bytes == 0) {
+        tc->max_buffered_bytes = h / 4;
+    }
+    if (cfg->max_conn_ooo_bytes == 0 && tc->max_conn_ooo_bytes > h / 16) {
+        tc->max_conn_ooo_bytes = (uint32_t)(h / 16);
+    }
+    if (cfg->max_flows == 0) {
+        uint64_t n = h * 2 / 5 / per_flow;
+        tc->max_flows = (uint32_t)(n < tc->max_flows ? (n > 16 ? n : 16) : tc->max_flows);
+    }
+    if (cfg->cert_cache_entries == 0) {
+        uint64_t n = h / 20 / tsc_x509_entry_bytes();
+        a->cfg.cert_cache_entries = (uint32_t)(n < 4096 ? (n > 16 ? n : 16) : 4096);
+    }
+    a->hold.max_bytes = h / 20;
+}
+
+/* The resumption cache within its 5% (its entry size is known once made). */
+static enum tsc_err budget_session_cache(struct tsc_analyzer *a, const struct tsc_config *cfg)
+{
+    if (a->cfg.max_memory == 0 || a->sessions == NULL || cfg->session_cache_entries != 0) {
+        return TSC_OK;
+    }
+    struct tsc_sess_cache_stats ss;
+    tsc_sess_cache_get_stats(a->sessions, &ss);
+    uint64_t share = a->heap_budget / 20;
+    if (ss.memory_bytes <= share || ss.capacity == 0) {
+        return TSC_OK;
+    }
+    uint64_t per = ss.memory_bytes / ss.capacity + 1;
+    uint64_t n = share / per;
+    a->cfg.session_cache_entries = (uint32_t)(n > 16 ? n : 16);
+    tsc_sess_cache_free(a->sessions);
+    a->sessions = NULL;
+    return tsc_sess_cache_new(&a->sessions, a->cfg.session_cache_entries);
+}
+
+/* Hold the heap to the budget: oldest flows out while it is above (bounded per check). */
+static void memory_check(struct tsc_analyzer *a)
+{
+    if (a->heap_budget == 0) {
+        return;
+    }
+    double t = now_s();
+    if (t - a->last_memory_check < 0.2) {
+        return;
+    }
+    a->last_memory_check = t;
+    uint64_t heap = heap_in_use();
+    /* Batches of 64, measured again after each: at most 4096 evictions per check. */
+    for (int round = 0; round < 64 && heap > a->heap_budget; round++) {
+        int n = 0;
+        while (n < 64 && tsc_tcp_evict_oldest(a->tcp, "memory budget (--max-memory)")) {
+            n++;
+        }
+        a->memory_evictions += (uint64_t)n;
+        if (n < 64) {
+            break;
+        }
+        heap = heap_in_use();
+    }
+}
+
 /* ---- lifecycle ---- */
 
 /* --verify: certificate cache, trust anchors (--ca-file / --ca-path), verdict totals. */
@@ -753,6 +882,15 @@ int tsc_analyzer_new(struct tsc_analyzer **out, const struct tsc_config *cfg, ch
     if (cfg->idle_timeout_s != 0) {
         tc.idle_timeout_s = cfg->idle_timeout_s;
     }
+    if (a->cfg.max_memory != 0) {
+        if (a->cfg.max_memory < TSC_MIN_MEMORY) {
+            snprintf(errbuf, errlen, "--max-memory: at least %llu bytes (16 MiB)",
+                     (unsigned long long)TSC_MIN_MEMORY);
+            free(a);
+            return -1;
+        }
+        apply_memory_budget(a, cfg, &tc);
+    }
     /* Echo the limits actually in force into the run record. */
     a->cfg.max_flows = tc.max_flows;
     a->cfg.max_buffered_bytes = tc.max_buffered_bytes;
@@ -795,7 +933,7 @@ int tsc_analyzer_new(struct tsc_analyzer **out, const struct tsc_config *cfg, ch
         tsc_analyzer_free(a);
         return -1;
     }
-    if (mask_argv(a) != 0) {
+    if (budget_session_cache(a, cfg) != TSC_OK || mask_argv(a) != 0) {
         snprintf(errbuf, errlen, "out of memory creating the analyzer");
         tsc_analyzer_free(a);
         return -1;
@@ -814,7 +952,9 @@ int tsc_analyzer_new(struct tsc_analyzer **out, const struct tsc_config *cfg, ch
         return -1;
     }
     if (a->n_follow > 0) {
-        a->hold.max_bytes = TSC_HOLD_BYTES_DEFAULT;
+        if (a->hold.max_bytes == 0) {
+            a->hold.max_bytes = TSC_HOLD_BYTES_DEFAULT;
+        }
         a->hold.max_conn_bytes = TSC_HOLD_CONN_BYTES;
         a->hold.timeout_s = TSC_HOLD_TIMEOUT_S;
         a->tls_cfg.hold = &a->hold;
@@ -921,17 +1061,6 @@ static void close_exports(struct tsc_analyzer *a)
     }
 }
 
-/* Bytes allocated from the C heap now (glibc mallinfo2: in-use chunks and mmapped blocks). */
-static uint64_t heap_in_use(void)
-{
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
-    struct mallinfo2 mi = mallinfo2();
-    return (uint64_t)mi.uordblks + (uint64_t)mi.hblkhd;
-#else
-    return 0;
-#endif
-}
-
 /* Resident set size from /proc/self/statm (Linux), 0 when unknown. */
 static uint64_t rss_now(void)
 {
@@ -949,8 +1078,10 @@ static uint64_t rss_now(void)
 /* What the run's caps account for: flow table, out-of-order bytes, caches. */
 static uint64_t accounted_bytes(const struct tsc_analyzer *a, const struct tsc_x509_stats *xs)
 {
-    return a->st.tcp.memory_bytes + xs->memory_bytes +
-           (a->st.have_sessions ? a->st.sessions.memory_bytes : 0);
+    uint64_t per_conn = sizeof(struct conn_state) + tsc_tls_conn_bytes() +
+                        (a->keys != NULL ? tsc_csess_bytes() : 0);
+    return a->st.tcp.memory_bytes + a->st.tcp.open_flows * per_conn + a->hold.bytes +
+           xs->memory_bytes + (a->st.have_sessions ? a->st.sessions.memory_bytes : 0);
 }
 
 static void fill_stats(struct tsc_analyzer *a, bool final)
@@ -993,6 +1124,11 @@ static void fill_stats(struct tsc_analyzer *a, bool final)
             a->st.kernel_drop = drop;
         }
         a->st.have_memory = true;
+    }
+    a->st.memory_evictions = a->memory_evictions;
+    if (a->cfg.max_memory != 0) {
+        a->st.have_memory = true;
+        a->st.memory_limit = a->cfg.max_memory;
     }
     if (a->st.have_memory) {
         a->st.heap_bytes = heap_in_use();
@@ -1086,6 +1222,7 @@ static bool run_one(struct tsc_analyzer *a, const char *path)
         feed_frame(a, &f);
         if ((++n & 0xfff) == 0) {
             progress(a, cap, false);
+            memory_check(a);
             if (a->holding && tsc_writer_held_bytes(a->writer) > TSC_HOLD_MAX) {
                 write_run_record(a);
             }
@@ -1288,12 +1425,22 @@ static void live_tick(struct tsc_analyzer *a)
     }
     /* Idle flows end on time even when no packet comes to move capture time. */
     tsc_tcp_expire(a->tcp, now);
+    memory_check(a);
 }
 
 int tsc_analyzer_run_live(struct tsc_analyzer *a, const char *iface, char *errbuf, size_t errlen)
 {
-    struct tsc_capture_live_opts lo = {a->cfg.snaplen, !a->cfg.no_promisc, true,
-                                       a->cfg.buffer_size, 100};
+    /*
+     * Not immediate mode: on Linux that means TPACKET_V2, whose ring has one
+     * slot of the snap length per packet (a 2 MiB buffer held 8 packets at
+     * 262144 and dropped most of a busy loopback). TPACKET_V3 packs packets
+     * into blocks handed over when full or after the 100 ms timeout, which
+     * is all the latency live output has.
+     */
+    struct tsc_capture_live_opts lo = {a->cfg.snaplen, !a->cfg.no_promisc, false,
+                                       a->cfg.buffer_size > 0 ? a->cfg.buffer_size
+                                                              : TSC_LIVE_BUFFER_DEFAULT,
+                                       100};
     struct tsc_capture *cap = NULL;
     if (tsc_capture_open_live(&cap, iface, &lo, &a->sink, errbuf, errlen) != TSC_OK) {
         return 3;

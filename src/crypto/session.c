@@ -177,6 +177,11 @@ const char *tsc_finished_state_name(enum tsc_finished_state s)
 
 /* ---- life cycle ---- */
 
+size_t tsc_csess_bytes(void)
+{
+    return sizeof(struct tsc_crypto_sess);
+}
+
 enum tsc_err tsc_csess_new(struct tsc_crypto_sess **out, const struct tsc_keys *keys)
 {
     TSC_ENSURE(out != NULL, TSC_ERR_ARG);

@@ -83,6 +83,8 @@ struct tsc_crypto_sess;
 /* keys may be NULL (then nothing is decrypted: reason no_key_material). */
 TSC_MUST_USE enum tsc_err tsc_csess_new(struct tsc_crypto_sess **out, const struct tsc_keys *keys);
 void tsc_csess_free(struct tsc_crypto_sess *s);
+/* Bytes one session takes (for sizing caps from a memory budget). */
+size_t tsc_csess_bytes(void);
 
 /* ---- handshake inputs, in wire order ---- */
 

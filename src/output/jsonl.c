@@ -83,6 +83,12 @@ void tsc_jsonl_run(struct tsc_writer *w, const struct tsc_run_info *info)
     tsc_jw_kuint(&j, "max_conn_ooo_bytes", cfg->max_conn_ooo_bytes);
     tsc_jw_kuint(&j, "idle_timeout_s", cfg->idle_timeout_s);
     tsc_jw_kuint(&j, "stats_interval_s", cfg->stats_interval_s);
+    tsc_jw_key(&j, "max_memory");
+    if (cfg->max_memory > 0) {
+        tsc_jw_uint(&j, cfg->max_memory);
+    } else {
+        tsc_jw_null(&j);
+    }
     tsc_jw_kuint(&j, "max_handshake_msg", cfg->max_handshake_msg);
     tsc_jw_kuint(&j, "session_cache_entries", cfg->no_session_cache ? 0 : cfg->session_cache_entries);
     tsc_jw_kbool(&j, "show_app_data", cfg->show_app_data);
@@ -772,6 +778,7 @@ void tsc_jsonl_stats(struct tsc_writer *w, const struct tsc_run_stats *st)
         tsc_jw_key(&j, "evictions");
         tsc_jw_obj_begin(&j);
         tsc_jw_kuint(&j, "flows", st->tcp.evicted_flows);
+        tsc_jw_kuint(&j, "memory", st->memory_evictions);
         tsc_jw_kuint(&j, "ooo_dropped_bytes", st->tcp.ooo_dropped_bytes);
         tsc_jw_kuint(&j, "session_cache", st->have_sessions ? st->sessions.evictions : 0);
         tsc_jw_kuint(&j, "certificate_cache", st->cert_evictions);

@@ -94,6 +94,7 @@ struct tsc_run_stats {
     uint64_t accounted_bytes; /* what the caps account: flows, out-of-order bytes, caches */
     uint64_t memory_limit;    /* --max-memory, 0 none */
     uint64_t pending_records_dropped; /* early encrypted records given up waiting for keys */
+    uint64_t memory_evictions;        /* flows evicted to hold the heap to --max-memory */
     /* Followed key logs (live). */
     bool have_follow;
     uint32_t follow_files;

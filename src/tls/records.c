@@ -29,6 +29,11 @@ void tsc_tls_config_default(struct tsc_tls_config *cfg)
     cfg->max_record_len = TSC_MAX_RECORD_DEFAULT;
 }
 
+size_t tsc_tls_conn_bytes(void)
+{
+    return sizeof(struct tsc_tls_conn);
+}
+
 enum tsc_err tsc_tls_conn_new(struct tsc_tls_conn **out, const struct tsc_tls_config *cfg,
                               uint64_t conn_id)
 {

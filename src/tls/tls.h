@@ -131,6 +131,9 @@ void tsc_tls_config_default(struct tsc_tls_config *cfg);
 
 struct tsc_tls_conn;
 
+/* Bytes one connection's dissector state takes before any buffer grows (budgeting). */
+size_t tsc_tls_conn_bytes(void);
+
 TSC_MUST_USE enum tsc_err tsc_tls_conn_new(struct tsc_tls_conn **out,
                                            const struct tsc_tls_config *cfg, uint64_t conn_id);
 /* Releases certificate references held in the facts. NULL is fine. */

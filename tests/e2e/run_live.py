@@ -367,6 +367,59 @@ def loopback(args, tmp, procs):
               (len(clients) + 3, json.dumps(kf, sort_keys=True)))
 
 
+def memory_budget(args, tmp, procs):
+    """--max-memory 16M while 300 connections each buffer a 200 KB handshake
+    message in the making: the heap check evicts flows, the heap stays near
+    the budget."""
+    port = free_port()
+    out = os.path.join(tmp, "memory.jsonl")
+    argv = [args.tlsscope, "-i", "lo", "-j", "--summary-only", "-q", "--no-env-keylog",
+            "--max-memory", "16M", "--stats", "1", "-o", out, "tcp port %d" % port]
+    ts = start_tlsscope(procs, [], argv, out)
+    if ts is None:
+        return
+    lsock = socket.socket()
+    lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    lsock.bind(("127.0.0.1", port))
+    lsock.listen(512)
+    # A ClientHello that claims 200000 bytes, sent as 16 KiB handshake records:
+    # tlsscope buffers the message (up to --max-handshake) until it is complete.
+    hs_len = 200000
+    first = bytes([1, hs_len >> 16, (hs_len >> 8) & 0xff, hs_len & 0xff]) + b"\x03\x03"
+    body = first + b"\0" * (16384 - len(first))
+    rec = b"\x16\x03\x01" + len(body).to_bytes(2, "big") + body
+    more = b"\x16\x03\x01" + (16384).to_bytes(2, "big") + b"\0" * 16384
+    socks, peers = [], []
+    for i in range(300):
+        c = socket.create_connection(("127.0.0.1", port))
+        peers.append(lsock.accept()[0])
+        c.sendall(rec + more * 5)  # about 98 KiB of the message per connection
+        socks.append(c)
+        if i % 50 == 49:
+            time.sleep(0.3)
+    time.sleep(1.5)
+    stop_tlsscope(procs, ts, out)
+    for x in socks + peers:
+        x.close()
+    lsock.close()
+    events = read_events(out)
+    stats = [e for e in events if e.get("type") == "stats"]
+    if not check(stats and stats[-1].get("final"), "memory: no final stats"):
+        return
+    st = stats[-1]
+    ev = st.get("evictions") or {}
+    check(ev.get("memory", 0) > 0, "memory: no flow evicted for the budget (%s)" % ev)
+    limit = (st.get("memory") or {}).get("limit_bytes")
+    check(limit == 16 << 20, "memory: limit_bytes %s" % limit)
+    peak = max((e.get("memory") or {}).get("heap_bytes", 0) for e in stats)
+    check(peak <= 16 << 20, "memory: heap reached %d bytes with --max-memory 16M" % peak)
+    evicted = [e for e in events if e.get("type") == "diagnostic" and
+               e.get("kind") == "tcp-flow-evicted" and "--max-memory" in e.get("message", "")]
+    check(evicted, "memory: no tcp-flow-evicted diagnostic naming the budget")
+    print("memory: %d flows evicted for the budget, periodic heap peak %.1f MiB of 16" %
+          (ev.get("memory", 0), peak / 1048576.0))
+
+
 def netns(args, tmp, procs):
     tag = "tsc%d" % os.getpid()
     ns_a, ns_b = tag + "a", tag + "b"
@@ -437,6 +490,7 @@ def main():
     t0 = time.monotonic()
     try:
         loopback(args, tmp, procs)
+        memory_budget(args, tmp, procs)
         netns(args, tmp, procs)
     finally:
         procs.stop_all()
