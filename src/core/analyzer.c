@@ -29,7 +29,8 @@
 #endif
 #endif
 #if defined(TSC_ASAN_HEAP)
-#include <sanitizer/allocator_interface.h>
+/* From the sanitizer runtime (sanitizer/allocator_interface.h, not installed with every compiler). */
+size_t __sanitizer_get_current_allocated_bytes(void);
 #endif
 
 #include "capture/capture.h"
@@ -60,6 +61,7 @@ struct conn_state {
 #define TSC_MAX_FOLLOW 64                  /* key logs followed */
 #define TSC_HOLD_CONN_BYTES (256u << 10)   /* records held per connection for late keys */
 #define TSC_HOLD_BYTES_DEFAULT (64u << 20) /* ... over all connections */
+#define TSC_KEYLOG_GEN_DEFAULT 65536u     /* followed key log entries per index generation */
 #define TSC_HOLD_TIMEOUT_S 5               /* capture seconds a record waits for its keys */
 
 /* A diagnostic raised before the run record was written (key loading), replayed after it. */
@@ -718,8 +720,9 @@ static uint64_t heap_in_use(void)
 #define TSC_FLOW_BUFFER_ALLOWANCE 2048u /* partial record / message buffers of a typical flow */
 
 /*
- * Split of --max-memory B (docs/usage.md): the live capture ring, unless
- * --buffer-size says otherwise, takes min(32 MiB, B/8) off the top; of the
+ * Split of --max-memory B (docs/usage.md): the live capture ring takes
+ * min(32 MiB, B/8) off the top (a --buffer-size given explicitly comes on
+ * top of B instead); of the
  * rest (the heap budget H): 25% out-of-order reassembly bytes, 40% flows (at
  * their fixed cost: TCP flow, TLS dissector state, crypto session when there
  * are keys, a small buffer allowance), 5% records held for late keys, 5%
@@ -736,10 +739,8 @@ static void apply_memory_budget(struct tsc_analyzer *a, const struct tsc_config 
     if (a->cfg.buffer_size == 0) {
         ring = b / 8 < (uint64_t)TSC_LIVE_BUFFER_DEFAULT ? b / 8 : TSC_LIVE_BUFFER_DEFAULT;
         a->cfg.buffer_size = (int)ring;
-    } else {
-        ring = (uint64_t)a->cfg.buffer_size;
-    }
-    uint64_t h = b > ring ? b - ring : 0;
+    } /* else: a --buffer-size given explicitly comes on top of the budget */
+    uint64_t h = b - ring;
     a->heap_budget = h;
     size_t per_flow = tsc_tcp_flow_bytes() + sizeof(struct conn_state) + tsc_tls_conn_bytes() +
                       TSC_FLOW_BUFFER_ALLOWANCE;
@@ -952,6 +953,14 @@ int tsc_analyzer_new(struct tsc_analyzer **out, const struct tsc_config *cfg, ch
         return -1;
     }
     if (a->n_follow > 0) {
+        /* A followed key log grows for as long as the run: its index keeps the
+         * newest one or two generations (8 x 101 bytes an entry at worst). */
+        uint64_t gen = TSC_KEYLOG_GEN_DEFAULT;
+        if (a->heap_budget > 0) {
+            gen = a->heap_budget / 20 / (8 * 101);
+            gen = gen < 1024 ? 1024 : gen;
+        }
+        tsc_keys_keylog_bound(a->keys, gen);
         if (a->hold.max_bytes == 0) {
             a->hold.max_bytes = TSC_HOLD_BYTES_DEFAULT;
         }
@@ -1107,6 +1116,12 @@ static void fill_stats(struct tsc_analyzer *a, bool final)
         a->st.follow_reopens += fs.reopens;
     }
     a->st.held_records = a->hold.held_records;
+    if (a->n_follow > 0) {
+        struct tsc_keys_stats ks;
+        tsc_keys_get_stats(a->keys, &ks);
+        a->st.follow_index_entries = ks.keylog_entries;
+        a->st.follow_index_dropped = ks.keylog_dropped;
+    }
     a->st.held_bytes_peak = a->hold.peak_bytes;
     a->st.have_sessions = a->sessions != NULL;
     tsc_sess_cache_get_stats(a->sessions, &a->st.sessions);
@@ -1417,10 +1432,9 @@ static void live_tick(struct tsc_analyzer *a)
     struct tsc_ts now = wall_now();
     if (a->n_follow > 0) {
         (void)follow_poll(a);
-        struct tsc_keys_stats ks;
-        tsc_keys_get_stats(a->keys, &ks);
-        bool added = ks.keylog_entries != a->keys_swept;
-        a->keys_swept = ks.keylog_entries;
+        uint64_t n = tsc_keys_keylog_added(a->keys);
+        bool added = n != a->keys_swept;
+        a->keys_swept = n;
         hold_sweep(a, added, now, false);
     }
     /* Idle flows end on time even when no packet comes to move capture time. */

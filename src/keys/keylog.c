@@ -59,6 +59,10 @@ void tsc_keys_free(struct tsc_keys *k)
         OPENSSL_cleanse(k->kl, (size_t)k->kl_cap * sizeof(*k->kl));
         free(k->kl);
     }
+    if (k->kl_old != NULL) {
+        OPENSSL_cleanse(k->kl_old, (size_t)k->kl_old_cap * sizeof(*k->kl_old));
+        free(k->kl_old);
+    }
     for (uint32_t i = 0; i < k->n_rsa; i++) {
         EVP_PKEY_free(k->rsa[i]);
     }
@@ -74,7 +78,8 @@ void tsc_keys_get_stats(const struct tsc_keys *k, struct tsc_keys_stats *st)
         return;
     }
     st->rsa_keys = k->n_rsa;
-    st->keylog_entries = k->kl_count;
+    st->keylog_entries = k->kl_count + k->kl_old_count;
+    st->keylog_dropped = k->kl_dropped;
     st->keylog_bad_lines = k->kl_bad;
     st->psks = k->n_psk;
 }
@@ -135,9 +140,60 @@ static enum tsc_err tsc_kl_grow(struct tsc_keys *k)
     return TSC_OK;
 }
 
+/* The current generation becomes the previous one (the one before is dropped). */
+static void tsc_kl_age(struct tsc_keys *k)
+{
+    if (k->kl_old != NULL) {
+        OPENSSL_cleanse(k->kl_old, (size_t)k->kl_old_cap * sizeof(*k->kl_old));
+        free(k->kl_old);
+    }
+    k->kl_dropped += k->kl_old_count;
+    k->kl_old = k->kl;
+    k->kl_old_cap = k->kl_cap;
+    k->kl_old_count = k->kl_count;
+    k->kl = NULL;
+    k->kl_cap = 0;
+    k->kl_count = 0;
+}
+
+void tsc_keys_keylog_bound(struct tsc_keys *k, uint64_t gen_entries)
+{
+    if (k != NULL) {
+        k->kl_gen_max = gen_entries;
+    }
+}
+
+uint64_t tsc_keys_keylog_added(const struct tsc_keys *k)
+{
+    return k != NULL ? k->kl_added : 0;
+}
+
+/* The entry for (label, key): the current generation first, then the previous one. */
+static const struct tsc_kl_entry *tsc_kl_find(const struct tsc_keys *k, uint8_t label,
+                                              const uint8_t *key, size_t keylen)
+{
+    if (k->kl_count > 0) {
+        const struct tsc_kl_entry *e = tsc_kl_slot(k->kl, k->kl_cap, k->seed, label, key, keylen);
+        if (e != NULL && e->used) {
+            return e;
+        }
+    }
+    if (k->kl_old_count > 0) {
+        const struct tsc_kl_entry *e =
+            tsc_kl_slot(k->kl_old, k->kl_old_cap, k->seed, label, key, keylen);
+        if (e != NULL && e->used) {
+            return e;
+        }
+    }
+    return NULL;
+}
+
 static enum tsc_err tsc_kl_put(struct tsc_keys *k, uint8_t label, const uint8_t *key, size_t keylen,
                                const uint8_t *secret, size_t seclen)
 {
+    if (k->kl_gen_max > 0 && k->kl_count >= k->kl_gen_max) {
+        tsc_kl_age(k);
+    }
     if ((k->kl_count + 1) * 2 > k->kl_cap) {
         TSC_TRY(tsc_kl_grow(k));
     }
@@ -145,6 +201,7 @@ static enum tsc_err tsc_kl_put(struct tsc_keys *k, uint8_t label, const uint8_t 
     TSC_ENSURE(e != NULL, TSC_ERR_STATE);
     if (!e->used) {
         k->kl_count++;
+        k->kl_added++;
     }
     /* A repeated (label, key) keeps the last secret: later lines win, as in NSS tools. */
     e->used = 1;
@@ -164,12 +221,12 @@ static enum tsc_err tsc_kl_put(struct tsc_keys *k, uint8_t label, const uint8_t 
 bool tsc_keys_keylog_find(const struct tsc_keys *k, enum tsc_keylog_label label, const uint8_t *key,
                           size_t keylen, uint8_t *out, size_t *len)
 {
-    if (k == NULL || k->kl_count == 0 || key == NULL || keylen == 0 || keylen > 32 ||
+    if (k == NULL || key == NULL || keylen == 0 || keylen > 32 ||
         (unsigned)label >= TSC_KL__COUNT) {
         return false;
     }
-    struct tsc_kl_entry *e = tsc_kl_slot(k->kl, k->kl_cap, k->seed, (uint8_t)label, key, keylen);
-    if (e == NULL || !e->used) {
+    const struct tsc_kl_entry *e = tsc_kl_find(k, (uint8_t)label, key, keylen);
+    if (e == NULL) {
         return false;
     }
     memcpy(out, e->secret, e->seclen);
@@ -180,12 +237,12 @@ bool tsc_keys_keylog_find(const struct tsc_keys *k, enum tsc_keylog_label label,
 bool tsc_keys_keylog_from_dsb(const struct tsc_keys *k, enum tsc_keylog_label label,
                               const uint8_t *key, size_t keylen)
 {
-    if (k == NULL || k->kl_count == 0 || key == NULL || keylen == 0 || keylen > 32 ||
+    if (k == NULL || key == NULL || keylen == 0 || keylen > 32 ||
         (unsigned)label >= TSC_KL__COUNT) {
         return false;
     }
-    struct tsc_kl_entry *e = tsc_kl_slot(k->kl, k->kl_cap, k->seed, (uint8_t)label, key, keylen);
-    return e != NULL && e->used && e->dsb;
+    const struct tsc_kl_entry *e = tsc_kl_find(k, (uint8_t)label, key, keylen);
+    return e != NULL && e->dsb;
 }
 
 enum tsc_err tsc_keys_add_dsb_keylog(struct tsc_keys *k, const uint8_t *data, size_t len,

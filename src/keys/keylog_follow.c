@@ -161,7 +161,7 @@ static void follow_drain(struct tsc_keylog_follow *f)
 enum tsc_err tsc_keylog_follow_poll(struct tsc_keylog_follow *f, uint64_t *added)
 {
     TSC_ENSURE(f != NULL, TSC_ERR_ARG);
-    uint64_t before = f->keys->kl_count;
+    uint64_t before = tsc_keys_keylog_added(f->keys);
     struct stat sb;
     bool exists = stat(f->path, &sb) == 0;
     if (f->fd >= 0 && exists && (sb.st_dev != f->dev || sb.st_ino != f->ino)) {
@@ -204,7 +204,7 @@ enum tsc_err tsc_keylog_follow_poll(struct tsc_keylog_follow *f, uint64_t *added
         follow_diag(f, "%s: key log truncated; reading it again from the start%s", "");
     }
     follow_read(f);
-    *added = f->keys->kl_count - before;
+    *added = tsc_keys_keylog_added(f->keys) - before;
     f->st.entries_added += *added;
     return TSC_OK;
 }

@@ -77,6 +77,16 @@ bool tsc_keys_keylog_from_dsb(const struct tsc_keys *k, enum tsc_keylog_label la
  * many new (label, key) entries that gave. Events (waiting, appeared,
  * truncated, replaced) are `keylog-follow` diagnostics.
  */
+/*
+ * Bound the key log index for a run that lasts (followed key logs): once
+ * gen_entries entries are in the current generation, it becomes the previous
+ * one, still searched, and the one before it is dropped. A secret is needed
+ * only while its handshake is analysed, so the newest 1..2 generations are
+ * enough. tsc_keys_keylog_added counts new entries ever (monotonic).
+ */
+void tsc_keys_keylog_bound(struct tsc_keys *k, uint64_t gen_entries);
+uint64_t tsc_keys_keylog_added(const struct tsc_keys *k);
+
 struct tsc_keylog_follow;
 struct tsc_keylog_follow_stats {
     uint64_t bytes;         /* read */
@@ -103,6 +113,7 @@ struct tsc_keys_stats {
     uint32_t rsa_keys;
     uint64_t keylog_entries; /* distinct (label, client random) entries */
     uint64_t keylog_bad_lines;
+    uint64_t keylog_dropped; /* entries dropped with an old generation (bounded index) */
     uint32_t psks;
 };
 void tsc_keys_get_stats(const struct tsc_keys *k, struct tsc_keys_stats *st);

@@ -55,6 +55,14 @@ struct tsc_keys {
     bool kl_limit_reported;
     bool adding_dsb; /* lines being added come from a Decryption Secrets Block */
     uint64_t kl_dsb;  /* entries from Decryption Secrets Blocks */
+    /* Bounded index (followed key logs, tsc_keys_keylog_bound): the previous
+     * generation, still searched; dropped when the current one fills again. */
+    struct tsc_kl_entry *kl_old;
+    uint64_t kl_old_cap;
+    uint64_t kl_old_count;
+    uint64_t kl_gen_max; /* 0: one unbounded generation */
+    uint64_t kl_added;   /* new entries ever (monotonic) */
+    uint64_t kl_dropped; /* entries dropped with an old generation */
     EVP_PKEY *rsa[TSC_RSA_MAX_KEYS];
     uint32_t n_rsa;
     struct tsc_psk_entry psk[TSC_PSK_MAX];

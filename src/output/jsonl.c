@@ -796,6 +796,8 @@ void tsc_jsonl_stats(struct tsc_writer *w, const struct tsc_run_stats *st)
         tsc_jw_kuint(&j, "held_records", st->held_records);
         tsc_jw_kuint(&j, "held_bytes_peak", st->held_bytes_peak);
         tsc_jw_kuint(&j, "released_without_keys", st->pending_records_dropped);
+        tsc_jw_kuint(&j, "index_entries", st->follow_index_entries);
+        tsc_jw_kuint(&j, "index_dropped", st->follow_index_dropped);
         tsc_jw_obj_end(&j);
     }
     end(&j);

@@ -104,6 +104,8 @@ struct tsc_run_stats {
     uint64_t follow_reopens;
     uint64_t held_records;    /* records held until their keys arrived (or given up) */
     uint64_t held_bytes_peak;
+    uint64_t follow_index_entries; /* key log entries indexed now */
+    uint64_t follow_index_dropped; /* dropped with old index generations */
     bool final;                    /* last stats record of the run */
 };
 

@@ -225,6 +225,39 @@ START_TEST(test_overlong_and_unterminated)
 }
 END_TEST
 
+/* A bounded index keeps the newest one or two generations of entries. */
+START_TEST(test_bounded_index)
+{
+    char p[512], line[256];
+    path_of(p, sizeof(p), "bound.log");
+    unlink(p);
+    struct tsc_keys *k = new_keys();
+    tsc_keys_keylog_bound(k, 4);
+    struct tsc_keylog_follow *f = NULL;
+    ck_assert_int_eq(tsc_keylog_follow_new(&f, k, p), TSC_OK);
+    for (int i = 0; i < 10; i++) {
+        entry(line, sizeof(line), "CLIENT_TRAFFIC_SECRET_0", 100 + i);
+        append(p, line);
+    }
+    ck_assert_uint_eq(poll_added(f), 10);
+    /* Generations of 4: {100..103} dropped, {104..107} previous, {108, 109} current. */
+    for (int i = 0; i < 4; i++) {
+        ck_assert(!have(k, 100 + i));
+    }
+    for (int i = 4; i < 10; i++) {
+        ck_assert(have(k, 100 + i));
+    }
+    struct tsc_keys_stats ks;
+    tsc_keys_get_stats(k, &ks);
+    ck_assert_uint_eq(ks.keylog_entries, 6);
+    ck_assert_uint_eq(ks.keylog_dropped, 4);
+    ck_assert_uint_eq(tsc_keys_keylog_added(k), 10);
+    tsc_keylog_follow_free(f);
+    tsc_keys_free(k);
+    unlink(p);
+}
+END_TEST
+
 static Suite *follow_suite(void)
 {
     Suite *s = suite_create("keylog_follow");
@@ -234,6 +267,7 @@ static Suite *follow_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("limits");
     tcase_add_test(tc, test_overlong_and_unterminated);
+    tcase_add_test(tc, test_bounded_index);
     suite_add_tcase(s, tc);
     return s;
 }
