@@ -44,7 +44,7 @@ static void usage(FILE *f)
             "  -i IFACE           capture live on IFACE ('any' for all interfaces)\n"
             "  -s SNAPLEN         live snap length (default 262144)\n"
             "  --no-promisc       do not put the interface into promiscuous mode\n"
-            "  --buffer-size N    live kernel buffer size in bytes\n"
+            "  --buffer-size N    live kernel buffer size in bytes (default 32 MiB)\n"
             "  --stats SECONDS    live: a statistics event every SECONDS (packets, bytes,\n"
             "                     kernel drops, open flows, memory, evictions)\n"
             "  [BPF filter]       trailing arguments form a capture filter, as in tcpdump\n"
