@@ -70,8 +70,6 @@ void tsc_writer_release(struct tsc_writer *w)
             fwrite(w->saved.p, 1, w->saved.len, w->out);
         }
         tsc_buf_free(&w->saved);
-    tsc_buf_free(&w->fp_raw);
-    tsc_fp_ctx_free(w->fp);
         w->have_saved = false;
     }
     w->held = false;
