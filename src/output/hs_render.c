@@ -848,13 +848,13 @@ static void tsc_fp_raw_into(struct tsc_buf *scratch, const struct tsc_hs_msg *m,
     struct tsc_fp_sink sink = {tsc_fp_to_buf, scratch};
     tsc_buf_reset(scratch);
     if (which == 0) {
-        tsc_fp_ja3_raw(&m->u.ch, &sink);
+        tsc_fp_ja3_raw(fp, &m->u.ch, &sink);
     } else if (which == 1) {
         tsc_fp_ja4_raw(fp, &m->u.ch, false, &sink);
     } else if (which == 2) {
         tsc_fp_ja4_raw(fp, &m->u.ch, true, &sink);
     } else {
-        tsc_fp_ja3s_raw(&m->u.sh, &sink);
+        tsc_fp_ja3s_raw(fp, &m->u.sh, &sink);
     }
 }
 

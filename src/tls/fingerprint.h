@@ -7,12 +7,13 @@
  *
  * Every function re-walks the hello in wire order (the cipher suite vector and
  * the raw extension block the parser kept), so nothing is limited by the
- * parser's per-message caps. Strings are produced through a small fixed buffer
- * into a sink (a digest, or the caller's buffer for the raw forms); the only
- * memory is the context, created once per run (digest contexts and a sort
- * buffer large enough for any hello). GREASE values (RFC 8701) are left out of
- * every list. Choices where the specifications are silent are in
- * docs/fingerprints.md.
+ * parser's per-message caps. Strings are produced through a fixed buffer into
+ * a sink (a digest, or the caller's buffer for the raw forms). The only memory
+ * is the context, created once per run: digest contexts, list buffers large
+ * enough for any hello, and a small cache of the digests of recent strings
+ * (most hellos of a capture repeat a few client stacks). GREASE values
+ * (RFC 8701) are left out of every list. Choices where the specifications are
+ * silent are in docs/fingerprints.md. A context is used by one thread at a time.
  */
 #ifndef TSC_TLS_FINGERPRINT_H
 #define TSC_TLS_FINGERPRINT_H
@@ -38,8 +39,10 @@ struct tsc_fp_sink {
 };
 
 /* Raw (unhashed) strings. */
-void tsc_fp_ja3_raw(const struct tsc_client_hello *ch, const struct tsc_fp_sink *out);
-void tsc_fp_ja3s_raw(const struct tsc_server_hello *sh, const struct tsc_fp_sink *out);
+void tsc_fp_ja3_raw(struct tsc_fp_ctx *c, const struct tsc_client_hello *ch,
+                    const struct tsc_fp_sink *out);
+void tsc_fp_ja3s_raw(struct tsc_fp_ctx *c, const struct tsc_server_hello *sh,
+                     const struct tsc_fp_sink *out);
 /* JA4_r (original false: sorted lists, SNI and ALPN left out of the extensions)
  * or JA4_ro (original true: wire order, SNI and ALPN kept). */
 void tsc_fp_ja4_raw(struct tsc_fp_ctx *c, const struct tsc_client_hello *ch, bool original,
@@ -53,5 +56,10 @@ TSC_MUST_USE enum tsc_err tsc_fp_ja3s(struct tsc_fp_ctx *c, const struct tsc_ser
 /* JA4 (original false) or JA4_o (original true). */
 TSC_MUST_USE enum tsc_err tsc_fp_ja4(struct tsc_fp_ctx *c, const struct tsc_client_hello *ch,
                                      bool original, char out[TSC_FP_JA4_LEN]);
+/* JA3 and JA4 of one ClientHello (one walk of its extensions). */
+TSC_MUST_USE enum tsc_err tsc_fp_client_hello(struct tsc_fp_ctx *c,
+                                              const struct tsc_client_hello *ch,
+                                              char ja3[TSC_FP_MD5_HEX_LEN],
+                                              char ja4[TSC_FP_JA4_LEN]);
 
 #endif

@@ -77,8 +77,7 @@ static void tsc_process_client_hello(struct tsc_tls_conn *t, const struct tsc_hs
     if (!t->fp_client_done) {
         /* The first ClientHello only (also with HelloRetryRequest, as FoxIO's JA4 does). */
         t->fp_client_done = true;
-        if (t->cfg.fp != NULL && (tsc_fp_ja3(t->cfg.fp, ch, t->f.ja3) != TSC_OK ||
-                                  tsc_fp_ja4(t->cfg.fp, ch, false, t->f.ja4) != TSC_OK)) {
+        if (t->cfg.fp != NULL && tsc_fp_client_hello(t->cfg.fp, ch, t->f.ja3, t->f.ja4) != TSC_OK) {
             /* Only a libcrypto failure gets here: both stay null. */
             t->f.ja3[0] = '\0';
             t->f.ja4[0] = '\0';

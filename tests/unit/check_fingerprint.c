@@ -117,7 +117,7 @@ static const char *ja3_raw(const struct tsc_client_hello *ch)
 {
     g_raw_len = 0;
     g_raw[0] = '\0';
-    tsc_fp_ja3_raw(ch, &g_sink);
+    tsc_fp_ja3_raw(g_fp, ch, &g_sink);
     return g_raw;
 }
 
@@ -133,7 +133,7 @@ static const char *ja3s_raw(const struct tsc_server_hello *sh)
 {
     g_raw_len = 0;
     g_raw[0] = '\0';
-    tsc_fp_ja3s_raw(sh, &g_sink);
+    tsc_fp_ja3s_raw(g_fp, sh, &g_sink);
     return g_raw;
 }
 
