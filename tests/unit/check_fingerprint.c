@@ -626,6 +626,25 @@ START_TEST(test_ja3s)
 }
 END_TEST
 
+START_TEST(test_digest_cache)
+{
+    /* 2000 different hellos, each fingerprinted twice, through 256 cache
+     * slots: every answer equals an independent MD5 of the expected string,
+     * whether it came from the cache or not (collisions replace slots). */
+    for (unsigned round = 0; round < 2; round++) {
+        for (unsigned i = 0; i < 2000; i++) {
+            uint16_t ciphers[2] = {(uint16_t)(i + 1), 0x00ff};
+            struct hello_spec h = {0x0303, ciphers, 2, NULL, 0, true};
+            parse_ch(g_msg, build_ch(&h, g_msg), &g_ch);
+            char want_s[64], want[33];
+            snprintf(want_s, sizeof(want_s), "771,%u-255,,,", i + 1);
+            md5_hex(want_s, want);
+            ck_ja3(&g_ch, want);
+        }
+    }
+}
+END_TEST
+
 /* ---- through the dissector: which hellos make the connection facts ---- */
 
 static void feed(struct tsc_tls_conn *t, int dir, const uint8_t *p, size_t n)
@@ -746,6 +765,7 @@ static Suite *fp_suite(void)
     tcase_add_test(limits, test_empty_lists);
     tcase_add_test(limits, test_caps_and_long_lists);
     tcase_add_test(limits, test_duplicates_sorted_kept);
+    tcase_add_test(limits, test_digest_cache);
     suite_add_tcase(s, limits);
     TCase *malformed = tcase_create("malformed");
     tcase_add_checked_fixture(malformed, setup, teardown);
