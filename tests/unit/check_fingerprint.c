@@ -467,7 +467,9 @@ static const char *alpn_of(const uint8_t *name, size_t len, bool present)
     body[0] = 0;
     body[1] = (uint8_t)(len + 1);
     body[2] = (uint8_t)len;
-    memcpy(body + 3, name, len);
+    if (len > 0) {
+        memcpy(body + 3, name, len);
+    }
     struct ext_spec e = {0x0010, body, len + 3};
     struct hello_spec h = {0x0303, ciphers, 1, &e, present ? 1 : 0, false};
     parse_ch(g_msg, build_ch(&h, g_msg), &g_ch);
