@@ -10,6 +10,7 @@
 
 #include "crypto/digest.h"
 #include "tls/fingerprint.h"
+#include "tls/msg.h"
 #include "tls/names.h"
 #include "util/buf.h"
 

@@ -21,8 +21,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "tls/msg.h"
 #include "util/err.h"
+
+/* src/tls/msg.h; only pointers here, so callers that just own a context
+ * (the analyzer) need not include the message structs. */
+struct tsc_client_hello;
+struct tsc_server_hello;
 
 #define TSC_FP_MD5_HEX_LEN 33 /* JA3 / JA3S: 32 lower-case hex digits and NUL */
 #define TSC_FP_JA4_LEN 37     /* "t13d1516h2_8daaf6152771_e5627efa2ab1" and NUL */
