@@ -178,6 +178,14 @@ struct tsc_tls_facts {
     const struct tsc_cert_summary *certs[TSC_MAX_CERTS]; /* server chain, borrowed from x509 cache */
     uint32_t n_certs;
     uint32_t certs_dropped;
+    /*
+     * Fingerprints (docs/fingerprints.md), NUL-terminated, empty when not
+     * computed: JA3 and JA4 of the first ClientHello (TLS format), JA3S of
+     * the first ServerHello (a HelloRetryRequest if the server sent one).
+     */
+    char ja3[33];
+    char ja3s[33];
+    char ja4[37];
     struct tsc_tls_dir_facts dir[2];
     struct tsc_decrypt_facts dec;
 };

@@ -44,6 +44,7 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 #include "output/report.h"
 #include "output/writer.h"
 #include "tcp/tcp.h"
+#include "tls/fingerprint.h"
 #include "tls/tls.h"
 #include "tlsscope/tlsscope.h"
 #include "x509/x509.h"
@@ -104,6 +105,7 @@ struct tsc_analyzer {
     bool report_failed;        /* the report could not be written completely */
     struct tsc_diag_sink sink;
     struct tsc_tls_config tls_cfg;
+    struct tsc_fp_ctx *fp; /* fingerprint digests and sort buffer, shared by every connection */
     const char *cur_file;
     uint64_t next_pkt;
     volatile sig_atomic_t stop;
@@ -929,7 +931,8 @@ int tsc_analyzer_new(struct tsc_analyzer **out, const struct tsc_config *cfg, ch
         tsc_tcp_table_new(&a->tcp, &tc, &cb, &a->sink) != TSC_OK ||
         tsc_x509_cache_new(&a->certs, a->cfg.cert_cache_entries) != TSC_OK ||
         (!a->cfg.no_session_cache &&
-         tsc_sess_cache_new(&a->sessions, a->cfg.session_cache_entries) != TSC_OK)) {
+         tsc_sess_cache_new(&a->sessions, a->cfg.session_cache_entries) != TSC_OK) ||
+        tsc_fp_ctx_new(&a->fp) != TSC_OK) {
         snprintf(errbuf, errlen, "out of memory creating the analyzer");
         tsc_analyzer_free(a);
         return -1;
@@ -971,6 +974,7 @@ int tsc_analyzer_new(struct tsc_analyzer **out, const struct tsc_config *cfg, ch
     a->tls_cfg.keys = a->keys;
     a->tls_cfg.certs = a->certs;
     a->tls_cfg.sessions = a->sessions;
+    a->tls_cfg.fp = a->fp;
     a->tls_cfg.sink = &a->sink;
     a->tls_cfg.events.on_record = ev_record;
     a->tls_cfg.events.on_handshake = ev_handshake;
@@ -1021,6 +1025,7 @@ void tsc_analyzer_free(struct tsc_analyzer *a)
     tsc_trust_free(a->trust);
     tsc_vsum_free(&a->vsum);
     tsc_report_free(a->report);
+    tsc_fp_ctx_free(a->fp);
     tsc_writer_free(a->writer);
     tsc_keys_free(a->keys);
     free(a->pending);

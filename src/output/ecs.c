@@ -310,9 +310,15 @@ void tsc_ecs_connection(struct tsc_writer *w, struct tsc_out_conn *c, const stru
     if (f->sni[0] != '\0') {
         tsc_jw_kstr(&j, "server_name", f->sni);
     }
+    if (f->ja3[0] != '\0') {
+        tsc_jw_kstr(&j, "ja3", f->ja3);
+    }
     tsc_jw_obj_end(&j);
     tsc_jw_key(&j, "server");
     tsc_jw_obj_begin(&j);
+    if (f->ja3s[0] != '\0') {
+        tsc_jw_kstr(&j, "ja3s", f->ja3s);
+    }
     if (leaf != NULL) {
         tsc_jw_key(&j, "hash");
         tsc_jw_obj_begin(&j);
@@ -333,6 +339,9 @@ void tsc_ecs_connection(struct tsc_writer *w, struct tsc_out_conn *c, const stru
     tsc_jw_key(&j, "tlsscope");
     tsc_jw_obj_begin(&j);
     tsc_jw_kuint(&j, "id", t->id);
+    if (f->ja4[0] != '\0') {
+        tsc_jw_kstr(&j, "ja4", f->ja4); /* ECS 8.12 has no JA4 field */
+    }
     tsc_jw_kstr(&j, "end_reason", tsc_tcp_end_reason_name(why));
     tsc_jw_key(&j, "version");
     if (f->version >= 0) {

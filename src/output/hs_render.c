@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tls/fingerprint.h"
 #include "tls/msg.h"
 #include "tls/names.h"
 
@@ -830,5 +831,101 @@ void tsc_render_hs_text(struct tsc_buf *out, const struct tsc_hs_msg *m, int ver
             tsc_hex_line(out, indent, "body", m->body);
         }
         break;
+    }
+}
+
+/* ---- fingerprints of hellos (JA3, JA3S, JA4) ---- */
+
+static void tsc_fp_to_buf(void *ud, const char *p, size_t n)
+{
+    (void)!tsc_buf_append(ud, p, n);
+}
+
+/* The raw string of one fingerprint into scratch (reset first). */
+static void tsc_fp_raw_into(struct tsc_buf *scratch, const struct tsc_hs_msg *m,
+                            struct tsc_fp_ctx *fp, int which)
+{
+    struct tsc_fp_sink sink = {tsc_fp_to_buf, scratch};
+    tsc_buf_reset(scratch);
+    if (which == 0) {
+        tsc_fp_ja3_raw(fp, &m->u.ch, &sink);
+    } else if (which == 1) {
+        tsc_fp_ja4_raw(fp, &m->u.ch, false, &sink);
+    } else if (which == 2) {
+        tsc_fp_ja4_raw(fp, &m->u.ch, true, &sink);
+    } else {
+        tsc_fp_ja3s_raw(fp, &m->u.sh, &sink);
+    }
+}
+
+/* A parsed TLS-format hello: the only messages with fingerprints. */
+static bool tsc_fp_hello(const struct tsc_hs_msg *m)
+{
+    return m->parsed && !m->sslv2 &&
+           (m->type == TSC_HS_CLIENT_HELLO || m->type == TSC_HS_SERVER_HELLO);
+}
+
+/* The hashed value of one fingerprint (0 ja3, 1 ja4, 2 ja4_o, 3 ja3s); empty on failure. */
+static void tsc_fp_hash(const struct tsc_hs_msg *m, struct tsc_fp_ctx *fp, int which,
+                        char out[TSC_FP_JA4_LEN])
+{
+    enum tsc_err e;
+    if (which == 0) {
+        e = tsc_fp_ja3(fp, &m->u.ch, out);
+    } else if (which == 3) {
+        e = tsc_fp_ja3s(fp, &m->u.sh, out);
+    } else {
+        e = tsc_fp_ja4(fp, &m->u.ch, which == 2, out);
+    }
+    if (e != TSC_OK) {
+        out[0] = '\0';
+    }
+}
+
+/* JSON names: hashed, raw. */
+static const char *const tsc_fp_names[4][2] = {
+    {"ja3", "ja3_full"},
+    {"ja4", "ja4_r"},
+    {"ja4_o", "ja4_ro"},
+    {"ja3s", "ja3s_full"},
+};
+
+void tsc_render_fp_json(struct tsc_jw *w, const struct tsc_hs_msg *m, struct tsc_fp_ctx *fp,
+                        struct tsc_buf *scratch)
+{
+    if (fp == NULL || !tsc_fp_hello(m)) {
+        return;
+    }
+    int from = m->type == TSC_HS_CLIENT_HELLO ? 0 : 3;
+    int to = m->type == TSC_HS_CLIENT_HELLO ? 2 : 3;
+    for (int i = from; i <= to; i++) {
+        char h[TSC_FP_JA4_LEN];
+        tsc_fp_hash(m, fp, i, h);
+        tsc_jw_kstr_or_null(w, tsc_fp_names[i][0], h);
+        tsc_fp_raw_into(scratch, m, fp, i);
+        tsc_jw_key(w, tsc_fp_names[i][1]);
+        tsc_jw_strn(w, scratch->p, scratch->len);
+    }
+}
+
+void tsc_render_fp_text(struct tsc_buf *out, const struct tsc_hs_msg *m, struct tsc_fp_ctx *fp,
+                        struct tsc_buf *scratch, const char *indent)
+{
+    if (fp == NULL || !tsc_fp_hello(m)) {
+        return;
+    }
+    int from = m->type == TSC_HS_CLIENT_HELLO ? 0 : 3;
+    int to = m->type == TSC_HS_CLIENT_HELLO ? 2 : 3;
+    for (int i = from; i <= to; i++) {
+        char h[TSC_FP_JA4_LEN];
+        tsc_fp_hash(m, fp, i, h);
+        tsc_line(out, indent, "%s %s", tsc_fp_names[i][0], h[0] != '\0' ? h : "-");
+        /* The raw string can be longer than one formatted line: appended as is. */
+        tsc_fp_raw_into(scratch, m, fp, i);
+        (void)!tsc_buf_append(out, indent, strlen(indent));
+        (void)!tsc_buf_append(out, tsc_fp_names[i][1], strlen(tsc_fp_names[i][1]));
+        (void)!tsc_buf_append(out, " ", 1);
+        (void)!tsc_buf_append(out, scratch->p, scratch->len);
+        (void)!tsc_buf_append(out, "\n", 1);
     }
 }

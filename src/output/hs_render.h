@@ -20,4 +20,16 @@ void tsc_render_hs_json(struct tsc_jw *w, const struct tsc_hs_msg *m, int verbos
 void tsc_render_hs_text(struct tsc_buf *out, const struct tsc_hs_msg *m, int verbosity,
                         const char *indent);
 
+/*
+ * Fingerprints of a parsed TLS ClientHello (ja3, ja3_full, ja4, ja4_r, ja4_o,
+ * ja4_ro) or ServerHello (ja3s, ja3s_full); nothing for other messages or
+ * without a context. scratch is a buffer the caller reuses across events.
+ */
+struct tsc_fp_ctx;
+void tsc_render_fp_json(struct tsc_jw *w, const struct tsc_hs_msg *m, struct tsc_fp_ctx *fp,
+                        struct tsc_buf *scratch);
+/* The same as "name value" lines, each starting with indent. */
+void tsc_render_fp_text(struct tsc_buf *out, const struct tsc_hs_msg *m, struct tsc_fp_ctx *fp,
+                        struct tsc_buf *scratch, const char *indent);
+
 #endif

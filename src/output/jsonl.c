@@ -175,6 +175,7 @@ void tsc_jsonl_handshake(struct tsc_writer *w, struct tsc_out_conn *c, int dir,
     kname(&j, "msg_type_name", tsc_name_handshake_type(t));
     tsc_jw_kuint(&j, "length", tsc_hs_msg_length(m));
     tsc_render_hs_json(&j, m, w->verbosity);
+    tsc_render_fp_json(&j, m, w->fp, &w->fp_raw);
     end(&j);
 }
 
@@ -562,6 +563,9 @@ void tsc_jsonl_connection(struct tsc_writer *w, struct tsc_out_conn *c,
     tsc_jw_kstr_or_null(&j, "alpn", f->alpn);
     tsc_jw_key(&j, "alpn_offered");
     alpn_list(&j, f->alpn_offered, f->alpn_offered_len);
+    tsc_jw_kstr_or_null(&j, "ja3", f->ja3);
+    tsc_jw_kstr_or_null(&j, "ja3s", f->ja3s);
+    tsc_jw_kstr_or_null(&j, "ja4", f->ja4);
     tsc_jw_kbool(&j, "resumed", f->resumed);
     if (f->have_resumed_from) {
         tsc_jw_kuint(&j, "resumed_from", f->resumed_from);

@@ -137,6 +137,7 @@ void tsc_text_handshake(struct tsc_writer *w, struct tsc_out_conn *c, int dir,
     tsc_bprintf(&w->buf, "\n");
     if (w->verbosity >= 1) {
         tsc_render_hs_text(&w->buf, m, w->verbosity, "        ");
+        tsc_render_fp_text(&w->buf, m, w->fp, &w->fp_raw, "        ");
     }
 }
 
@@ -295,6 +296,14 @@ void tsc_text_connection(struct tsc_writer *w, struct tsc_out_conn *c,
     }
     if (f->have_resumed_from) {
         tsc_bprintf(&w->buf, " from=%" PRIu64, f->resumed_from);
+    }
+    if (w->verbosity >= 1) {
+        const char *fps[3][2] = {{"ja3", f->ja3}, {"ja3s", f->ja3s}, {"ja4", f->ja4}};
+        for (int i = 0; i < 3; i++) {
+            if (fps[i][1][0] != '\0') {
+                tsc_bprintf(&w->buf, " %s=%s", fps[i][0], fps[i][1]);
+            }
+        }
     }
     if (f->n_certs > 0 && f->certs[0] != NULL && f->certs[0]->parse_ok) {
         tsc_bprintf(&w->buf, " cert=\"%s\"", f->certs[0]->subject);

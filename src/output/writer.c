@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "tls/fingerprint.h"
+
 #define WRITER_FLUSH_AT (64 * 1024)
 
 int tsc_writer_new(struct tsc_writer **out, const struct tsc_config *cfg)
@@ -26,6 +28,12 @@ int tsc_writer_new(struct tsc_writer **out, const struct tsc_config *cfg)
     tsc_buf_init(&w->cbbuf, 0);
     /* Output is produced by us, not the wire; no cap beyond memory. */
     tsc_buf_init(&w->buf, 0);
+    tsc_buf_init(&w->fp_raw, 0);
+    /* Hello events get fingerprints wherever they are rendered (stream or callback). */
+    if ((!w->summary_only || w->cb != NULL) && tsc_fp_ctx_new(&w->fp) != TSC_OK) {
+        free(w);
+        return -1;
+    }
     *out = w;
     return 0;
 }
@@ -89,6 +97,8 @@ void tsc_writer_free(struct tsc_writer *w)
     tsc_buf_free(&w->buf);
     tsc_buf_free(&w->saved);
     tsc_buf_free(&w->cbbuf);
+    tsc_buf_free(&w->fp_raw);
+    tsc_fp_ctx_free(w->fp);
     for (int i = 0; i < TSC_CERT_JSON_SLOTS; i++) {
         tsc_buf_free(&w->cert_json[i].json);
     }

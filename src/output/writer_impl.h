@@ -32,6 +32,8 @@ struct tsc_writer {
     void *cb_ud;
     unsigned cb_mask;
     struct tsc_buf cbbuf;
+    struct tsc_fp_ctx *fp; /* fingerprints of hello events; NULL when none are rendered */
+    struct tsc_buf fp_raw; /* raw fingerprint string being written */
 };
 
 /* Embedding callback (writer.c): whether the event is wanted; its connection; a zeroed

@@ -74,6 +74,8 @@ struct tsc_tls_conn {
     struct tsc_sess_key iss_sid_key;
     struct tsc_sess_key iss_ticket[TSC_RESUME_IDS];
     uint8_t n_iss_ticket;
+    bool fp_client_done; /* the first ClientHello was seen (fingerprinted if TLS format) */
+    bool fp_server_done; /* the first ServerHello was seen */
     /* Decryption (only with key material): created on the first TLS record. */
     struct tsc_crypto_sess *cs;
     bool cs_failed;       /* could not be created: the connection stays keyless */

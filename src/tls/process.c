@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "tls/conn.h"
+#include "tls/fingerprint.h"
 #include "x509/x509.h"
 
 void tsc_tls_ctx_fill(const struct tsc_tls_conn *t, int dir, struct tsc_hs_ctx *ctx)
@@ -73,6 +74,15 @@ static void tsc_process_client_hello(struct tsc_tls_conn *t, const struct tsc_hs
 {
     const struct tsc_client_hello *ch = &m->u.ch;
     struct tsc_hello_fact *h = NULL;
+    if (!t->fp_client_done) {
+        /* The first ClientHello only (also with HelloRetryRequest, as FoxIO's JA4 does). */
+        t->fp_client_done = true;
+        if (t->cfg.fp != NULL && tsc_fp_client_hello(t->cfg.fp, ch, t->f.ja3, t->f.ja4) != TSC_OK) {
+            /* Only a libcrypto failure gets here: both stay null. */
+            t->f.ja3[0] = '\0';
+            t->f.ja4[0] = '\0';
+        }
+    }
     if (t->f.n_hellos > 0) {
         struct tsc_hello_fact *last = &t->f.hellos[t->f.n_hellos - 1];
         if (last->hello_retry_request && !last->have_server_hello) {
@@ -124,6 +134,8 @@ static void tsc_process_v2_client_hello(struct tsc_tls_conn *t, const struct tsc
 {
     const struct tsc_v2_client_hello *ch = &m->u.v2ch;
     struct tsc_hello_fact *h = tsc_hello_new(t);
+    /* No JA3/JA4 for an SSLv2-format hello (as tshark): t->f.ja3 and ja4 stay null. */
+    t->fp_client_done = true;
     if (h != NULL) {
         h->have_client_hello = true;
         h->sslv2 = true;
@@ -151,6 +163,12 @@ static void tsc_process_server_hello(struct tsc_tls_conn *t, const struct tsc_hs
 {
     const struct tsc_server_hello *sh = &m->u.sh;
     struct tsc_hello_fact *h = tsc_hello_for_server(t);
+    if (!t->fp_server_done) {
+        t->fp_server_done = true;
+        if (t->cfg.fp != NULL && tsc_fp_ja3s(t->cfg.fp, sh, t->f.ja3s) != TSC_OK) {
+            t->f.ja3s[0] = '\0';
+        }
+    }
     uint16_t v = sh->selected_version != 0 ? sh->selected_version : sh->legacy_version;
     if (sh->hrr && sh->selected_version == 0) {
         v = 0x0304;

@@ -21,6 +21,7 @@
 
 struct tsc_hs_msg;     /* parsed handshake message: src/tls/msg.h */
 struct tsc_x509_cache; /* certificate summary cache: src/x509/x509.h */
+struct tsc_fp_ctx;     /* fingerprint context: src/tls/fingerprint.h */
 struct tsc_keys;       /* key material for decryption: src/keys/keys.h */
 struct tsc_sess_cache; /* resumption cache: src/crypto/sesscache.h */
 struct tsc_vcert_cache; /* parsed certificates for --verify: src/crypto/verify.h */
@@ -95,6 +96,7 @@ struct tsc_tls_config {
     uint32_t max_handshake_msg;   /* cap on one buffered handshake message, default 256 KiB */
     uint32_t max_record_len;      /* default 16384 + 2048 (RFC 5246 6.2.3 TLSCiphertext bound) */
     struct tsc_x509_cache *certs; /* may be NULL: no certificate summaries */
+    struct tsc_fp_ctx *fp;        /* may be NULL: no fingerprints (src/tls/fingerprint.h) */
     struct tsc_diag_sink *sink;
     const char *file;            /* for diagnostics' where->file (current input name) */
     const struct tsc_keys *keys; /* NULL: keyless; else each connection gets a crypto session */

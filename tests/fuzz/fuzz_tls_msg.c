@@ -1,6 +1,6 @@
 /*
- * Fuzz target: one handshake message body through tsc_msg_parse and the
- * renderer. Byte 0: handshake type. Byte 1: context: bit 0 SSLv2 message,
+ * Fuzz target: one handshake message body through tsc_msg_parse, the
+ * renderer and, for hellos, the fingerprints (JA3/JA3S/JA4 re-walk the body). Byte 0: handshake type. Byte 1: context: bit 0 SSLv2 message,
  * bit 1 TLS 1.3, bits 2-3 version (0x0300 + index), bits 4-7 index into a
  * small table of cipher suites (one per key exchange family; 0: none). The
  * rest is the body.
@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "output/hs_render.h"
+#include "tls/fingerprint.h"
 #include "tls/msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -46,19 +47,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if ((e == TSC_OK) != m.parsed) {
         abort();
     }
-    struct tsc_buf out;
+    static struct tsc_fp_ctx *fp; /* one per process, as in the tool */
+    if (fp == NULL && tsc_fp_ctx_new(&fp) != TSC_OK) {
+        abort();
+    }
+    struct tsc_buf out, scratch;
     tsc_buf_init(&out, 1u << 20);
+    tsc_buf_init(&scratch, 0);
     for (int v = 0; v <= 2; v++) {
         struct tsc_jw w;
         tsc_buf_reset(&out);
         tsc_jw_init(&w, &out);
         tsc_jw_obj_begin(&w);
         tsc_render_hs_json(&w, &m, v);
+        tsc_render_fp_json(&w, &m, fp, &scratch);
         tsc_jw_obj_end(&w);
         tsc_buf_reset(&out);
         tsc_render_hs_text(&out, &m, v, "  ");
+        tsc_render_fp_text(&out, &m, fp, &scratch, "  ");
     }
     tsc_buf_free(&out);
+    tsc_buf_free(&scratch);
     free(body);
     return 0;
 }
