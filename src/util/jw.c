@@ -18,6 +18,17 @@ static void put(struct tsc_jw *w, const char *s, size_t n)
     }
 }
 
+/* Room for n more bytes at the end of the output (not yet counted), or NULL. */
+static uint8_t *room(struct tsc_jw *w, size_t n)
+{
+    struct tsc_buf *b = w->out;
+    if (n > b->cap - b->len && tsc_buf_reserve(b, n) != TSC_OK) {
+        w->failed = true;
+        return NULL;
+    }
+    return b->p + b->len;
+}
+
 /* Bytes that JSON strings cannot carry as they are (controls, quote, backslash)
  * and bytes outside printable ASCII, which are escaped so output stays valid
  * UTF-8 whatever the wire carried. */
@@ -26,14 +37,27 @@ static inline bool needs_escape(uint8_t c)
     return c < 0x20 || c >= 0x7f || c == '"' || c == '\\';
 }
 
-/* Decimal digits of v into the end of buf; returns the start. */
+/* Decimal digits of v into the end of buf, two at a time; returns the start. */
 static char *u64_digits(uint64_t v, char *end)
 {
+    static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                   "25262728293031323334353637383940414243444546474849"
+                                   "50515253545556575859606162636465666768697071727374"
+                                   "75767778798081828384858687888990919293949596979899";
     char *p = end;
-    do {
-        *--p = (char)('0' + (v % 10));
-        v /= 10;
-    } while (v != 0);
+    while (v >= 100) {
+        unsigned d = (unsigned)(v % 100) * 2;
+        v /= 100;
+        *--p = pairs[d + 1];
+        *--p = pairs[d];
+    }
+    if (v >= 10) {
+        unsigned d = (unsigned)v * 2;
+        *--p = pairs[d + 1];
+        *--p = pairs[d];
+    } else {
+        *--p = (char)('0' + v);
+    }
     return p;
 }
 
@@ -137,11 +161,64 @@ static void put_escaped(struct tsc_jw *w, const uint8_t *s, size_t n)
     put(w, "\"", 1);
 }
 
-void tsc_jw_key(struct tsc_jw *w, const char *k)
+/* Any byte of the 8 in x that needs_escape() would flag (SWAR tests, exact
+ * as "is there one": a borrow only spreads above a byte that really matches). */
+static inline bool word_needs_escape(uint64_t x)
+{
+    const uint64_t ones = 0x0101010101010101ull;
+    const uint64_t highs = 0x8080808080808080ull;
+    uint64_t q = x ^ (ones * '"');
+    uint64_t bs = x ^ (ones * '\\');
+    uint64_t del = x ^ (ones * 0x7f);
+    uint64_t t = ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((bs - ones) & ~bs) |
+                 ((del - ones) & ~del) | x;
+    return (t & highs) != 0;
+}
+
+/*
+ * A quoted string, then `tail` (0 for none, ':' after a key). Most strings
+ * need no escaping: they are copied eight bytes at a time while the same
+ * words are checked, and only a string with a byte to escape takes the
+ * byte-wise path.
+ */
+static void put_string(struct tsc_jw *w, const uint8_t *s, size_t n, char tail)
+{
+    struct tsc_buf *b = w->out;
+    size_t extra = tail != 0 ? 3 : 2;
+    if (n <= b->cap - b->len && extra <= b->cap - b->len - n) {
+        uint8_t *o = b->p + b->len;
+        bool bad = false;
+        size_t i = 0;
+        o[0] = '"';
+        for (; i + 8 <= n; i += 8) {
+            uint64_t x;
+            memcpy(&x, s + i, 8);
+            bad |= word_needs_escape(x);
+            memcpy(o + 1 + i, &x, 8);
+        }
+        for (; i < n; i++) {
+            bad |= needs_escape(s[i]);
+            o[1 + i] = s[i];
+        }
+        if (!bad) {
+            o[n + 1] = '"';
+            if (tail != 0) {
+                o[n + 2] = (uint8_t)tail;
+            }
+            b->len += n + extra;
+            return;
+        }
+    }
+    put_escaped(w, s, n);
+    if (tail != 0) {
+        put(w, &tail, 1);
+    }
+}
+
+void tsc_jw_keyn(struct tsc_jw *w, const char *k, size_t n)
 {
     pre_value(w);
-    put_escaped(w, (const uint8_t *)k, strlen(k));
-    put(w, ":", 1);
+    put_string(w, (const uint8_t *)k, n, ':');
     w->after_key = true;
 }
 
@@ -157,19 +234,28 @@ void tsc_jw_str(struct tsc_jw *w, const char *s)
 void tsc_jw_strn(struct tsc_jw *w, const uint8_t *s, size_t n)
 {
     pre_value(w);
-    put_escaped(w, s, n);
+    put_string(w, s, n, 0);
 }
 
 void tsc_jw_hex(struct tsc_jw *w, const uint8_t *p, size_t n)
 {
     static const char digits[] = "0123456789abcdef";
     pre_value(w);
-    put(w, "\"", 1);
-    for (size_t i = 0; i < n; i++) {
-        char two[2] = {digits[p[i] >> 4], digits[p[i] & 15]};
-        put(w, two, 2);
+    if (n > (SIZE_MAX - 2) / 2) {
+        w->failed = true;
+        return;
     }
-    put(w, "\"", 1);
+    uint8_t *o = room(w, 2 * n + 2);
+    if (o == NULL) {
+        return;
+    }
+    o[0] = '"';
+    for (size_t i = 0; i < n; i++) {
+        o[1 + 2 * i] = (uint8_t)digits[p[i] >> 4];
+        o[2 + 2 * i] = (uint8_t)digits[p[i] & 15];
+    }
+    o[2 * n + 1] = '"';
+    w->out->len += 2 * n + 2;
 }
 
 void tsc_jw_int(struct tsc_jw *w, int64_t v)
@@ -210,13 +296,17 @@ void tsc_jw_double(struct tsc_jw *w, double v)
 void tsc_jw_bool(struct tsc_jw *w, bool v)
 {
     pre_value(w);
-    puts_(w, v ? "true" : "false");
+    if (v) {
+        put(w, "true", 4);
+    } else {
+        put(w, "false", 5);
+    }
 }
 
 void tsc_jw_null(struct tsc_jw *w)
 {
     pre_value(w);
-    puts_(w, "null");
+    put(w, "null", 4);
 }
 
 void tsc_jw_raw(struct tsc_jw *w, const char *json)
@@ -228,50 +318,4 @@ void tsc_jw_rawn(struct tsc_jw *w, const uint8_t *json, size_t n)
 {
     pre_value(w);
     put(w, (const char *)json, n);
-}
-
-void tsc_jw_kstr(struct tsc_jw *w, const char *k, const char *s)
-{
-    tsc_jw_key(w, k);
-    tsc_jw_str(w, s);
-}
-
-void tsc_jw_kstr_or_null(struct tsc_jw *w, const char *k, const char *s)
-{
-    tsc_jw_key(w, k);
-    if (s == NULL || s[0] == '\0') {
-        tsc_jw_null(w);
-    } else {
-        tsc_jw_str(w, s);
-    }
-}
-
-void tsc_jw_kint(struct tsc_jw *w, const char *k, int64_t v)
-{
-    tsc_jw_key(w, k);
-    tsc_jw_int(w, v);
-}
-
-void tsc_jw_kuint(struct tsc_jw *w, const char *k, uint64_t v)
-{
-    tsc_jw_key(w, k);
-    tsc_jw_uint(w, v);
-}
-
-void tsc_jw_kbool(struct tsc_jw *w, const char *k, bool v)
-{
-    tsc_jw_key(w, k);
-    tsc_jw_bool(w, v);
-}
-
-void tsc_jw_knull(struct tsc_jw *w, const char *k)
-{
-    tsc_jw_key(w, k);
-    tsc_jw_null(w);
-}
-
-void tsc_jw_khex(struct tsc_jw *w, const char *k, const uint8_t *p, size_t n)
-{
-    tsc_jw_key(w, k);
-    tsc_jw_hex(w, p, n);
 }
