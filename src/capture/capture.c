@@ -15,6 +15,9 @@
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <stdio.h>
+#if defined(__GLIBC__)
+#include <stdio_ext.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -163,6 +166,11 @@ enum tsc_err tsc_capture_open_file(struct tsc_capture **out, const char *path,
             goto out;
         }
     }
+#if defined(__GLIBC__)
+    /* Only this thread reads the stream: libpcap's two freads per packet
+     * need not take the stream lock. */
+    (void)__fsetlocking(c->fp, FSETLOCKING_BYCALLER);
+#endif
     char perr[PCAP_ERRBUF_SIZE] = "";
     c->p = pcap_fopen_offline_with_tstamp_precision(c->fp, PCAP_TSTAMP_PRECISION_NANO, perr);
     if (c->p == NULL) {
