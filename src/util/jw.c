@@ -239,7 +239,16 @@ void tsc_jw_strn(struct tsc_jw *w, const uint8_t *s, size_t n)
 
 void tsc_jw_hex(struct tsc_jw *w, const uint8_t *p, size_t n)
 {
-    static const char digits[] = "0123456789abcdef";
+    /* Both digits of a byte with one 2-byte copy. */
+    static const char pairs[513] =
+        "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+        "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+        "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+        "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+        "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+        "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+        "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+        "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
     pre_value(w);
     if (n > (SIZE_MAX - 2) / 2) {
         w->failed = true;
@@ -251,8 +260,7 @@ void tsc_jw_hex(struct tsc_jw *w, const uint8_t *p, size_t n)
     }
     o[0] = '"';
     for (size_t i = 0; i < n; i++) {
-        o[1 + 2 * i] = (uint8_t)digits[p[i] >> 4];
-        o[2 + 2 * i] = (uint8_t)digits[p[i] & 15];
+        memcpy(o + 1 + 2 * i, pairs + 2 * (size_t)p[i], 2);
     }
     o[2 * n + 1] = '"';
     w->out->len += 2 * n + 2;
@@ -272,7 +280,7 @@ void tsc_jw_int(struct tsc_jw *w, int64_t v)
     put(w, p, (size_t)(end - p));
 }
 
-void tsc_jw_uint(struct tsc_jw *w, uint64_t v)
+void tsc_jw__uint(struct tsc_jw *w, uint64_t v)
 {
     char tmp[24];
     char *end = tmp + sizeof(tmp);
@@ -280,6 +288,108 @@ void tsc_jw_uint(struct tsc_jw *w, uint64_t v)
     char *p = u64_digits(v, end);
     put(w, p, (size_t)(end - p));
 }
+
+#if defined(__SIZEOF_INT128__)
+/*
+ * printf("%.9g", v) for finite v with 1e-4 <= |v| < 1e9 whose 9-digit
+ * rounding stays below 1e9 (C11 7.21.6.1: %g with precision 9 uses the %f
+ * style for decimal exponents -4 <= X < 9, then drops trailing zeros), and
+ * for zero; returns 0 for anything else (the caller uses snprintf). The
+ * double is m * 2^-s exactly; the 9 significant digits are m * 10^k / 2^s
+ * rounded to nearest, ties to even, on the exact value as glibc does, in
+ * 128-bit integers (m * 10^k < 2^53 * 10^12 < 2^93, s <= 66).
+ */
+static size_t g9_fixed(double v, char *out)
+{
+    static const uint64_t pow10[13] = {1ull,          10ull,          100ull,
+                                       1000ull,       10000ull,       100000ull,
+                                       1000000ull,    10000000ull,    100000000ull,
+                                       1000000000ull, 10000000000ull, 100000000000ull,
+                                       1000000000000ull};
+    size_t o = 0;
+    if (signbit(v)) {
+        out[o++] = '-';
+        v = -v;
+    }
+    if (v == 0) {
+        out[o++] = '0';
+        return o;
+    }
+    if (!(v >= 1e-4 && v < 1e9)) {
+        return 0;
+    }
+    int exp2;
+    double f = frexp(v, &exp2); /* v = f * 2^exp2, 0.5 <= f < 1 */
+    uint64_t m = (uint64_t)ldexp(f, 53);
+    int s = 53 - exp2; /* v = m * 2^-s; 23 <= s <= 66 in this range */
+    /* Decimal exponent X: the largest x with v >= 10^x, -4 <= x <= 8. */
+    int x = 8;
+    for (; x > -4; x--) {
+        unsigned __int128 lhs = (unsigned __int128)m;
+        unsigned __int128 rhs = (unsigned __int128)1 << s;
+        if (x >= 0) {
+            rhs *= pow10[x];
+        } else {
+            lhs *= pow10[-x];
+        }
+        if (lhs >= rhs) {
+            break;
+        }
+    }
+    int k = 8 - x; /* digits after the point for 9 significant ones */
+    unsigned __int128 num = (unsigned __int128)m * pow10[k];
+    unsigned __int128 q = num >> s;
+    unsigned __int128 rem = num - (q << s);
+    unsigned __int128 half = (unsigned __int128)1 << (s - 1);
+    if (rem > half || (rem == half && (q & 1) != 0)) {
+        q++;
+    }
+    if (q == pow10[9]) {
+        /* Rounded up to ten digits: one more decimal exponent. */
+        x++;
+        q = pow10[8];
+        if (x >= 9) {
+            return 0; /* %e style */
+        }
+    }
+    char d[9];
+    uint64_t qq = (uint64_t)q;
+    for (int i = 8; i >= 0; i--) {
+        d[i] = (char)('0' + qq % 10);
+        qq /= 10;
+    }
+    int last = 8; /* last digit kept: trailing zeros of the fraction go */
+    int int_digits = x >= 0 ? x + 1 : 0;
+    while (last >= int_digits && d[last] == '0') {
+        last--;
+    }
+    if (x >= 0) {
+        memcpy(out + o, d, (size_t)int_digits);
+        o += (size_t)int_digits;
+        if (last >= int_digits) {
+            out[o++] = '.';
+            memcpy(out + o, d + int_digits, (size_t)(last - int_digits + 1));
+            o += (size_t)(last - int_digits + 1);
+        }
+    } else {
+        out[o++] = '0';
+        out[o++] = '.';
+        for (int i = 0; i < -x - 1; i++) {
+            out[o++] = '0';
+        }
+        memcpy(out + o, d, (size_t)last + 1);
+        o += (size_t)last + 1;
+    }
+    return o;
+}
+#else
+static size_t g9_fixed(double v, char *out)
+{
+    (void)v;
+    (void)out;
+    return 0;
+}
+#endif
 
 void tsc_jw_double(struct tsc_jw *w, double v)
 {
@@ -289,11 +399,15 @@ void tsc_jw_double(struct tsc_jw *w, double v)
         return;
     }
     pre_value(w);
-    int n = snprintf(tmp, sizeof(tmp), "%.9g", v);
-    put(w, tmp, (size_t)n);
+    size_t n = g9_fixed(v, tmp);
+    if (n == 0) {
+        int r = snprintf(tmp, sizeof(tmp), "%.9g", v);
+        n = r > 0 ? (size_t)r : 0;
+    }
+    put(w, tmp, n);
 }
 
-void tsc_jw_bool(struct tsc_jw *w, bool v)
+void tsc_jw__bool(struct tsc_jw *w, bool v)
 {
     pre_value(w);
     if (v) {
@@ -303,7 +417,7 @@ void tsc_jw_bool(struct tsc_jw *w, bool v)
     }
 }
 
-void tsc_jw_null(struct tsc_jw *w)
+void tsc_jw__null(struct tsc_jw *w)
 {
     pre_value(w);
     put(w, "null", 4);

@@ -34,10 +34,11 @@ void tsc_jw_str(struct tsc_jw *w, const char *s);
 void tsc_jw_strn(struct tsc_jw *w, const uint8_t *s, size_t n);
 void tsc_jw_hex(struct tsc_jw *w, const uint8_t *p, size_t n);
 void tsc_jw_int(struct tsc_jw *w, int64_t v);
-void tsc_jw_uint(struct tsc_jw *w, uint64_t v);
 void tsc_jw_double(struct tsc_jw *w, double v);
-void tsc_jw_bool(struct tsc_jw *w, bool v);
-void tsc_jw_null(struct tsc_jw *w);
+/* Out-of-line forms of tsc_jw_uint, tsc_jw_bool and tsc_jw_null (below). */
+void tsc_jw__uint(struct tsc_jw *w, uint64_t v);
+void tsc_jw__bool(struct tsc_jw *w, bool v);
+void tsc_jw__null(struct tsc_jw *w);
 /* Raw already-valid JSON value. */
 void tsc_jw_raw(struct tsc_jw *w, const char *json);
 void tsc_jw_rawn(struct tsc_jw *w, const uint8_t *json, size_t n);
@@ -92,6 +93,51 @@ TSC_JW_INLINE void tsc_jw_key(struct tsc_jw *w, const char *k)
     }
 #endif
     tsc_jw_keyn(w, k, n);
+}
+
+/*
+ * Values right after a key (no separator to decide) that fit the buffer are
+ * written in place: single-digit numbers (most counters of a summary are 0),
+ * booleans and null. Everything else goes out of line.
+ */
+TSC_JW_INLINE void tsc_jw_uint(struct tsc_jw *w, uint64_t v)
+{
+    struct tsc_buf *b = w->out;
+    if (w->after_key && v < 10 && b->len < b->cap) {
+        b->p[b->len++] = (uint8_t)('0' + v);
+        w->after_key = false;
+        return;
+    }
+    tsc_jw__uint(w, v);
+}
+
+TSC_JW_INLINE void tsc_jw_bool(struct tsc_jw *w, bool v)
+{
+    struct tsc_buf *b = w->out;
+    if (w->after_key && b->cap - b->len >= 5) {
+        if (v) {
+            memcpy(b->p + b->len, "true", 4);
+            b->len += 4;
+        } else {
+            memcpy(b->p + b->len, "false", 5);
+            b->len += 5;
+        }
+        w->after_key = false;
+        return;
+    }
+    tsc_jw__bool(w, v);
+}
+
+TSC_JW_INLINE void tsc_jw_null(struct tsc_jw *w)
+{
+    struct tsc_buf *b = w->out;
+    if (w->after_key && b->cap - b->len >= 4) {
+        memcpy(b->p + b->len, "null", 4);
+        b->len += 4;
+        w->after_key = false;
+        return;
+    }
+    tsc_jw__null(w);
 }
 
 /* Shorthands: key + value. */

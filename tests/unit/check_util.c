@@ -661,6 +661,74 @@ START_TEST(test_jw_room)
 }
 END_TEST
 
+static void check_double(double v)
+{
+    struct tsc_buf b;
+    struct tsc_jw w;
+    char want[64];
+    char got[64];
+    tsc_buf_init(&b, 0);
+    tsc_jw_init(&w, &b);
+    tsc_jw_double(&w, v);
+    ck_assert(!w.failed);
+    ck_assert_uint_lt(b.len, sizeof(got));
+    memcpy(got, b.p, b.len);
+    got[b.len] = '\0';
+    if (isfinite(v)) {
+        snprintf(want, sizeof(want), "%.9g", v);
+    } else {
+        snprintf(want, sizeof(want), "null");
+    }
+    ck_assert_msg(strcmp(got, want) == 0, "%a: got %s want %s", v, got, want);
+    tsc_buf_free(&b);
+}
+
+/* Doubles print exactly as printf("%.9g") does: random values over the whole
+ * range (fast path and fallbacks), ties at the ninth digit, values that round
+ * up to the next power of ten, the ends of the range and specials. */
+START_TEST(test_jw_double)
+{
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (int i = 0; i < 40000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        /* Log-uniform in [1e-6, 1e10), and raw bit patterns. */
+        double u = (double)(x >> 11) / 9007199254740992.0;
+        check_double(pow(10.0, -6.0 + 16.0 * u));
+        check_double(-pow(10.0, -6.0 + 16.0 * u));
+        double raw;
+        memcpy(&raw, &x, sizeof(raw));
+        check_double(raw);
+        /* Durations as the summary computes them: seconds + nanoseconds / 1e9. */
+        check_double((double)(x % 100000) + (double)((x >> 20) % 1000000000) / 1e9);
+    }
+    for (int i = 0; i < 4000; i++) {
+        /* Exact binary ties at the ninth significant digit, and their neighbours. */
+        double t = 100000000.5 + (double)i * 37.0;
+        check_double(t);
+        check_double(nextafter(t, 0));
+        check_double(nextafter(t, 1e300));
+        double t2 = 12345678.25 + (double)i * 0.5;
+        check_double(t2);
+        check_double(t2 + 0.125);
+    }
+    static const double specials[] = {0.0,      -0.0,          1e-4,       9.9999999999e-5,
+                                      0.0001,   0.00009999999995, 999999999.4, 999999999.5,
+                                      999999999.6, 1e9,        99999999.95, 9.999999995,
+                                      0.99999999951, 1.0,      0.016,       123.456,
+                                      1e-300,   5e-324,        1.7976931348623157e308};
+    for (size_t i = 0; i < sizeof(specials) / sizeof(specials[0]); i++) {
+        check_double(specials[i]);
+        check_double(-specials[i]);
+        check_double(nextafter(specials[i], 0));
+        check_double(nextafter(specials[i], 1e300));
+    }
+    check_double((double)INFINITY);
+    check_double((double)NAN);
+}
+END_TEST
+
 /* The validator itself must reject broken JSON, or the tests above prove nothing. */
 START_TEST(test_json_validator)
 {
@@ -832,6 +900,7 @@ static Suite *util_suite(void)
     tcase_add_test(tc, test_jw_nesting);
     tcase_add_test(tc, test_jw_escaping);
     tcase_add_test(tc, test_jw_room);
+    tcase_add_test(tc, test_jw_double);
     tcase_add_test(tc, test_json_validator);
     tcase_add_test(tc, test_err_names);
     tcase_add_test(tc, test_diag_names);
