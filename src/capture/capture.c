@@ -15,6 +15,9 @@
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <stdio.h>
+#if defined(__GLIBC__)
+#include <stdio_ext.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,6 +29,7 @@ struct tsc_capture {
     FILE *fp;       /* stream handed to libpcap (owned by it after a successful open) */
     FILE *raw;      /* the plain file, for progress (NULL for gzip / stdin) */
     gzFile gz;      /* gzip reader behind the cookie stream, or NULL */
+    char *iobuf;    /* stdio buffer of fp (freed after fp is closed), or NULL */
     char *name;     /* "-" for stdin, the path, or the interface */
     struct tsc_diag_sink *sink;
     uint64_t next_num;
@@ -78,6 +82,23 @@ static FILE *gz_stream(gzFile gz)
     return fopencookie(gz, "r", io);
 }
 
+/*
+ * Stream buffer for libpcap's reads (two freads per packet). glibc's setvbuf
+ * ignores the size when it allocates the buffer itself (it uses st_blksize,
+ * 4 KiB: a read system call every few packets), so the buffer is ours.
+ */
+#define TSC_CAPTURE_IOBUF (256u * 1024u)
+
+static void set_iobuf(struct tsc_capture *c, FILE *f)
+{
+    if (c->iobuf == NULL) {
+        c->iobuf = malloc(TSC_CAPTURE_IOBUF);
+    }
+    if (c->iobuf != NULL) {
+        (void)setvbuf(f, c->iobuf, _IOFBF, TSC_CAPTURE_IOBUF);
+    }
+}
+
 static struct tsc_capture *cap_alloc(const char *name, struct tsc_diag_sink *sink)
 {
     struct tsc_capture *c = calloc(1, sizeof(*c));
@@ -127,7 +148,7 @@ enum tsc_err tsc_capture_open_file(struct tsc_capture **out, const char *path,
             goto out;
         }
         /* Large reads: fewer system calls than the default stdio buffer (set before any I/O). */
-        (void)setvbuf(f, NULL, _IOFBF, 256 * 1024);
+        set_iobuf(c, f);
         struct stat sb;
         if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode)) {
             c->total = (uint64_t)sb.st_size;
@@ -162,7 +183,13 @@ enum tsc_err tsc_capture_open_file(struct tsc_capture **out, const char *path,
             e = TSC_ERR_NOMEM;
             goto out;
         }
+        set_iobuf(c, c->fp);
     }
+#if defined(__GLIBC__)
+    /* Only this thread reads the stream: libpcap's two freads per packet
+     * need not take the stream lock. */
+    (void)__fsetlocking(c->fp, FSETLOCKING_BYCALLER);
+#endif
     char perr[PCAP_ERRBUF_SIZE] = "";
     c->p = pcap_fopen_offline_with_tstamp_precision(c->fp, PCAP_TSTAMP_PRECISION_NANO, perr);
     if (c->p == NULL) {
@@ -178,6 +205,7 @@ enum tsc_err tsc_capture_open_file(struct tsc_capture **out, const char *path,
     *out = c;
     return TSC_OK;
 out:
+    free(c->iobuf); /* its stream is closed by now */
     free(c->name);
     free(c);
     return e;
@@ -405,6 +433,7 @@ void tsc_capture_close(struct tsc_capture *c)
     }
     /* pcap_close closes the FILE* it was given (and so the gzip cookie). */
     pcap_close(c->p);
+    free(c->iobuf);
     free(c->name);
     free(c);
 }

@@ -2,6 +2,9 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,6 +243,16 @@ static int read_password_file(const char *path, char *out, size_t cap)
 
 int main(int argc, char **argv)
 {
+#if defined(__GLIBC__)
+    /*
+     * Connections are created and freed by the thousand per second. By
+     * default glibc hands the top of the heap back to the kernel once 128 KiB
+     * of it is free and faults it in again for the next connections (a page
+     * fault per 4 KiB); keeping up to 64 MiB of freed heap avoids that churn.
+     * Peak memory is unchanged: only memory already used is kept.
+     */
+    (void)mallopt(M_TRIM_THRESHOLD, 64 << 20);
+#endif
     static const struct option longopts[] = {
         {"json", no_argument, NULL, 'j'},
         {"ecs", no_argument, NULL, OPT_ECS},

@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1209,6 +1210,7 @@ static void feed_frame(struct tsc_analyzer *a, const struct tsc_frame *f)
 
 #define TSC_HOLD_MAX (32u << 20)
 static void write_run_record(struct tsc_analyzer *a);
+static bool hashes_ready(const struct tsc_analyzer *a);
 
 /* Read one capture to its end; returns false if it could not be opened. */
 static bool run_one(struct tsc_analyzer *a, const char *path)
@@ -1243,7 +1245,8 @@ static bool run_one(struct tsc_analyzer *a, const char *path)
         if ((++n & 0xfff) == 0) {
             progress(a, cap, false);
             memory_check(a);
-            if (a->holding && tsc_writer_held_bytes(a->writer) > TSC_HOLD_MAX) {
+            if (a->holding &&
+                (hashes_ready(a) || tsc_writer_held_bytes(a->writer) > TSC_HOLD_MAX)) {
                 write_run_record(a);
             }
         }
@@ -1259,13 +1262,16 @@ static bool run_one(struct tsc_analyzer *a, const char *path)
  * The inputs' SHA-256 (for the run record) is computed by a second thread
  * while the analysis reads the same files, so provenance costs no time on the
  * analysis thread. Output is held in memory until the hashes are known and the
- * run record can go first (bounded: past TSC_HOLD_MAX the analysis waits).
+ * run record can go first: it is released as soon as the hashing thread is
+ * done (checked every 4096 packets), and at most TSC_HOLD_MAX is held (past
+ * that the analysis waits for the hashes).
  */
 struct hash_job {
     struct tsc_run_input *inputs;
     int n;
     pthread_t thread;
     bool started;
+    atomic_bool done; /* set by the hashing thread when every input is hashed */
     struct tsc_run_info info;
 };
 
@@ -1282,7 +1288,14 @@ static void *hash_thread(void *arg)
             in->have_sha256 = hash_file(in->file, in->sha256, &size);
         }
     }
+    atomic_store_explicit(&j->done, true, memory_order_release);
     return NULL;
+}
+
+static bool hashes_ready(const struct tsc_analyzer *a)
+{
+    const struct hash_job *j = a->hash_job;
+    return j != NULL && j->started && atomic_load_explicit(&j->done, memory_order_acquire);
 }
 
 /* Wait for the hashes, write the run record (and the diagnostics kept for
@@ -1363,6 +1376,7 @@ int tsc_analyzer_run_files(struct tsc_analyzer *a, const char *const *paths, int
     }
     struct hash_job job;
     memset(&job, 0, sizeof(job));
+    atomic_init(&job.done, false);
     job.inputs = inputs;
     job.n = n;
     job.info = run_info(a);

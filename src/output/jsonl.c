@@ -10,30 +10,51 @@
 #include "util/cursor.h"
 #include "util/jw.h"
 
-static void kts(struct tsc_jw *j, const char *k, struct tsc_ts ts)
+/*
+ * Key + value helpers: each is a small inline key write (see tsc_jw_key: a
+ * literal key costs a few stores when inlined at its call site) and an
+ * out-of-line value writer.
+ */
+static void ts_value(struct tsc_jw *j, struct tsc_ts ts)
 {
     char tmp[48];
     /* Exact decimal: a double cannot hold nanoseconds of an epoch time. */
-    snprintf(tmp, sizeof(tmp), "%" PRId64 ".%09u", ts.sec, (unsigned)ts.nsec);
-    tsc_jw_key(j, k);
-    tsc_jw_raw(j, tmp);
+    size_t n = tsc_fmt_ts(ts, tmp, sizeof(tmp));
+    tsc_jw_rawn(j, (const uint8_t *)tmp, n);
 }
 
-static void ktime(struct tsc_jw *j, const char *k, struct tsc_ts ts)
+TSC_JW_INLINE void kts(struct tsc_jw *j, const char *k, struct tsc_ts ts)
+{
+    tsc_jw_key(j, k);
+    ts_value(j, ts);
+}
+
+static void time_value(struct tsc_jw *j, struct tsc_ts ts)
 {
     char tmp[48];
     tsc_fmt_time(ts, tmp, sizeof(tmp));
-    tsc_jw_kstr(j, k, tmp);
+    tsc_jw_str(j, tmp);
 }
 
-static void kname(struct tsc_jw *j, const char *k, const char *name)
+TSC_JW_INLINE void ktime(struct tsc_jw *j, const char *k, struct tsc_ts ts)
 {
     tsc_jw_key(j, k);
+    time_value(j, ts);
+}
+
+static void name_value(struct tsc_jw *j, const char *name)
+{
     if (name != NULL) {
         tsc_jw_str(j, name);
     } else {
         tsc_jw_null(j);
     }
+}
+
+TSC_JW_INLINE void kname(struct tsc_jw *j, const char *k, const char *name)
+{
+    tsc_jw_key(j, k);
+    name_value(j, name);
 }
 
 static void begin(struct tsc_writer *w, struct tsc_jw *j, const char *type)
@@ -326,9 +347,8 @@ static const char *role_name(enum tsc_role_source r)
     return "port";
 }
 
-static void ktri(struct tsc_jw *j, const char *k, enum tsc_tri t)
+static void tri_value(struct tsc_jw *j, enum tsc_tri t)
 {
-    tsc_jw_key(j, k);
     if (t == TSC_TRI_UNKNOWN) {
         tsc_jw_null(j);
     } else {
@@ -336,9 +356,14 @@ static void ktri(struct tsc_jw *j, const char *k, enum tsc_tri t)
     }
 }
 
-static void kver(struct tsc_jw *j, const char *k, bool have, uint16_t v)
+TSC_JW_INLINE void ktri(struct tsc_jw *j, const char *k, enum tsc_tri t)
 {
     tsc_jw_key(j, k);
+    tri_value(j, t);
+}
+
+static void ver_value(struct tsc_jw *j, bool have, uint16_t v)
+{
     if (have) {
         tsc_jw_uint(j, v);
     } else {
@@ -346,13 +371,26 @@ static void kver(struct tsc_jw *j, const char *k, bool have, uint16_t v)
     }
 }
 
-static void khex_or_null(struct tsc_jw *j, const char *k, bool have, const uint8_t *p, size_t n)
+TSC_JW_INLINE void kver(struct tsc_jw *j, const char *k, bool have, uint16_t v)
+{
+    tsc_jw_key(j, k);
+    ver_value(j, have, v);
+}
+
+static void hex_or_null_value(struct tsc_jw *j, bool have, const uint8_t *p, size_t n)
 {
     if (have) {
-        tsc_jw_khex(j, k, p, n);
+        tsc_jw_hex(j, p, n);
     } else {
-        tsc_jw_knull(j, k);
+        tsc_jw_null(j);
     }
+}
+
+TSC_JW_INLINE void khex_or_null(struct tsc_jw *j, const char *k, bool have, const uint8_t *p,
+                                size_t n)
+{
+    tsc_jw_key(j, k);
+    hex_or_null_value(j, have, p, n);
 }
 
 /* The client's ProtocolNameList as kept from the wire (RFC 7301 3.1:
@@ -478,11 +516,10 @@ static void dir_json(struct tsc_jw *j, const struct tsc_tcp_dir_stats *ts,
     tsc_jw_kuint(j, "truncated_segments", ts->truncated_segments);
     tsc_jw_key(j, "records");
     tsc_jw_obj_begin(j);
+    static const char *const type_keys[5] = {"20", "21", "22", "23", "24"};
     for (int t = 0; t < 5; t++) {
         if (d->records[t] != 0) {
-            char k[16];
-            snprintf(k, sizeof(k), "%d", t + 20);
-            tsc_jw_kuint(j, k, d->records[t]);
+            tsc_jw_kuint(j, type_keys[t], d->records[t]);
         }
     }
     if (d->records_other != 0) {

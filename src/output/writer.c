@@ -441,11 +441,103 @@ void tsc_fmt_ip(const struct tsc_endpoint *e, char *out, size_t outlen)
         }
         return;
     }
-    snprintf(out, outlen, "%u.%u.%u.%u", e->addr[0], e->addr[1], e->addr[2], e->addr[3]);
+    /* Dotted quad by hand (this runs twice for every connection summary),
+     * cut to outlen like snprintf would. */
+    char tmp[16];
+    char *o = tmp;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = e->addr[i];
+        if (v >= 100) {
+            *o++ = (char)('0' + v / 100);
+            v %= 100;
+            *o++ = (char)('0' + v / 10);
+        } else if (v >= 10) {
+            *o++ = (char)('0' + v / 10);
+        }
+        *o++ = (char)('0' + v % 10);
+        if (i < 3) {
+            *o++ = '.';
+        }
+    }
+    if (outlen == 0) {
+        return;
+    }
+    size_t n = (size_t)(o - tmp);
+    if (n > outlen - 1) {
+        n = outlen - 1;
+    }
+    memcpy(out, tmp, n);
+    out[n] = '\0';
 }
+
+/* n decimal digits of v, zero-padded, at out. */
+static void put_padded(char *out, unsigned v, int n)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        out[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
+size_t tsc_fmt_ts(struct tsc_ts ts, char *out, size_t outlen)
+{
+    if (ts.sec >= 0 && ts.nsec < 1000000000u && outlen >= 31) {
+        char tmp[24];
+        char *end = tmp + sizeof(tmp);
+        char *p = end;
+        uint64_t v = (uint64_t)ts.sec;
+        do {
+            *--p = (char)('0' + v % 10);
+            v /= 10;
+        } while (v != 0);
+        size_t n = (size_t)(end - p);
+        memcpy(out, p, n);
+        out[n] = '.';
+        put_padded(out + n + 1, ts.nsec, 9);
+        out[n + 10] = '\0';
+        return n + 10;
+    }
+    int n = snprintf(out, outlen, "%" PRId64 ".%09u", ts.sec, (unsigned)ts.nsec);
+    return n < 0 ? 0 : (size_t)n < outlen ? (size_t)n : outlen - 1;
+}
+
+/* 9999-12-31T23:59:59Z + 1 s: the last second with a four-digit year. */
+#define TSC_TIME_FAST_END 253402300800ll
 
 void tsc_fmt_time(struct tsc_ts ts, char *out, size_t outlen)
 {
+    if (ts.sec >= 0 && ts.sec < TSC_TIME_FAST_END && ts.nsec < 1000000000u && outlen >= 31) {
+        /* Proleptic Gregorian calendar from the day count (the days-to-civil
+         * algorithm of H. Hinnant, for days since 1970-01-01 >= 0), as gmtime_r
+         * gives it, without its locking. */
+        int64_t days = ts.sec / 86400;
+        unsigned rem = (unsigned)(ts.sec % 86400);
+        int64_t z = days + 719468;
+        int64_t era = z / 146097;
+        unsigned doe = (unsigned)(z - era * 146097);
+        unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+        unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        unsigned mp = (5 * doy + 2) / 153;
+        unsigned day = doy - (153 * mp + 2) / 5 + 1;
+        unsigned month = mp < 10 ? mp + 3 : mp - 9;
+        unsigned year = (unsigned)(yoe + era * 400) + (month <= 2);
+        put_padded(out, year, 4);
+        out[4] = '-';
+        put_padded(out + 5, month, 2);
+        out[7] = '-';
+        put_padded(out + 8, day, 2);
+        out[10] = 'T';
+        put_padded(out + 11, rem / 3600, 2);
+        out[13] = ':';
+        put_padded(out + 14, rem / 60 % 60, 2);
+        out[16] = ':';
+        put_padded(out + 17, rem % 60, 2);
+        out[19] = '.';
+        put_padded(out + 20, ts.nsec, 9);
+        out[29] = 'Z';
+        out[30] = '\0';
+        return;
+    }
     time_t t = (time_t)ts.sec;
     struct tm tm;
     if (gmtime_r(&t, &tm) == NULL) {

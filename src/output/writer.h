@@ -156,8 +156,10 @@ void tsc_writer_verdict(struct tsc_writer *w, struct tsc_out_conn *c, const stru
                         const struct tsc_verify_facts *vf, const struct tsc_verdict *vd);
 void tsc_writer_verify_summary(struct tsc_writer *w, const struct tsc_vsum *s);
 
-/* Shared helpers (fmt.c). */
+/* Shared helpers (writer.c). */
 void tsc_fmt_ip(const struct tsc_endpoint *e, char *out, size_t outlen);
+/* "SECONDS.nnnnnnnnn" (exact decimal); returns its length. */
+size_t tsc_fmt_ts(struct tsc_ts ts, char *out, size_t outlen);
 /* "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ" */
 void tsc_fmt_time(struct tsc_ts ts, char *out, size_t outlen);
 double tsc_ts_to_double(struct tsc_ts ts);

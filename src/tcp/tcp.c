@@ -69,18 +69,24 @@ struct conn_ext {
 
 struct conn {
     struct tsc_tcp_conn pub;
-    struct conn *hnext;
+    struct conn *hnext; /* chain of its table (open or remembered flows) */
+    uint32_t hash;      /* next to hnext: a chain walk reads one cache line per flow */
+    uint8_t swapped;    /* public dir = side ^ swapped */
+    uint8_t cls;
+    uint8_t end_why;
+    bool data_seen;
     struct conn *lprev;
     struct conn *lnext;
     struct conn_ext *x;     /* NULL while only SYN / SYN-ACK segments were seen */
     uint32_t syn_isn[2];    /* without x: per side, the last SYN's sequence number */
     uint32_t early_pkts[2]; /* without x: per dir, SYN / SYN-ACK packets */
     uint8_t syn_flags[2];   /* without x: per side, SIDE_SEEN | SIDE_SYN | SIDE_BASE */
-    uint32_t hash;
-    uint8_t swapped; /* public dir = side ^ swapped */
-    uint8_t cls;
-    uint8_t end_why;
-    bool data_seen;
+};
+
+/* Chained hash table of flows. */
+struct flow_table {
+    struct conn **b;
+    uint32_t n; /* power of two */
 };
 
 struct lru {
@@ -93,8 +99,14 @@ struct tsc_tcp_table {
     struct tsc_tcp_callbacks cb;
     struct tsc_diag_sink *sink;
     struct tsc_tcp_stats st;
-    struct conn **buckets;
-    uint32_t nbuckets; /* power of two */
+    /*
+     * Open flows and remembered closed ones (CLS_ZOMBIE) in separate tables: a
+     * packet of an open flow, the common case, walks chains of open flows only
+     * (a small, cache-resident table), and the many remembered flows are looked
+     * at only for packets that match no open one.
+     */
+    struct flow_table open;
+    struct flow_table zombie;
     struct lru lru[CLS__COUNT];
     uint64_t next_id;
     uint64_t cur_pkt;      /* packet being processed, for diagnostics */
@@ -352,9 +364,44 @@ static void conn_free_queues(struct tsc_tcp_table *t, struct conn *c)
     }
 }
 
+static struct flow_table *table_of(struct tsc_tcp_table *t, const struct conn *c)
+{
+    return c->cls == CLS_ZOMBIE ? &t->zombie : &t->open;
+}
+
+static void hash_insert(struct flow_table *ft, struct conn *c)
+{
+    uint32_t b = c->hash & (ft->n - 1);
+    c->hnext = ft->b[b];
+    ft->b[b] = c;
+}
+
+static void hash_grow(struct flow_table *ft)
+{
+    uint32_t nb = ft->n * 2;
+    struct conn **b = calloc(nb, sizeof(*b));
+    if (b == NULL) {
+        return; /* keep the smaller table: longer chains, still correct */
+    }
+    for (uint32_t i = 0; i < ft->n; i++) {
+        struct conn *c = ft->b[i];
+        while (c != NULL) {
+            struct conn *nx = c->hnext;
+            c->hnext = b[c->hash & (nb - 1)];
+            b[c->hash & (nb - 1)] = c;
+            c = nx;
+        }
+    }
+    free(ft->b);
+    ft->b = b;
+    ft->n = nb;
+}
+
+/* Unlink from the table its class says it is in. */
 static void hash_unlink(struct tsc_tcp_table *t, struct conn *c)
 {
-    struct conn **pp = &t->buckets[c->hash & (t->nbuckets - 1)];
+    struct flow_table *ft = table_of(t, c);
+    struct conn **pp = &ft->b[c->hash & (ft->n - 1)];
     while (*pp != NULL && *pp != c) {
         pp = &(*pp)->hnext;
     }
@@ -413,10 +460,15 @@ static void conn_finish(struct tsc_tcp_table *t, struct conn *c, enum tsc_tcp_en
     }
     conn_free_queues(t, c);
     c->pub.user = NULL;
+    hash_unlink(t, c);
     lru_unlink(t, c);
     lru_append(t, c, CLS_ZOMBIE);
+    hash_insert(&t->zombie, c);
     t->st.open_flows--;
     t->zombies++;
+    if (t->zombies > t->zombie.n && t->zombie.n < TCP_HASH_MAX) {
+        hash_grow(&t->zombie);
+    }
     /* Bounded: the oldest remembered flow goes first. */
     uint64_t cap = t->cfg.max_flows / 4 + 1;
     while (t->zombies > cap && t->lru[CLS_ZOMBIE].head != NULL) {
@@ -456,30 +508,10 @@ static struct conn *oldest_flow(struct tsc_tcp_table *t)
     return best;
 }
 
-static void hash_grow(struct tsc_tcp_table *t)
+static struct conn *table_find(const struct flow_table *ft, const struct tsc_tcp_seg *seg,
+                               uint32_t h)
 {
-    uint32_t nb = t->nbuckets * 2;
-    struct conn **b = calloc(nb, sizeof(*b));
-    if (b == NULL) {
-        return; /* keep the smaller table: longer chains, still correct */
-    }
-    for (uint32_t i = 0; i < t->nbuckets; i++) {
-        struct conn *c = t->buckets[i];
-        while (c != NULL) {
-            struct conn *nx = c->hnext;
-            c->hnext = b[c->hash & (nb - 1)];
-            b[c->hash & (nb - 1)] = c;
-            c = nx;
-        }
-    }
-    free(t->buckets);
-    t->buckets = b;
-    t->nbuckets = nb;
-}
-
-static struct conn *conn_find(struct tsc_tcp_table *t, const struct tsc_tcp_seg *seg, uint32_t h)
-{
-    for (struct conn *c = t->buckets[h & (t->nbuckets - 1)]; c != NULL; c = c->hnext) {
+    for (struct conn *c = ft->b[h & (ft->n - 1)]; c != NULL; c = c->hnext) {
         if (c->hash != h) {
             continue;
         }
@@ -489,6 +521,14 @@ static struct conn *conn_find(struct tsc_tcp_table *t, const struct tsc_tcp_seg 
         }
     }
     return NULL;
+}
+
+/* A flow is in at most one of the tables: a remembered flow is destroyed
+ * before a new connection takes its addresses. */
+static struct conn *conn_find(struct tsc_tcp_table *t, const struct tsc_tcp_seg *seg, uint32_t h)
+{
+    struct conn *c = table_find(&t->open, seg, h);
+    return c != NULL ? c : table_find(&t->zombie, seg, h);
 }
 
 static bool port_well_known(uint16_t p)
@@ -552,18 +592,15 @@ static struct conn *conn_new(struct tsc_tcp_table *t, const struct tsc_tcp_seg *
     c->pub.first_pkt = seg->pkt;
     c->pub.stats = tcp_no_stats;
     c->hash = h;
-    uint32_t b = h & (t->nbuckets - 1);
-    c->hnext = t->buckets[b];
-    t->buckets[b] = c;
     lru_append(t, c, CLS_NEW);
+    hash_insert(&t->open, c);
     t->st.open_flows++;
     t->st.connections++;
     if (t->st.open_flows > t->st.peak_flows) {
         t->st.peak_flows = t->st.open_flows;
     }
-    /* Remembered closed flows sit in the same buckets: count them too. */
-    if (t->st.open_flows + t->zombies > t->nbuckets && t->nbuckets < TCP_HASH_MAX) {
-        hash_grow(t);
+    if (t->st.open_flows > t->open.n && t->open.n < TCP_HASH_MAX) {
+        hash_grow(&t->open);
     }
     if (t->cb.on_open != NULL) {
         t->cb.on_open(t->cb.ud, &c->pub);
@@ -1096,9 +1133,13 @@ enum tsc_err tsc_tcp_table_new(struct tsc_tcp_table **out, const struct tsc_tcp_
         t->cb = *cb;
     }
     t->sink = sink;
-    t->nbuckets = TCP_HASH_INIT;
-    t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
-    if (t->buckets == NULL) {
+    t->open.n = TCP_HASH_INIT;
+    t->open.b = calloc(t->open.n, sizeof(*t->open.b));
+    t->zombie.n = TCP_HASH_INIT;
+    t->zombie.b = calloc(t->zombie.n, sizeof(*t->zombie.b));
+    if (t->open.b == NULL || t->zombie.b == NULL) {
+        free(t->open.b);
+        free(t->zombie.b);
         free(t);
         return TSC_ERR_NOMEM;
     }
@@ -1146,7 +1187,8 @@ void tsc_tcp_table_free(struct tsc_tcp_table *t)
         return;
     }
     tsc_tcp_flush_all(t, TSC_TCP_END_EOF);
-    free(t->buckets);
+    free(t->open.b);
+    free(t->zombie.b);
     free(t);
 }
 
@@ -1155,7 +1197,8 @@ void tsc_tcp_get_stats(const struct tsc_tcp_table *t, struct tsc_tcp_stats *st)
     *st = t->st;
     /* Flows (live and remembered closed ones), the bucket array, queued pieces. */
     st->memory_bytes = (t->st.open_flows + t->zombies) * sizeof(struct conn) +
-                       (uint64_t)t->nbuckets * sizeof(*t->buckets) + t->st.buffered_bytes;
+                       ((uint64_t)t->open.n + t->zombie.n) * sizeof(struct conn *) +
+                       t->st.buffered_bytes;
 }
 
 size_t tsc_tcp_flow_bytes(void)

@@ -1,6 +1,6 @@
 /*
  * Certificate summaries with libcrypto, and a bounded cache of them keyed by
- * the SHA-256 of the DER.
+ * the DER bytes.
  *
  * RFC 5280 4.1:
  *     Certificate  ::=  SEQUENCE  {
@@ -27,8 +27,12 @@
  * Strings are always NUL-terminated ASCII: bytes outside printable ASCII are
  * written as \xHH, and a field cut to fit its buffer ends in "...".
  *
- * Cache: a chained hash table over SHA-256 plus an LRU list that holds only
- * unreferenced entries. At max_entries, the least recently used unreferenced
+ * Cache: a chained hash table plus an LRU list that holds only unreferenced
+ * entries. An entry is found by a fast (non-cryptographic) hash of the DER
+ * and confirmed by comparing the DER itself, kept in the entry for
+ * certificates up to TSC_X509_KEEP_DER bytes (larger ones are confirmed by
+ * their SHA-256, computed for the lookup): a repeated certificate costs a hash
+ * and a memcmp, not a SHA-256, per connection. At max_entries, the least recently used unreferenced
  * entry is dropped; when every entry is referenced, a new summary is handed out
  * uncached and freed on its last put, so the table never exceeds max_entries
  * and a referenced entry is never freed.
@@ -58,6 +62,9 @@
 #define TSC_X509_MAX_SANS 1024
 /* Hash buckets: a power of two, at most this many. */
 #define TSC_X509_MAX_BUCKETS ((uint32_t)1 << 16)
+/* DER kept in a cache entry for the hit check: bounds the cache at
+ * max_entries * 4 KiB of DER (real server certificates are 1-2 KB). */
+#define TSC_X509_KEEP_DER 4096u
 
 /* ---- bounded string output ---- */
 
@@ -422,13 +429,17 @@ void tsc_x509_summarize(const uint8_t *der, size_t len, struct tsc_cert_summary 
 
 struct tsc_x509_entry {
     struct tsc_cert_summary s; /* first: a summary pointer is its entry */
+    uint64_t key;              /* der_key() of the DER */
     uint32_t refs;
-    bool cached;                     /* in the hash table (else freed on last put) */
+    bool cached;   /* in the hash table (else freed on last put) */
+    bool der_null; /* looked up without DER bytes (der NULL) */
+    bool der_kept; /* der[] holds the DER (s.der_len <= TSC_X509_KEEP_DER) */
     struct tsc_x509_entry *hnext;    /* hash chain */
     struct tsc_x509_entry *lru_prev; /* LRU of unreferenced cached entries */
     struct tsc_x509_entry *lru_next;
     struct tsc_x509_entry *all_prev; /* every live entry, for cache_free */
     struct tsc_x509_entry *all_next;
+    uint8_t der[]; /* s.der_len bytes when der_kept */
 };
 
 struct tsc_x509_cache {
@@ -442,7 +453,8 @@ struct tsc_x509_cache {
     uint64_t lookups;
     uint64_t hits;
     uint64_t evictions;
-    uint64_t live; /* entries allocated (cached, or still referenced) */
+    uint64_t live;      /* entries allocated (cached, or still referenced) */
+    uint64_t der_bytes; /* DER kept in those entries */
 };
 
 enum tsc_err tsc_x509_cache_new(struct tsc_x509_cache **out, uint32_t max_entries)
@@ -481,11 +493,43 @@ void tsc_x509_cache_free(struct tsc_x509_cache *c)
     free(c);
 }
 
-static uint32_t bucket_of(const struct tsc_x509_cache *c, const uint8_t *sha)
+/*
+ * Fast hash of the whole DER (four independent multiply-xor lanes over 32-byte
+ * strides, then a murmur-style finaliser). Not cryptographic: it only spreads
+ * entries over buckets; a hit is confirmed by the bytes themselves.
+ */
+static uint64_t der_key(const uint8_t *p, size_t n)
 {
-    uint32_t h =
-        ((uint32_t)sha[0] << 24) | ((uint32_t)sha[1] << 16) | ((uint32_t)sha[2] << 8) | sha[3];
-    return h & (c->nbuckets - 1);
+    const uint64_t m = 0x9e3779b97f4a7c15ull;
+    uint64_t h[4] = {m ^ n, 0xc2b2ae3d27d4eb4full, 0x165667b19e3779f9ull, 0xd6e8feb86659fd93ull};
+    size_t i = 0;
+    if (p == NULL) {
+        n = 0;
+    }
+    for (; i + 32 <= n; i += 32) {
+        for (int k = 0; k < 4; k++) {
+            uint64_t w;
+            memcpy(&w, p + i + 8 * (size_t)k, 8);
+            h[k] = (h[k] ^ w) * m;
+            h[k] ^= h[k] >> 29;
+        }
+    }
+    uint64_t x = h[0] ^ (h[1] * 31) ^ (h[2] * 127) ^ (h[3] * 8191);
+    for (; i < n; i += 8) {
+        uint64_t w = 0;
+        memcpy(&w, p + i, n - i < 8 ? n - i : 8);
+        x = (x ^ w) * m;
+        x ^= x >> 29;
+    }
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    return x;
+}
+
+static uint32_t bucket_of(const struct tsc_x509_cache *c, uint64_t key)
+{
+    return (uint32_t)key & (c->nbuckets - 1);
 }
 
 static void lru_unlink(struct tsc_x509_cache *c, struct tsc_x509_entry *e)
@@ -530,7 +574,7 @@ static void all_unlink(struct tsc_x509_cache *c, struct tsc_x509_entry *e)
 
 static void hash_unlink(struct tsc_x509_cache *c, struct tsc_x509_entry *e)
 {
-    struct tsc_x509_entry **pp = &c->buckets[bucket_of(c, e->s.sha256)];
+    struct tsc_x509_entry **pp = &c->buckets[bucket_of(c, e->key)];
     while (*pp != NULL && *pp != e) {
         pp = &(*pp)->hnext;
     }
@@ -553,6 +597,7 @@ static bool evict_one(struct tsc_x509_cache *c)
     c->n_cached--;
     c->evictions++;
     c->live--;
+    c->der_bytes -= e->der_kept ? e->s.der_len : 0;
     free(e);
     return true;
 }
@@ -560,19 +605,41 @@ static bool evict_one(struct tsc_x509_cache *c)
 const struct tsc_cert_summary *tsc_x509_get(struct tsc_x509_cache *c, const uint8_t *der,
                                             size_t len)
 {
-    uint8_t sha[32];
     if (c == NULL) {
         return NULL;
     }
     c->lookups++;
-    if (der == NULL || EVP_Digest(der, len, sha, NULL, EVP_sha256(), NULL) != 1) {
-        memset(sha, 0, sizeof(sha));
+    uint64_t key = der_key(der, len);
+    uint32_t der_len = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+    bool keep = der != NULL && len <= TSC_X509_KEEP_DER;
+    uint8_t sha[32];
+    bool have_sha = false;
+    struct tsc_x509_entry *e = c->buckets[bucket_of(c, key)];
+    for (; e != NULL; e = e->hnext) {
+        if (e->key != key || e->s.der_len != der_len || e->der_null != (der == NULL)) {
+            continue;
+        }
+        if (der == NULL) {
+            break;
+        }
+        if (keep) {
+            /* Same length, so this entry kept its DER too. */
+            if (memcmp(e->der, der, len) == 0) {
+                break;
+            }
+            continue;
+        }
+        if (!have_sha) {
+            if (EVP_Digest(der, len, sha, NULL, EVP_sha256(), NULL) != 1) {
+                memset(sha, 0, sizeof(sha));
+            }
+            have_sha = true;
+        }
+        if (memcmp(e->s.sha256, sha, sizeof(sha)) == 0) {
+            break;
+        }
     }
-    struct tsc_x509_entry *e = c->buckets[bucket_of(c, sha)];
-    while (e != NULL && memcmp(e->s.sha256, sha, sizeof(sha)) != 0) {
-        e = e->hnext;
-    }
-    if (e != NULL && e->s.der_len == (len > UINT32_MAX ? UINT32_MAX : (uint32_t)len)) {
+    if (e != NULL) {
         c->hits++;
         if (e->refs == 0) {
             lru_unlink(c, e);
@@ -580,12 +647,19 @@ const struct tsc_cert_summary *tsc_x509_get(struct tsc_x509_cache *c, const uint
         e->refs++;
         return &e->s;
     }
-    e = calloc(1, sizeof(*e));
+    e = calloc(1, sizeof(*e) + (keep ? len : 0));
     if (e == NULL) {
         return NULL;
     }
     tsc_x509_summarize(der, len, &e->s);
     c->live++;
+    e->key = key;
+    e->der_null = der == NULL;
+    e->der_kept = keep;
+    if (keep && len > 0) {
+        memcpy(e->der, der, len);
+        c->der_bytes += len;
+    }
     e->refs = 1;
     e->all_next = c->all;
     if (c->all != NULL) {
@@ -596,7 +670,7 @@ const struct tsc_cert_summary *tsc_x509_get(struct tsc_x509_cache *c, const uint
         (void)evict_one(c);
     }
     if (c->n_cached < c->max_entries) {
-        uint32_t b = bucket_of(c, e->s.sha256);
+        uint32_t b = bucket_of(c, key);
         e->hnext = c->buckets[b];
         c->buckets[b] = e;
         e->cached = true;
@@ -624,13 +698,15 @@ void tsc_x509_put(struct tsc_x509_cache *c, const struct tsc_cert_summary *s)
     } else {
         all_unlink(c, e);
         c->live--;
+        c->der_bytes -= e->der_kept ? e->s.der_len : 0;
         free(e);
     }
 }
 
 size_t tsc_x509_entry_bytes(void)
 {
-    return sizeof(struct tsc_x509_entry);
+    /* At most: an entry keeps the DER of certificates up to TSC_X509_KEEP_DER. */
+    return sizeof(struct tsc_x509_entry) + TSC_X509_KEEP_DER;
 }
 
 void tsc_x509_get_stats(const struct tsc_x509_cache *c, struct tsc_x509_stats *st)
@@ -643,6 +719,6 @@ void tsc_x509_get_stats(const struct tsc_x509_cache *c, struct tsc_x509_stats *s
     st->hits = c->hits;
     st->entries = c->n_cached;
     st->evictions = c->evictions;
-    st->memory_bytes = c->live * sizeof(struct tsc_x509_entry) +
+    st->memory_bytes = c->live * sizeof(struct tsc_x509_entry) + c->der_bytes +
                        (uint64_t)c->nbuckets * sizeof(*c->buckets);
 }

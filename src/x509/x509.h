@@ -1,5 +1,5 @@
 /*
- * Certificate summaries (libcrypto d2i_X509), cached by SHA-256 of the DER so
+ * Certificate summaries (libcrypto d2i_X509), cached by the DER bytes so
  * a chain repeated across thousands of connections is decoded once. Entries
  * are reference-counted; the cache is bounded (least recently used unreferenced
  * entries are dropped).

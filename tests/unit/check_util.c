@@ -553,6 +553,182 @@ START_TEST(test_jw_escaping)
 }
 END_TEST
 
+/* One fixed sequence of values: strings with and without bytes to escape at
+ * every position, hex of several lengths, integers at every digit boundary. */
+static void jw_sequence(struct tsc_jw *w)
+{
+    static const char *const strs[] = {"", "a", "plain ascii text", "\"lead", "trail\\",
+                                       "mid\ndle", "\x7f", "\xc3\xa9t\xc3\xa9", "tab\there"};
+    uint8_t bytes[40];
+    for (size_t i = 0; i < sizeof(bytes); i++) {
+        bytes[i] = (uint8_t)(i * 37 + 11);
+    }
+    tsc_jw_obj_begin(w);
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+        tsc_jw_kstr(w, strs[i], strs[i]);
+    }
+    tsc_jw_key(w, "hex");
+    tsc_jw_arr_begin(w);
+    for (size_t n = 0; n <= sizeof(bytes); n += 7) {
+        tsc_jw_hex(w, bytes, n);
+    }
+    tsc_jw_arr_end(w);
+    tsc_jw_key(w, "n");
+    tsc_jw_arr_begin(w);
+    uint64_t p10 = 1;
+    for (int d = 0; d < 20; d++) {
+        tsc_jw_uint(w, p10 - 1);
+        tsc_jw_uint(w, p10);
+        tsc_jw_int(w, -(int64_t)(p10 % INT64_MAX));
+        p10 *= 10;
+    }
+    tsc_jw_uint(w, UINT64_MAX);
+    tsc_jw_int(w, INT64_MIN);
+    tsc_jw_int(w, INT64_MAX);
+    tsc_jw_arr_end(w);
+    tsc_jw_kbool(w, "t", true);
+    tsc_jw_kbool(w, "f", false);
+    tsc_jw_knull(w, "z");
+    tsc_jw_obj_end(w);
+}
+
+/* Output does not depend on how much room the buffer had: the in-place fast
+ * paths (room reserved up front) write exactly what the growing path writes. */
+START_TEST(test_jw_room)
+{
+    struct tsc_buf grow;
+    struct tsc_buf roomy;
+    struct tsc_jw w;
+    tsc_buf_init(&grow, 0);
+    tsc_jw_init(&w, &grow);
+    jw_sequence(&w);
+    ck_assert(!w.failed);
+    tsc_buf_init(&roomy, 0);
+    ck_assert_int_eq(tsc_buf_reserve(&roomy, 1 << 16), TSC_OK);
+    tsc_jw_init(&w, &roomy);
+    jw_sequence(&w);
+    ck_assert(!w.failed);
+    ck_assert_uint_eq(grow.len, roomy.len);
+    ck_assert(memcmp(grow.p, roomy.p, grow.len) == 0);
+    ck_assert(json_valid(grow.p, grow.len));
+    static char out[8192];
+    const char *got = jw_text(&grow, out, sizeof(out));
+    ck_assert_ptr_nonnull(strstr(got, "{\"\":\"\",\"a\":\"a\","));
+    ck_assert_ptr_nonnull(strstr(got, "\"\\\"lead\":\"\\\"lead\""));
+    ck_assert_ptr_nonnull(strstr(got, "\"\\u00c3\\u00a9t\\u00c3\\u00a9\":"));
+    ck_assert_ptr_nonnull(strstr(got, "[\"\",\"0b30557a9fc4e9\","));
+    ck_assert_ptr_nonnull(strstr(got, "[0,1,-1,9,10,-10,99,100,-100,"));
+    ck_assert_ptr_nonnull(strstr(got, "18446744073709551615,-9223372036854775808,"
+                                      "9223372036854775807],\"t\":true,\"f\":false,\"z\":null}"));
+    /* Every byte value at every position of a string that spans two 8-byte
+     * words and a tail, with room (checked word-wise) and without. */
+    for (unsigned c = 0; c < 256; c++) {
+        for (size_t pos = 0; pos < 19; pos++) {
+            uint8_t str[19];
+            memset(str, 'a', sizeof(str));
+            str[pos] = (uint8_t)c;
+            struct tsc_buf b1;
+            struct tsc_buf b2;
+            tsc_buf_init(&b1, 0);
+            tsc_buf_init(&b2, 0);
+            ck_assert_int_eq(tsc_buf_reserve(&b2, 256), TSC_OK);
+            tsc_jw_init(&w, &b1);
+            tsc_jw_strn(&w, str, sizeof(str));
+            tsc_jw_init(&w, &b2);
+            tsc_jw_strn(&w, str, sizeof(str));
+            ck_assert_uint_eq(b1.len, b2.len);
+            ck_assert(memcmp(b1.p, b2.p, b1.len) == 0);
+            bool plain = c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+            ck_assert_uint_eq(b1.len, plain ? sizeof(str) + 2 : sizeof(str) + 2 + (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' ? 1 : 5));
+            tsc_buf_free(&b1);
+            tsc_buf_free(&b2);
+        }
+    }
+    /* Room for exactly the value, and one byte short of it. */
+    for (size_t cap = 1; cap < 24; cap++) {
+        struct tsc_buf b;
+        tsc_buf_init(&b, cap);
+        tsc_jw_init(&w, &b);
+        tsc_jw_key(&w, "key");
+        tsc_jw_str(&w, "value");
+        tsc_jw_hex(&w, (const uint8_t *)"\x01\x02", 2);
+        ck_assert_uint_le(b.len, cap);
+        ck_assert(w.failed == (cap < strlen("\"key\":\"value\"\"0102\"")));
+        tsc_buf_free(&b);
+    }
+    tsc_buf_free(&grow);
+    tsc_buf_free(&roomy);
+}
+END_TEST
+
+static void check_double(double v)
+{
+    struct tsc_buf b;
+    struct tsc_jw w;
+    char want[64];
+    char got[64];
+    tsc_buf_init(&b, 0);
+    tsc_jw_init(&w, &b);
+    tsc_jw_double(&w, v);
+    ck_assert(!w.failed);
+    ck_assert_uint_lt(b.len, sizeof(got));
+    memcpy(got, b.p, b.len);
+    got[b.len] = '\0';
+    if (isfinite(v)) {
+        snprintf(want, sizeof(want), "%.9g", v);
+    } else {
+        snprintf(want, sizeof(want), "null");
+    }
+    ck_assert_msg(strcmp(got, want) == 0, "%a: got %s want %s", v, got, want);
+    tsc_buf_free(&b);
+}
+
+/* Doubles print exactly as printf("%.9g") does: random values over the whole
+ * range (fast path and fallbacks), ties at the ninth digit, values that round
+ * up to the next power of ten, the ends of the range and specials. */
+START_TEST(test_jw_double)
+{
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (int i = 0; i < 40000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        /* Log-uniform in [1e-6, 1e10), and raw bit patterns. */
+        double u = (double)(x >> 11) / 9007199254740992.0;
+        check_double(pow(10.0, -6.0 + 16.0 * u));
+        check_double(-pow(10.0, -6.0 + 16.0 * u));
+        double raw;
+        memcpy(&raw, &x, sizeof(raw));
+        check_double(raw);
+        /* Durations as the summary computes them: seconds + nanoseconds / 1e9. */
+        check_double((double)(x % 100000) + (double)((x >> 20) % 1000000000) / 1e9);
+    }
+    for (int i = 0; i < 4000; i++) {
+        /* Exact binary ties at the ninth significant digit, and their neighbours. */
+        double t = 100000000.5 + (double)i * 37.0;
+        check_double(t);
+        check_double(nextafter(t, 0));
+        check_double(nextafter(t, 1e300));
+        double t2 = 12345678.25 + (double)i * 0.5;
+        check_double(t2);
+        check_double(t2 + 0.125);
+    }
+    static const double specials[] = {0.0,      -0.0,          1e-4,       9.9999999999e-5,
+                                      0.0001,   0.00009999999995, 999999999.4, 999999999.5,
+                                      999999999.6, 1e9,        99999999.95, 9.999999995,
+                                      0.99999999951, 1.0,      0.016,       123.456,
+                                      1e-300,   5e-324,        1.7976931348623157e308};
+    for (size_t i = 0; i < sizeof(specials) / sizeof(specials[0]); i++) {
+        check_double(specials[i]);
+        check_double(-specials[i]);
+        check_double(nextafter(specials[i], 0));
+        check_double(nextafter(specials[i], 1e300));
+    }
+    check_double((double)INFINITY);
+    check_double((double)NAN);
+}
+END_TEST
+
 /* The validator itself must reject broken JSON, or the tests above prove nothing. */
 START_TEST(test_json_validator)
 {
@@ -723,6 +899,8 @@ static Suite *util_suite(void)
     tcase_add_test(tc, test_buf_valid);
     tcase_add_test(tc, test_jw_nesting);
     tcase_add_test(tc, test_jw_escaping);
+    tcase_add_test(tc, test_jw_room);
+    tcase_add_test(tc, test_jw_double);
     tcase_add_test(tc, test_json_validator);
     tcase_add_test(tc, test_err_names);
     tcase_add_test(tc, test_diag_names);

@@ -469,6 +469,65 @@ START_TEST(test_cache_free_with_refs)
 }
 END_TEST
 
+/* Hits need the same bytes: equal length and a difference in any byte (first,
+ * middle, last) is a miss, for certificates whose DER the cache keeps and for
+ * larger ones it confirms by SHA-256; a copy at another address is a hit. */
+START_TEST(test_cache_same_bytes)
+{
+    static const size_t lens[] = {1, 7, 8, 31, 32, 33, 1000, 4096, 4097, 9000};
+    struct tsc_x509_cache *c = NULL;
+    ck_assert_int_eq(tsc_x509_cache_new(&c, 64), TSC_OK);
+    static uint8_t a[9000];
+    static uint8_t b[9000];
+    uint64_t lookups = 0;
+    uint64_t hits = 0;
+    uint64_t entries = 0;
+    for (size_t li = 0; li < sizeof(lens) / sizeof(lens[0]); li++) {
+        size_t n = lens[li];
+        for (size_t i = 0; i < n; i++) {
+            a[i] = (uint8_t)(i * 131 + n);
+        }
+        const struct tsc_cert_summary *sa = tsc_x509_get(c, a, n);
+        lookups++;
+        entries++;
+        size_t where[3] = {0, n / 2, n - 1};
+        for (int k = 0; k < 3; k++) {
+            memcpy(b, a, n);
+            b[where[k]] ^= 0x40;
+            const struct tsc_cert_summary *sb = tsc_x509_get(c, b, n);
+            lookups++;
+            if (k == 0 || where[k] != where[k - 1]) {
+                ck_assert_ptr_ne(sb, sa);
+                entries++;
+            } else {
+                hits++;
+            }
+            tsc_x509_put(c, sb);
+        }
+        memcpy(b, a, n);
+        const struct tsc_cert_summary *sc = tsc_x509_get(c, b, n);
+        lookups++;
+        hits++;
+        ck_assert_ptr_eq(sc, sa);
+        tsc_x509_put(c, sc);
+        tsc_x509_put(c, sa);
+    }
+    expect_stats(c, lookups, hits, entries);
+    /* No DER at all is its own entry, found again; not the same as zero bytes. */
+    const struct tsc_cert_summary *n1 = tsc_x509_get(c, NULL, 0);
+    const struct tsc_cert_summary *n2 = tsc_x509_get(c, NULL, 0);
+    const struct tsc_cert_summary *z = tsc_x509_get(c, a, 0);
+    ck_assert_ptr_eq(n1, n2);
+    ck_assert_ptr_ne(n1, z);
+    ck_assert(!n1->parse_ok && !z->parse_ok);
+    expect_stats(c, lookups + 3, hits + 1, entries + 2);
+    tsc_x509_put(c, n1);
+    tsc_x509_put(c, n2);
+    tsc_x509_put(c, z);
+    tsc_x509_cache_free(c);
+}
+END_TEST
+
 START_TEST(test_cache_limits)
 {
     struct tsc_x509_cache *c = (struct tsc_x509_cache *)1;
@@ -509,6 +568,7 @@ static Suite *x509_suite(void)
     tcase_add_test(tc, test_cache_lru_eviction);
     tcase_add_test(tc, test_cache_refcount);
     tcase_add_test(tc, test_cache_free_with_refs);
+    tcase_add_test(tc, test_cache_same_bytes);
     suite_add_tcase(s, tc);
     tc = tcase_create("malformed");
     tcase_set_timeout(tc, 120);
