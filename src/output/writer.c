@@ -358,6 +358,14 @@ void tsc_writer_diag(struct tsc_writer *w, enum tsc_diag_kind kind, const struct
     }
 }
 
+void tsc_writer_prelude(struct tsc_writer *w, struct tsc_out_conn *c, enum tsc_prelude_event kind,
+                        uint64_t pkt, struct tsc_ts ts)
+{
+    if (c->prelude != NULL) {
+        DISPATCH(prelude, w, c, kind, pkt, ts);
+    }
+}
+
 void tsc_writer_connection(struct tsc_writer *w, struct tsc_out_conn *c,
                            const struct tsc_tls_facts *f, enum tsc_tcp_end_reason why)
 {
