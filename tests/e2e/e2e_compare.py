@@ -542,3 +542,17 @@ def compare_manifest(rep, entry, ours, caps):
                     rep.eq(tag + "." + d + ".app_data", want, got_app)
                 else:
                     rep.pending(tag + "." + d + ".app_data", "app_data", "needs decrypt", want)
+
+
+def compare_preludes(rep, entry, events):
+    """The `starttls` / `tunnel` events (docs/json-schema.md) against the manifest's
+    `preludes`: one per expected dialogue, in order, every expected field equal
+    (null = the event's field must be null)."""
+    want = entry.get("preludes")
+    if want is None:
+        return
+    got = [e for e in events if e.get("type") in ("starttls", "tunnel")]
+    rep.eq(".preludes.count", len(want), len(got))
+    for i, (w, g) in enumerate(zip(want, got)):
+        for k, v in w.items():
+            rep.eq(".prelude%d.%s" % (i, k), v, g.get(k, "missing"))
