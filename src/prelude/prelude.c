@@ -714,10 +714,10 @@ static enum tsc_err socks4_unit(struct tsc_prelude *p, int dir, struct tsc_slice
 {
     struct tsc_prelude_dir *d = &p->d[dir];
     TSC_ENSURE(d->phase == 0, TSC_ERR_DECODE); /* nothing but TLS after the request */
-    d->phase = 1;
     if (dir == TSC_DIR_C2S) {
         struct tsc_socks4_req r;
         TSC_TRY(tsc_pre_socks4_req(in, &r, used));
+        d->phase = 1;
         memcpy(p->f.tunnel_host, r.target.host, sizeof(r.target.host));
         p->f.tunnel_port = r.target.port;
         p->f.socks4a = r.socks4a;
@@ -728,6 +728,7 @@ static enum tsc_err socks4_unit(struct tsc_prelude *p, int dir, struct tsc_slice
     }
     uint8_t cd;
     TSC_TRY(tsc_pre_socks4_reply(in, &cd, used));
+    d->phase = 1;
     if (cd == 90) {
         snprintf(p->f.tunnel_reply, sizeof(p->f.tunnel_reply), "request granted (90)");
         tunnel_inner(p);
@@ -758,12 +759,14 @@ static enum tsc_err socks5_unit(struct tsc_prelude *p, int dir, struct tsc_slice
     struct tsc_pre_target t;
     uint8_t code;
     if (d->phase == 0) {
-        d->phase = 1;
         if (dir == TSC_DIR_C2S) {
             bool userpass;
-            return tsc_pre_socks5_greeting(in, &userpass, used);
+            TSC_TRY(tsc_pre_socks5_greeting(in, &userpass, used));
+            d->phase = 1;
+            return TSC_OK;
         }
         TSC_TRY(tsc_pre_socks5_choice(in, &code, used));
+        d->phase = 1;
         if (code == 0 || code == 2) {
             p->f.tunnel_auth = code == 0 ? "none" : "username";
             return TSC_OK;
