@@ -302,11 +302,15 @@ static void take(struct drive *d, int dir, const struct tsc_prelude_step *st, co
 {
     d->prelude[dir] += st->prelude_bytes;
     ck_assert_uint_le(d->tls_len[dir] + st->held.len + (n - st->pass_from), sizeof(d->tls[dir]));
-    memcpy(d->tls[dir] + d->tls_len[dir], st->held.p, st->held.len);
-    d->tls_len[dir] += st->held.len;
+    if (st->held.len > 0) {
+        memcpy(d->tls[dir] + d->tls_len[dir], st->held.p, st->held.len);
+        d->tls_len[dir] += st->held.len;
+    }
     ck_assert_uint_le(st->pass_from, n);
-    memcpy(d->tls[dir] + d->tls_len[dir], b + st->pass_from, n - st->pass_from);
-    d->tls_len[dir] += n - st->pass_from;
+    if (n > st->pass_from) {
+        memcpy(d->tls[dir] + d->tls_len[dir], b + st->pass_from, n - st->pass_from);
+        d->tls_len[dir] += n - st->pass_from;
+    }
     enum tsc_prelude_event k;
     while (tsc_prelude_next_event(&d->p, &k)) {
         ck_assert_int_lt(d->events, 4);
