@@ -1,9 +1,9 @@
 /* Prelude unit parsers (see parse.h). Every read goes through the cursor. */
+#include "prelude/parse.h"
+
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
-
-#include "prelude/parse.h"
 
 static int lower(int c)
 {
@@ -17,7 +17,7 @@ bool tsc_pre_starts(struct tsc_slice s, const char *prefix)
         return false;
     }
     for (size_t i = 0; i < n; i++) {
-        if (lower(s.p[i]) != lower((unsigned char)prefix[i])) {
+        if (lower(tsc_pre_byte(s, i)) != lower((unsigned char)prefix[i])) {
             return false;
         }
     }
@@ -48,13 +48,12 @@ static enum tsc_err unit_through(struct tsc_slice in, size_t cap, uint8_t end, s
     return TSC_OK;
 }
 
-enum tsc_err tsc_pre_line(struct tsc_slice in, size_t cap, struct tsc_slice *line,
-                          size_t *unit_len)
+enum tsc_err tsc_pre_line(struct tsc_slice in, size_t cap, struct tsc_slice *line, size_t *unit_len)
 {
     size_t n;
     TSC_TRY(unit_through(in, cap, '\n', &n));
     size_t len = n - 1;
-    if (len > 0 && in.p[len - 1] == '\r') {
+    if (len > 0 && tsc_pre_byte(in, len - 1) == '\r') {
         len--;
     }
     line->p = in.p;
@@ -63,16 +62,14 @@ enum tsc_err tsc_pre_line(struct tsc_slice in, size_t cap, struct tsc_slice *lin
     return TSC_OK;
 }
 
-enum tsc_err tsc_pre_xml(struct tsc_slice in, size_t cap, struct tsc_slice *unit,
-                         size_t *unit_len)
+enum tsc_err tsc_pre_xml(struct tsc_slice in, size_t cap, struct tsc_slice *unit, size_t *unit_len)
 {
     size_t n;
     TSC_TRY(unit_through(in, cap, '>', &n));
     /* The unit without the whitespace between stanzas. */
     size_t skip = 0;
-    while (skip < n && (in.p[skip] == ' ' || in.p[skip] == '\r' || in.p[skip] == '\n' ||
-                        in.p[skip] == '\t')) {
-        skip++;
+    for (int b = tsc_pre_byte(in, 0); skip < n && (b == ' ' || b == '\r' || b == '\n' || b == '\t');
+         b = tsc_pre_byte(in, ++skip)) {
     }
     unit->p = in.p + skip;
     unit->len = n - skip;
@@ -80,7 +77,7 @@ enum tsc_err tsc_pre_xml(struct tsc_slice in, size_t cap, struct tsc_slice *unit
     return TSC_OK;
 }
 
-static bool is_digit(uint8_t c)
+static bool is_digit(int c)
 {
     return c >= '0' && c <= '9';
 }
@@ -249,8 +246,7 @@ enum tsc_err tsc_pre_ldap(struct tsc_slice msg, struct tsc_ldap_msg *out)
 
 /* ---- PostgreSQL ---- */
 
-enum tsc_err tsc_pre_pg_startup(struct tsc_slice in, size_t cap, uint32_t *code,
-                                size_t *unit_len)
+enum tsc_err tsc_pre_pg_startup(struct tsc_slice in, size_t cap, uint32_t *code, size_t *unit_len)
 {
     struct tsc_cur c = tsc_cur_from_slice(in);
     uint32_t len;
@@ -299,8 +295,7 @@ static enum tsc_err cstr(struct tsc_cur *c, struct tsc_slice *out)
     return tsc_cur_skip(c, 1);
 }
 
-enum tsc_err tsc_pre_socks4_req(struct tsc_slice in, struct tsc_socks4_req *out,
-                                size_t *unit_len)
+enum tsc_err tsc_pre_socks4_req(struct tsc_slice in, struct tsc_socks4_req *out, size_t *unit_len)
 {
     struct tsc_cur c = tsc_cur_from_slice(in);
     uint8_t vn;
@@ -341,8 +336,7 @@ enum tsc_err tsc_pre_socks4_reply(struct tsc_slice in, uint8_t *cd, size_t *unit
     return TSC_OK;
 }
 
-enum tsc_err tsc_pre_socks5_greeting(struct tsc_slice in, bool *offers_userpass,
-                                     size_t *unit_len)
+enum tsc_err tsc_pre_socks5_greeting(struct tsc_slice in, bool *offers_userpass, size_t *unit_len)
 {
     struct tsc_cur c = tsc_cur_from_slice(in);
     uint8_t ver;
@@ -382,8 +376,7 @@ enum tsc_err tsc_pre_socks5_userpass(struct tsc_slice in, size_t *unit_len)
     return TSC_OK;
 }
 
-enum tsc_err tsc_pre_socks5_userpass_reply(struct tsc_slice in, uint8_t *status,
-                                           size_t *unit_len)
+enum tsc_err tsc_pre_socks5_userpass_reply(struct tsc_slice in, uint8_t *status, size_t *unit_len)
 {
     struct tsc_cur c = tsc_cur_from_slice(in);
     uint8_t ver;
@@ -458,18 +451,18 @@ enum tsc_err tsc_pre_http_connect(struct tsc_slice line, struct tsc_pre_target *
     struct tsc_slice ver = token(&c);
     memset(out, 0, sizeof(*out));
     TSC_ENSURE(method.len == 7 && tsc_pre_starts(method, "CONNECT"), TSC_ERR_DECODE);
-    TSC_ENSURE(ver.len == 8 && tsc_pre_starts(ver, "HTTP/1.") && is_digit(ver.p[7]),
+    TSC_ENSURE(ver.len == 8 && tsc_pre_starts(ver, "HTTP/1.") && is_digit(tsc_pre_byte(ver, 7)),
                TSC_ERR_DECODE);
     TSC_ENSURE(c.left == 0 && auth.len >= 3, TSC_ERR_DECODE);
     /* authority-form: host ":" port, host possibly an IP-literal "[...]". */
     size_t colon = auth.len;
-    while (colon > 0 && auth.p[colon - 1] != ':') {
+    while (colon > 0 && tsc_pre_byte(auth, colon - 1) != ':') {
         colon--;
     }
     TSC_ENSURE(colon >= 2 && colon < auth.len, TSC_ERR_DECODE);
     struct tsc_slice host = {auth.p, colon - 1};
     struct tsc_slice port = {auth.p + colon, auth.len - colon};
-    if (host.len >= 2 && host.p[0] == '[' && host.p[host.len - 1] == ']') {
+    if (host.len >= 2 && tsc_pre_byte(host, 0) == '[' && tsc_pre_byte(host, host.len - 1) == ']') {
         host.p++;
         host.len -= 2;
     }
@@ -477,7 +470,8 @@ enum tsc_err tsc_pre_http_connect(struct tsc_slice line, struct tsc_pre_target *
     TSC_TRY(dec_number(port, 65535, &pv));
     TSC_ENSURE(host.len > 0 && host.len < sizeof(out->host), TSC_ERR_DECODE);
     for (size_t i = 0; i < host.len; i++) {
-        TSC_ENSURE(host.p[i] > 0x20 && host.p[i] < 0x7f, TSC_ERR_DECODE);
+        int b = tsc_pre_byte(host, i);
+        TSC_ENSURE(b > 0x20 && b < 0x7f, TSC_ERR_DECODE);
     }
     tsc_pre_copy_text(host, out->host, sizeof(out->host));
     out->port = (uint16_t)pv;
@@ -490,7 +484,7 @@ enum tsc_err tsc_pre_http_status(struct tsc_slice line, unsigned *code)
     struct tsc_slice ver = token(&c);
     struct tsc_slice num = token(&c);
     uint64_t v;
-    TSC_ENSURE(ver.len == 8 && tsc_pre_starts(ver, "HTTP/1.") && is_digit(ver.p[7]),
+    TSC_ENSURE(ver.len == 8 && tsc_pre_starts(ver, "HTTP/1.") && is_digit(tsc_pre_byte(ver, 7)),
                TSC_ERR_DECODE);
     TSC_ENSURE(num.len == 3, TSC_ERR_DECODE);
     TSC_TRY(dec_number(num, 999, &v));
@@ -516,7 +510,7 @@ void tsc_pre_copy_text(struct tsc_slice s, char *out, size_t outlen)
     }
     size_t n = s.len < outlen - 1 ? s.len : outlen - 1;
     for (size_t i = 0; i < n; i++) {
-        uint8_t b = s.p[i];
+        int b = tsc_pre_byte(s, i);
         out[i] = (b >= 0x20 && b < 0x7f) ? (char)b : '.';
     }
     out[n] = '\0';

@@ -16,6 +16,14 @@
 
 #include "util/cursor.h"
 
+/* Byte i of s through the cursor, or -1 past its end. */
+static inline int tsc_pre_byte(struct tsc_slice s, size_t i)
+{
+    struct tsc_cur c = tsc_cur_from_slice(s);
+    uint8_t b;
+    return tsc_cur_peek_u8(&c, i, &b) == TSC_OK ? b : -1;
+}
+
 /* One text line (SMTP, IMAP, POP3, FTP, HTTP): through LF; `line` without CR LF. */
 TSC_MUST_USE enum tsc_err tsc_pre_line(struct tsc_slice in, size_t cap, struct tsc_slice *line,
                                        size_t *unit_len);
@@ -39,11 +47,11 @@ TSC_MUST_USE enum tsc_err tsc_pre_imap_words(struct tsc_slice line, struct tsc_s
 /* LDAPMessage (RFC 4511 4.1.1) of the two kinds that matter here. */
 struct tsc_ldap_msg {
     uint32_t msg_id;
-    uint8_t op;                /* protocolOp tag, e.g. 0x77 ExtendedRequest, 0x78 ExtendedResponse */
+    uint8_t op; /* protocolOp tag, e.g. 0x77 ExtendedRequest, 0x78 ExtendedResponse */
     struct tsc_slice req_name; /* ExtendedRequest requestName (LDAPOID) */
     bool have_result;
-    uint32_t result;           /* LDAPResult resultCode of a response */
-    struct tsc_slice diag;     /* LDAPResult diagnosticMessage */
+    uint32_t result;       /* LDAPResult resultCode of a response */
+    struct tsc_slice diag; /* LDAPResult diagnosticMessage */
 };
 /* BER length of one LDAPMessage at the front: SEQUENCE header plus contents. */
 TSC_MUST_USE enum tsc_err tsc_pre_ber_unit(struct tsc_slice in, size_t cap, size_t *unit_len);
@@ -51,7 +59,7 @@ TSC_MUST_USE enum tsc_err tsc_pre_ldap(struct tsc_slice msg, struct tsc_ldap_msg
 #define TSC_LDAP_STARTTLS_OID "1.3.6.1.4.1.1466.20037"
 
 /* PostgreSQL (protocol 3, "Message Formats"). */
-#define TSC_PG_SSL_REQUEST 80877103u   /* 1234 << 16 | 5679 */
+#define TSC_PG_SSL_REQUEST 80877103u    /* 1234 << 16 | 5679 */
 #define TSC_PG_GSSENC_REQUEST 80877104u /* 1234 << 16 | 5680 */
 /* Untyped startup-phase message: Int32 length (itself included), Int32 code. */
 TSC_MUST_USE enum tsc_err tsc_pre_pg_startup(struct tsc_slice in, size_t cap, uint32_t *code,
@@ -75,8 +83,7 @@ struct tsc_socks4_req {
 TSC_MUST_USE enum tsc_err tsc_pre_socks4_req(struct tsc_slice in, struct tsc_socks4_req *out,
                                              size_t *unit_len);
 /* SOCKS4 reply: VN=0, CD (90 granted, 91..93 refused), 6 bytes. */
-TSC_MUST_USE enum tsc_err tsc_pre_socks4_reply(struct tsc_slice in, uint8_t *cd,
-                                               size_t *unit_len);
+TSC_MUST_USE enum tsc_err tsc_pre_socks4_reply(struct tsc_slice in, uint8_t *cd, size_t *unit_len);
 
 /* SOCKS5 (RFC 1928, RFC 1929). */
 TSC_MUST_USE enum tsc_err tsc_pre_socks5_greeting(struct tsc_slice in, bool *offers_userpass,

@@ -16,14 +16,19 @@
  * direction. An established tunnel restarts detection on its inside (a
  * STARTTLS protocol or TLS through the proxy).
  */
+#include "prelude/prelude.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "prelude/parse.h"
-#include "prelude/prelude.h"
 
-enum { DS_DETECT = 0, DS_ACTIVE, DS_PASS };
+enum {
+    DS_DETECT = 0,
+    DS_ACTIVE,
+    DS_PASS
+};
 
 /* Short names for the protocols inside this file. */
 enum {
@@ -61,8 +66,7 @@ void tsc_prelude_config_default(struct tsc_prelude_config *cfg)
     cfg->max_unit = 4096u;
 }
 
-void tsc_prelude_init(struct tsc_prelude *p, const struct tsc_prelude_config *cfg,
-                      uint64_t conn_id)
+void tsc_prelude_init(struct tsc_prelude *p, const struct tsc_prelude_config *cfg, uint64_t conn_id)
 {
     memset(p, 0, sizeof(*p));
     p->cfg = *cfg;
@@ -108,8 +112,8 @@ const struct tsc_prelude_facts *tsc_prelude_facts(const struct tsc_prelude *p)
 
 const char *tsc_prelude_outcome_name(uint8_t outcome)
 {
-    static const char *const names[] = {"pending",   "upgraded",  "refused", "not_requested",
-                                        "no_reply",  "malformed", "limit",   "gap"};
+    static const char *const names[] = {"pending",  "upgraded",  "refused", "not_requested",
+                                        "no_reply", "malformed", "limit",   "gap"};
     return outcome < sizeof(names) / sizeof(names[0]) ? names[outcome] : "pending";
 }
 
@@ -130,8 +134,8 @@ bool tsc_prelude_next_event(struct tsc_prelude *p, enum tsc_prelude_event *kind)
 #if defined(__GNUC__)
 __attribute__((format(printf, 4, 5)))
 #endif
-static void pre_diag(struct tsc_prelude *p, int dir, enum tsc_diag_kind kind, const char *fmt,
-                     ...)
+static void
+pre_diag(struct tsc_prelude *p, int dir, enum tsc_diag_kind kind, const char *fmt, ...)
 {
     if (p->cfg.sink == NULL) {
         return;
@@ -300,7 +304,7 @@ static bool word_is(struct tsc_slice line, const char *w)
         return false;
     }
     for (size_t i = n; i < line.len; i++) {
-        if (line.p[i] != ' ') {
+        if (tsc_pre_byte(line, i) != ' ') {
             return false; /* a longer word, or arguments */
         }
     }
@@ -311,13 +315,15 @@ static bool word_is(struct tsc_slice line, const char *w)
 static bool verb(struct tsc_slice line, const char *w)
 {
     size_t n = strlen(w);
-    return tsc_pre_starts(line, w) && (line.len == n || line.p[n] == ' ');
+    int next = tsc_pre_byte(line, n);
+    return tsc_pre_starts(line, w) && (next < 0 || next == ' ');
 }
 
 static int detect_client(struct tsc_prelude *p, struct tsc_slice in, uint8_t *pr)
 {
     static const char *const xml[] = {"<?xml", "<stream:stream"};
-    uint8_t b0 = in.p[0];
+    int b0 = tsc_pre_byte(in, 0);
+    int b1 = tsc_pre_byte(in, 1);
     size_t n;
     *pr = P_NONE;
     if (b0 == 0x00) {
@@ -334,12 +340,12 @@ static int detect_client(struct tsc_prelude *p, struct tsc_slice in, uint8_t *pr
         return 1;
     }
     if ((b0 == 0x04 || b0 == 0x05) && !p->in_tunnel) {
-        if (in.len < 2) {
+        if (b1 < 0) {
             return -1;
         }
-        if (b0 == 0x04 && (in.p[1] == 1 || in.p[1] == 2)) {
+        if (b0 == 0x04 && (b1 == 1 || b1 == 2)) {
             *pr = P_SOCKS4;
-        } else if (b0 == 0x05 && in.p[1] >= 1 && in.p[1] <= 32) {
+        } else if (b0 == 0x05 && b1 >= 1 && b1 <= 32) {
             *pr = P_SOCKS5;
         }
         return 1;
@@ -434,13 +440,14 @@ static int detect_server(struct tsc_prelude *p, struct tsc_slice in, uint8_t *pr
 /* TLSPlaintext handshake header: 0x16 0x03 0x00..0x04. 1 yes, 0 no, -1 need more. */
 static int tls_start(struct tsc_slice in)
 {
-    if (in.p[0] != 0x16) {
+    if (tsc_pre_byte(in, 0) != 0x16) {
         return 0;
     }
-    if (in.len < 3) {
+    int minor = tsc_pre_byte(in, 2);
+    if (minor < 0) {
         return -1;
     }
-    return (in.p[1] == 3 && in.p[2] <= 4) ? 1 : 0;
+    return (tsc_pre_byte(in, 1) == 3 && minor <= 4) ? 1 : 0;
 }
 
 /* ---- the dialogues ---- */
@@ -459,9 +466,9 @@ static void smtp_ftp_line(struct tsc_prelude *p, int dir, struct tsc_slice line)
                 p->smtp_or_ftp = false;
             }
         }
-        if (p->proto == P_SMTP ? word_is(line, "STARTTLS")
-                               : (tsc_pre_starts(line, "AUTH TLS") ||
-                                  tsc_pre_starts(line, "AUTH SSL"))) {
+        if (p->proto == P_SMTP
+                ? word_is(line, "STARTTLS")
+                : (tsc_pre_starts(line, "AUTH TLS") || tsc_pre_starts(line, "AUTH SSL"))) {
             p->cmd_sent = true;
             COPY(p->f.command, line);
         }
@@ -577,8 +584,8 @@ static enum tsc_err ldap_unit(struct tsc_prelude *p, int dir, struct tsc_slice m
             memcmp(m.req_name.p, oid, sizeof(oid) - 1) == 0) {
             p->cmd_sent = true;
             p->ldap_id = m.msg_id;
-            snprintf(p->f.command, sizeof(p->f.command), "ExtendedRequest %s (messageID %u)",
-                     oid, m.msg_id);
+            snprintf(p->f.command, sizeof(p->f.command), "ExtendedRequest %s (messageID %u)", oid,
+                     m.msg_id);
         }
         return TSC_OK;
     }
@@ -617,22 +624,23 @@ static enum tsc_err pg_unit(struct tsc_prelude *p, int dir, struct tsc_slice in,
     }
     if (dir == TSC_DIR_S2C && p->pg_reply) {
         /* One byte: 'S' go ahead, 'N' no; or an ErrorResponse ('E', typed). */
-        TSC_ENSURE(in.len >= 1, TSC_ERR_TRUNCATED);
-        if (in.p[0] == 'S' || in.p[0] == 'N' || in.p[0] == 'G') {
+        int answer = tsc_pre_byte(in, 0);
+        TSC_ENSURE(answer >= 0, TSC_ERR_TRUNCATED);
+        if (answer == 'S' || answer == 'N' || answer == 'G') {
             *used = 1;
             p->pg_reply = false;
             if (!p->cmd_sent) {
                 return TSC_OK;
             }
-            snprintf(p->f.reply, sizeof(p->f.reply), "%c", in.p[0]);
-            if (in.p[0] == 'S') {
+            snprintf(p->f.reply, sizeof(p->f.reply), "%c", answer);
+            if (answer == 'S') {
                 upgraded(p, dir);
             } else {
                 refused(p, dir, "SSLRequest", p->f.reply);
             }
             return TSC_OK;
         }
-        TSC_ENSURE(in.p[0] == 'E', TSC_ERR_DECODE);
+        TSC_ENSURE(answer == 'E', TSC_ERR_DECODE);
         p->pg_reply = false;
         if (p->cmd_sent) {
             snprintf(p->f.reply, sizeof(p->f.reply), "ErrorResponse");
@@ -780,9 +788,10 @@ static enum tsc_err socks5_unit(struct tsc_prelude *p, int dir, struct tsc_slice
         give_up(p, TSC_PRELUDE_MALFORMED);
         return TSC_OK;
     }
-    TSC_ENSURE(in.len >= 1, TSC_ERR_TRUNCATED);
+    int ver = tsc_pre_byte(in, 0);
+    TSC_ENSURE(ver >= 0, TSC_ERR_TRUNCATED);
     TSC_ENSURE(d->phase == 1, TSC_ERR_DECODE); /* nothing but TLS after the request */
-    if (in.p[0] == 1) {
+    if (ver == 1) {
         /* Username/password sub-negotiation (the password is never kept). */
         if (dir == TSC_DIR_C2S) {
             return tsc_pre_socks5_userpass(in, used);
@@ -800,7 +809,9 @@ static enum tsc_err socks5_unit(struct tsc_prelude *p, int dir, struct tsc_slice
         memcpy(p->f.tunnel_host, t.host, sizeof(t.host));
         p->f.tunnel_port = t.port;
         snprintf(p->f.command, sizeof(p->f.command), "%s",
-                 code == 1 ? "CONNECT" : code == 2 ? "BIND" : "UDP ASSOCIATE");
+                 code == 1   ? "CONNECT"
+                 : code == 2 ? "BIND"
+                             : "UDP ASSOCIATE");
         p->cmd_sent = true;
         return TSC_OK;
     }
@@ -816,8 +827,7 @@ static enum tsc_err socks5_unit(struct tsc_prelude *p, int dir, struct tsc_slice
 }
 
 /* One unit of the current dialogue at the front of `in`. */
-static enum tsc_err dialogue_unit(struct tsc_prelude *p, int dir, struct tsc_slice in,
-                                  size_t *used)
+static enum tsc_err dialogue_unit(struct tsc_prelude *p, int dir, struct tsc_slice in, size_t *used)
 {
     struct tsc_slice u;
     switch (p->proto) {
@@ -962,8 +972,9 @@ void tsc_prelude_data(struct tsc_prelude *p, int dir, const uint8_t *b, size_t n
     step_init(p, dir, st, n);
     p->pkt = pkt;
     p->ts = ts;
+    struct tsc_slice in = {b, n};
     if (d->state == DS_DETECT && d->unit.len == 0 && n > 0 &&
-        !first_byte_candidate(p, dir, b[0])) {
+        !first_byte_candidate(p, dir, (uint8_t)tsc_pre_byte(in, 0))) {
         /* TLS or no known prelude: nothing buffered, nothing more to look at. */
         if (p->in_tunnel) {
             d->state = DS_PASS;
@@ -976,8 +987,7 @@ void tsc_prelude_data(struct tsc_prelude *p, int dir, const uint8_t *b, size_t n
         size_t room = p->cfg.max_unit - d->unit.len;
         size_t take = n - off < room ? n - off : room;
         if (take == 0 || tsc_buf_append(&d->unit, b + off, take) != TSC_OK) {
-            pre_diag(p, dir, TSC_DIAG_PRELUDE_LIMIT, "prelude buffer (%u bytes)",
-                     p->cfg.max_unit);
+            pre_diag(p, dir, TSC_DIAG_PRELUDE_LIMIT, "prelude buffer (%u bytes)", p->cfg.max_unit);
             give_up(p, TSC_PRELUDE_LIMIT);
             break;
         }
@@ -1033,7 +1043,7 @@ void tsc_prelude_end(struct tsc_prelude *p, int dir, struct tsc_prelude_step *st
 
 void tsc_prelude_close(struct tsc_prelude *p)
 {
-    uint8_t why = p->refused ? TSC_PRELUDE_REFUSED
+    uint8_t why = p->refused    ? TSC_PRELUDE_REFUSED
                   : p->cmd_sent ? TSC_PRELUDE_NO_REPLY
                                 : TSC_PRELUDE_NOT_REQUESTED;
     bool open_tunnel = p->f.tunnel != NULL && p->f.tunnel_outcome == TSC_PRELUDE_PENDING;

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "tlsscope/types.h"
+
 #include "util/buf.h"
 #include "util/cursor.h"
 #include "util/diag.h"

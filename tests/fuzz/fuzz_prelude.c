@@ -17,12 +17,11 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 struct acct {
-    uint64_t in;      /* bytes given */
-    uint64_t out;     /* prelude + handed on + lost in gaps */
+    uint64_t in;  /* bytes given */
+    uint64_t out; /* prelude + handed on + lost in gaps */
 };
 
-static void take(struct tsc_prelude *p, struct acct *a, const struct tsc_prelude_step *st,
-                 size_t n)
+static void take(struct tsc_prelude *p, struct acct *a, const struct tsc_prelude_step *st, size_t n)
 {
     if (st->pass_from > n) {
         abort();

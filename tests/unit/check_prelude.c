@@ -12,14 +12,13 @@
 #include "prelude/prelude.h"
 #include "test_util.h"
 
-static struct tsc_slice S(const void *p, size_t n)
-{
+static struct tsc_slice S(const void *p, size_t n) {
     struct tsc_slice s = {p, n};
     return s;
 }
 
-static struct tsc_slice STR(const char *s)
-{
+static struct tsc_slice
+STR(const char *s) {
     return S(s, strlen(s));
 }
 
@@ -27,8 +26,8 @@ static struct tsc_slice STR(const char *s)
 #define EVERY_CUT(call_with_len, total)                                                            \
     for (size_t cut_ = 0; cut_ < (total); cut_++) {                                                \
         size_t n_ = cut_;                                                                          \
-        ck_assert_msg((call_with_len) == TSC_ERR_TRUNCATED, "cut at %zu of %zu", cut_,            \
-                      (size_t)(total));                                                           \
+        ck_assert_msg((call_with_len) == TSC_ERR_TRUNCATED, "cut at %zu of %zu", cut_,             \
+                      (size_t)(total));                                                            \
     }
 
 /* ---- text units ---- */
@@ -251,8 +250,7 @@ START_TEST(test_http)
     ck_assert_int_eq(tsc_pre_http_connect(STR("CONNECT example.com:443 HTTP/1.1"), &t), TSC_OK);
     ck_assert_str_eq(t.host, "example.com");
     ck_assert_uint_eq(t.port, 443);
-    ck_assert_int_eq(tsc_pre_http_connect(STR("CONNECT [2001:db8::1]:8443 HTTP/1.0"), &t),
-                     TSC_OK);
+    ck_assert_int_eq(tsc_pre_http_connect(STR("CONNECT [2001:db8::1]:8443 HTTP/1.0"), &t), TSC_OK);
     ck_assert_str_eq(t.host, "2001:db8::1");
     ck_assert_uint_eq(t.port, 8443);
     const char *bad[] = {"CONNECT example.com HTTP/1.1", "CONNECT example.com:70000 HTTP/1.1",
@@ -273,8 +271,7 @@ START_TEST(test_http)
     ck_assert_uint_eq(len, 13);
     ck_assert_int_eq(tsc_pre_http_content_length(STR("content-length:7 "), &len), TSC_OK);
     ck_assert_int_eq(tsc_pre_http_content_length(STR("Content-Type: x"), &len), TSC_ERR_DECODE);
-    ck_assert_int_eq(tsc_pre_http_content_length(STR("Content-Length: 1 2"), &len),
-                     TSC_ERR_DECODE);
+    ck_assert_int_eq(tsc_pre_http_content_length(STR("Content-Length: 1 2"), &len), TSC_ERR_DECODE);
     char out[8];
     tsc_pre_copy_text(S("a\x01\xffzzzzzzzzz", 12), out, sizeof(out));
     ck_assert_str_eq(out, "a..zzzz");
@@ -491,23 +488,29 @@ static void check_dialogue(const struct step *s, size_t ns, const char *proto, u
 START_TEST(test_protocols)
 {
     static const struct step imap[] = {
-        {1, T("* OK IMAP ready\r\n")}, {0, T("a1 STARTTLS\r\n")},
-        {1, T("a1 OK go\r\n")},        {0, TLS_CH, sizeof(TLS_CH)},
-        {1, TLS_SH, sizeof(TLS_SH)},
+        {1, T("* OK IMAP ready\r\n")}, {0, T("a1 STARTTLS\r\n")},   {1, T("a1 OK go\r\n")},
+        {0, TLS_CH, sizeof(TLS_CH)},   {1, TLS_SH, sizeof(TLS_SH)},
     };
     check_dialogue(imap, 5, "imap", TSC_PRELUDE_UPGRADED, "a1 STARTTLS", "a1 OK go");
     static const struct step pop3[] = {
-        {1, T("+OK ready\r\n")}, {0, T("STLS\r\n")}, {1, T("-ERR no\r\n")}, {0, T("QUIT\r\n")},
+        {1, T("+OK ready\r\n")},
+        {0, T("STLS\r\n")},
+        {1, T("-ERR no\r\n")},
+        {0, T("QUIT\r\n")},
     };
     check_dialogue(pop3, 4, "pop3", TSC_PRELUDE_REFUSED, "STLS", "-ERR no");
     static const struct step ftp[] = {
-        {1, T("220-Welcome\r\n220 FTP ready\r\n")}, {0, T("AUTH TLS\r\n")},
-        {1, T("234 go\r\n")},                      {0, TLS_CH, sizeof(TLS_CH)},
+        {1, T("220-Welcome\r\n220 FTP ready\r\n")},
+        {0, T("AUTH TLS\r\n")},
+        {1, T("234 go\r\n")},
+        {0, TLS_CH, sizeof(TLS_CH)},
     };
     check_dialogue(ftp, 4, "ftp", TSC_PRELUDE_UPGRADED, "AUTH TLS", "234 go");
     /* "220" without a hint: SMTP until the client's FTP command says otherwise. */
     static const struct step ftp2[] = {
-        {1, T("220 ready\r\n")}, {0, T("AUTH SSL\r\n")}, {1, T("334 ok\r\n")},
+        {1, T("220 ready\r\n")},
+        {0, T("AUTH SSL\r\n")},
+        {1, T("334 ok\r\n")},
         {0, TLS_CH, sizeof(TLS_CH)},
     };
     check_dialogue(ftp2, 4, "ftp", TSC_PRELUDE_UPGRADED, "AUTH SSL", "334 ok");
@@ -528,12 +531,12 @@ START_TEST(test_protocols)
     check_dialogue(ldap, 2, "ldap", TSC_PRELUDE_REFUSED, NULL,
                    "ExtendedResponse resultCode 2 no tls!");
     static const uint8_t ssl[] = {0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f};
-    const struct step pg[] = {{0, ssl, 8}, {1, T("S")}, {0, TLS_CH, sizeof(TLS_CH)},
-                              {1, TLS_SH, sizeof(TLS_SH)}};
+    const struct step pg[] = {
+        {0, ssl, 8}, {1, T("S")}, {0, TLS_CH, sizeof(TLS_CH)}, {1, TLS_SH, sizeof(TLS_SH)}};
     check_dialogue(pg, 4, "postgres", TSC_PRELUDE_UPGRADED, "SSLRequest", "S");
     /* A session that never asks. */
     static const struct step plain[] = {
-        {1, T("220 mail ESMTP\r\n")}, {0, T("EHLO x\r\n")}, {1, T("250 ok\r\n")},
+        {1, T("220 mail ESMTP\r\n")}, {0, T("EHLO x\r\n")},  {1, T("250 ok\r\n")},
         {0, T("QUIT\r\n")},           {1, T("221 bye\r\n")},
     };
     check_dialogue(plain, 5, "smtp", TSC_PRELUDE_NOT_REQUESTED, "", "");
