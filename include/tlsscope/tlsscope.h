@@ -54,6 +54,7 @@ enum tsc_event_type {
     TSC_EV_CONNECTION,    /* a TLS connection ended: its summary */
     TSC_EV_STATS,         /* statistics (final, or periodic when live) */
     TSC_EV_VERDICT,       /* --verify: the verdict of one connection (before its summary) */
+    TSC_EV_PRELUDE,       /* a STARTTLS dialogue or proxy tunnel ("starttls" / "tunnel") */
     TSC_EV__COUNT
 };
 #define TSC_EV_MASK(t) (1u << (t))
@@ -87,6 +88,7 @@ struct tsc_event {
     const char *message;               /* TSC_EV_DIAGNOSTIC */
     const struct tsc_tls_facts *facts; /* TSC_EV_CONNECTION: everything the summary says */
     const char *verdict;               /* TSC_EV_VERDICT: "verified", "incomplete", "failed" */
+    const struct tsc_prelude_facts *prelude; /* TSC_EV_PRELUDE: the dialogue (docs/discovery.md) */
     /* The event as the JSON object -j writes (NUL-terminated, no newline): every
      * parsed field, rendered at verbosity max(1, cfg.verbosity); see
      * docs/json-schema.md. */

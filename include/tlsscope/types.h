@@ -105,6 +105,39 @@ struct tsc_hello_fact {
     uint8_t client_random_len; /* SSLv2 challenge may be 16..32 */
 };
 
+/*
+ * Cleartext prelude in front of TLS (src/prelude): a STARTTLS dialogue or a
+ * proxy tunnel. Strings are printable copies (other bytes as '.').
+ */
+enum tsc_prelude_outcome {
+    TSC_PRELUDE_PENDING = 0,   /* not decided yet */
+    TSC_PRELUDE_UPGRADED,      /* STARTTLS accepted / tunnel established */
+    TSC_PRELUDE_REFUSED,       /* the server or proxy said no */
+    TSC_PRELUDE_NOT_REQUESTED, /* cleartext only: the client never asked */
+    TSC_PRELUDE_NO_REPLY,      /* asked; no answer before the connection ended */
+    TSC_PRELUDE_MALFORMED,     /* the dialogue stopped parsing */
+    TSC_PRELUDE_LIMIT,         /* the prelude cap was hit first */
+    TSC_PRELUDE_GAP,           /* bytes of the dialogue were not captured */
+};
+
+struct tsc_prelude_facts {
+    const char *starttls; /* "smtp", "imap", "pop3", "ftp", "xmpp", "ldap", "postgres"; NULL none */
+    uint8_t starttls_outcome;        /* enum tsc_prelude_outcome */
+    char command[80];                /* the client's upgrade command */
+    char banner[160];                /* the server's greeting (first reply / stream header) */
+    char reply[160];                 /* the server's answer to the upgrade command */
+    const char *tunnel;              /* "connect", "socks4", "socks5"; NULL none */
+    uint8_t tunnel_outcome;          /* enum tsc_prelude_outcome */
+    bool socks4a;                    /* SOCKS4 request with a host name (4a) */
+    const char *tunnel_auth;         /* SOCKS5 method: "none", "username"; NULL */
+    char tunnel_host[256];           /* requested target */
+    uint16_t tunnel_port;
+    char tunnel_reply[160];          /* proxy answer (status line, reply code) */
+    uint64_t bytes[2];               /* cleartext prelude bytes by direction */
+    uint8_t starttls_index;          /* enum tsc_prelude_proto of starttls, 0 none */
+    uint8_t tunnel_index;            /* enum tsc_prelude_proto of tunnel, 0 none */
+};
+
 /* Per-direction TLS record statistics. */
 struct tsc_tls_dir_facts {
     uint64_t records[5];     /* count by content type 20..24 (index = type - 20) */

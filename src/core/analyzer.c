@@ -44,6 +44,7 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 #include "output/keylog_out.h"
 #include "output/report.h"
 #include "output/writer.h"
+#include "prelude/prelude.h"
 #include "tcp/tcp.h"
 #include "tls/fingerprint.h"
 #include "tls/tls.h"
@@ -52,6 +53,7 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 
 struct conn_state {
     struct tsc_out_conn out;
+    struct tsc_prelude pre;   /* cleartext prelude stage (STARTTLS, tunnels) */
     struct tsc_tls_conn *tls; /* created on the first payload byte */
     struct tsc_report_conn *ladder; /* --report: this connection's messages, or NULL */
     /* On the analyzer's list of connections holding records for late keys. */
@@ -107,6 +109,7 @@ struct tsc_analyzer {
     struct tsc_diag_sink sink;
     struct tsc_tls_config tls_cfg;
     struct tsc_fp_ctx *fp; /* fingerprint digests and sort buffer, shared by every connection */
+    struct tsc_prelude_config pre_cfg;
     const char *cur_file;
     uint64_t next_pkt;
     volatile sig_atomic_t stop;
@@ -283,6 +286,28 @@ static void tcp_open(void *ud, struct tsc_tcp_conn *c)
     a->st.tcp_connections++;
 }
 
+/* The connection's analyzer state (prelude stage included), created on its first byte or gap. */
+static struct conn_state *conn_state_get(struct tsc_analyzer *a, struct tsc_tcp_conn *c, int dir,
+                                         uint64_t pkt)
+{
+    struct conn_state *cs = c->user;
+    if (cs != NULL) {
+        return cs;
+    }
+    cs = calloc(1, sizeof(*cs));
+    if (cs == NULL) {
+        struct tsc_where w = {a->cur_file, pkt, c->id, dir, -1};
+        tsc_diag(&a->sink, TSC_DIAG_RUN, &w, "out of memory: connection not analysed");
+        return NULL;
+    }
+    cs->out.tcp = c;
+    a->pre_cfg.file = a->cur_file;
+    tsc_prelude_init(&cs->pre, &a->pre_cfg, c->id);
+    cs->out.prelude = tsc_prelude_facts(&cs->pre);
+    c->user = cs;
+    return cs;
+}
+
 /* The connection's TLS state, created on its first payload byte or gap. */
 static bool conn_tls(struct tsc_analyzer *a, struct conn_state *cs, struct tsc_tcp_conn *c, int dir,
                      uint64_t pkt)
@@ -376,31 +401,71 @@ static void hold_sweep(struct tsc_analyzer *a, bool keys_added, struct tsc_ts no
     }
 }
 
+/* In-order bytes for the TLS layer; a ClientHello from the presumed server swaps the roles. */
+static void tls_feed(struct tsc_analyzer *a, struct conn_state *cs, struct tsc_tcp_conn *c,
+                     int dir, const uint8_t *p, size_t n, uint64_t pkt, struct tsc_ts ts)
+{
+    bool swap = false;
+    if (n == 0) {
+        return;
+    }
+    tsc_tls_conn_data(cs->tls, dir, p, n, pkt, ts, &swap);
+    if (swap && tsc_tcp_conn_swap_roles(a->tcp, c)) {
+        tsc_prelude_swap(&cs->pre);
+        tsc_tls_conn_data(cs->tls, 1 - dir, p, n, pkt, ts, NULL);
+    } else if (swap) {
+        tsc_tls_conn_data(cs->tls, dir, p, n, pkt, ts, NULL);
+    }
+}
+
+/* Prelude summaries whose outcome became final: written and counted. */
+static void prelude_events(struct tsc_analyzer *a, struct conn_state *cs, uint64_t pkt,
+                           struct tsc_ts ts)
+{
+    enum tsc_prelude_event kind;
+    const struct tsc_prelude_facts *f = tsc_prelude_facts(&cs->pre);
+    while (tsc_prelude_next_event(&cs->pre, &kind)) {
+        bool tunnel = kind == TSC_PRELUDE_EV_TUNNEL;
+        unsigned idx = tunnel ? f->tunnel_index : f->starttls_index;
+        uint8_t outcome = tunnel ? f->tunnel_outcome : f->starttls_outcome;
+        if (idx < TSC_PRE__COUNT) {
+            a->st.prelude_seen[idx]++;
+            a->st.prelude_upgraded[idx] += outcome == TSC_PRELUDE_UPGRADED;
+        }
+        tsc_writer_prelude(a->writer, &cs->out, kind, pkt, ts);
+    }
+}
+
+/* Apply a prelude step: prefix bytes, then the bytes that go on to the TLS layer. */
+static void prelude_step(struct tsc_analyzer *a, struct conn_state *cs, struct tsc_tcp_conn *c,
+                         int dir, const struct tsc_prelude_step *st, const uint8_t *p,
+                         size_t n, uint64_t pkt, struct tsc_ts ts)
+{
+    if (st->prelude_bytes > 0) {
+        tsc_tls_conn_prefix(cs->tls, dir, st->prelude_bytes);
+    }
+    prelude_events(a, cs, pkt, ts);
+    tls_feed(a, cs, c, dir, st->held.p, st->held.len, pkt, ts);
+    if (st->pass_from < n) {
+        tls_feed(a, cs, c, dir, p + st->pass_from, n - st->pass_from, pkt, ts);
+    }
+}
+
 static void tcp_data(void *ud, struct tsc_tcp_conn *c, int dir, const uint8_t *p, size_t n,
                      uint64_t pkt, struct tsc_ts ts)
 {
     struct tsc_analyzer *a = ud;
-    struct conn_state *cs = c->user;
-    if (cs == NULL) {
-        cs = calloc(1, sizeof(*cs));
-        if (cs == NULL) {
-            struct tsc_where w = {a->cur_file, pkt, c->id, dir, -1};
-            tsc_diag(&a->sink, TSC_DIAG_RUN, &w, "out of memory: connection not analysed");
-            return;
-        }
-        cs->out.tcp = c;
-        c->user = cs;
-    }
-    if (!conn_tls(a, cs, c, dir, pkt)) {
+    struct conn_state *cs = conn_state_get(a, c, dir, pkt);
+    if (cs == NULL || !conn_tls(a, cs, c, dir, pkt)) {
         return;
     }
     a->cur = cs;
-    bool swap = false;
-    tsc_tls_conn_data(cs->tls, dir, p, n, pkt, ts, &swap);
-    if (swap && tsc_tcp_conn_swap_roles(a->tcp, c)) {
-        tsc_tls_conn_data(cs->tls, 1 - dir, p, n, pkt, ts, NULL);
-    } else if (swap) {
-        tsc_tls_conn_data(cs->tls, dir, p, n, pkt, ts, NULL);
+    if (tsc_prelude_passing(&cs->pre, dir)) {
+        tls_feed(a, cs, c, dir, p, n, pkt, ts);
+    } else {
+        struct tsc_prelude_step st;
+        tsc_prelude_data(&cs->pre, dir, p, n, pkt, ts, &st);
+        prelude_step(a, cs, c, dir, &st, p, n, pkt, ts);
     }
     a->cur = NULL;
     hold_list_add(a, cs);
@@ -410,15 +475,31 @@ static void tcp_gap(void *ud, struct tsc_tcp_conn *c, int dir, uint64_t len, uin
                     struct tsc_ts ts)
 {
     struct tsc_analyzer *a = ud;
-    struct conn_state *cs = c->user;
+    /* A gap before any byte still creates the state: the direction is picked up midstream. */
+    struct conn_state *cs = conn_state_get(a, c, dir, pkt);
     if (cs == NULL || !conn_tls(a, cs, c, dir, pkt)) {
         return;
     }
     a->cur = cs;
     tsc_writer_gap(a->writer, &cs->out, dir, len, pkt, ts);
     ladder_ev(a, dir, TSC_REV_GAP, 0, 0, len, pkt, ts);
+    if (!tsc_prelude_passing(&cs->pre, dir)) {
+        struct tsc_prelude_step st;
+        tsc_prelude_gap(&cs->pre, dir, pkt, ts, &st);
+        prelude_step(a, cs, c, dir, &st, NULL, 0, pkt, ts);
+    }
     tsc_tls_conn_gap(cs->tls, dir, len, pkt, ts);
     a->cur = NULL;
+}
+
+/* A direction ended: what the prelude still holds goes on, then the TLS layer's end. */
+static void conn_dir_end(struct tsc_analyzer *a, struct conn_state *cs, struct tsc_tcp_conn *c,
+                         int dir)
+{
+    struct tsc_prelude_step st;
+    tsc_prelude_end(&cs->pre, dir, &st);
+    prelude_step(a, cs, c, dir, &st, NULL, 0, cs->pre.pkt, cs->pre.ts);
+    tsc_tls_conn_end(cs->tls, dir);
 }
 
 static void tcp_end(void *ud, struct tsc_tcp_conn *c, int dir, enum tsc_tcp_end_reason why)
@@ -430,7 +511,7 @@ static void tcp_end(void *ud, struct tsc_tcp_conn *c, int dir, enum tsc_tcp_end_
         return;
     }
     a->cur = cs;
-    tsc_tls_conn_end(cs->tls, dir);
+    conn_dir_end(a, cs, c, dir);
     a->cur = NULL;
 }
 
@@ -471,8 +552,10 @@ static void tcp_close(void *ud, struct tsc_tcp_conn *c, enum tsc_tcp_end_reason 
         }
         /* Directions that never ended cleanly still get their end (reports
          * a record or message cut short). */
-        tsc_tls_conn_end(cs->tls, TSC_DIR_C2S);
-        tsc_tls_conn_end(cs->tls, TSC_DIR_S2C);
+        conn_dir_end(a, cs, c, TSC_DIR_C2S);
+        conn_dir_end(a, cs, c, TSC_DIR_S2C);
+        tsc_prelude_close(&cs->pre);
+        prelude_events(a, cs, cs->pre.pkt, c->last_ts);
         tsc_tls_conn_close(cs->tls);
         const struct tsc_tls_facts *f = tsc_tls_conn_facts(cs->tls);
         if (f->is_tls) {
@@ -506,6 +589,7 @@ static void tcp_close(void *ud, struct tsc_tcp_conn *c, enum tsc_tcp_end_reason 
         a->cur = NULL;
         tsc_tls_conn_free(cs->tls);
     }
+    tsc_prelude_free(&cs->pre);
     c->user = NULL;
     tsc_report_conn_free(cs->ladder);
     free(cs);
@@ -902,6 +986,7 @@ int tsc_analyzer_new(struct tsc_analyzer **out, const struct tsc_config *cfg, ch
     a->cfg.idle_timeout_s = tc.idle_timeout_s;
 
     tsc_tls_config_default(&a->tls_cfg);
+    tsc_prelude_config_default(&a->pre_cfg);
     if (cfg->max_handshake_msg != 0) {
         a->tls_cfg.max_handshake_msg = cfg->max_handshake_msg;
     }
@@ -977,6 +1062,7 @@ int tsc_analyzer_new(struct tsc_analyzer **out, const struct tsc_config *cfg, ch
     a->tls_cfg.sessions = a->sessions;
     a->tls_cfg.fp = a->fp;
     a->tls_cfg.sink = &a->sink;
+    a->pre_cfg.sink = &a->sink;
     a->tls_cfg.events.on_record = ev_record;
     a->tls_cfg.events.on_handshake = ev_handshake;
     a->tls_cfg.events.on_alert = ev_alert;

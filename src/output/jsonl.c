@@ -301,6 +301,65 @@ void tsc_jsonl_gap(struct tsc_writer *w, struct tsc_out_conn *c, int dir, uint64
     end(&j);
 }
 
+static void kstr_or_null_empty(struct tsc_jw *j, const char *k, const char *s)
+{
+    tsc_jw_kstr_or_null(j, k, (s != NULL && s[0] != '\0') ? s : NULL);
+}
+
+static void endpoints(struct tsc_jw *j, const struct tsc_tcp_conn *t)
+{
+    char ip[64];
+    tsc_fmt_ip(&t->client, ip, sizeof(ip));
+    tsc_jw_kstr(j, "client_ip", ip);
+    tsc_jw_kuint(j, "client_port", t->client.port);
+    tsc_fmt_ip(&t->server, ip, sizeof(ip));
+    tsc_jw_kstr(j, "server_ip", ip);
+    tsc_jw_kuint(j, "server_port", t->server.port);
+}
+
+void tsc_jsonl_prelude(struct tsc_writer *w, struct tsc_out_conn *c, enum tsc_prelude_event kind,
+                       uint64_t pkt, struct tsc_ts ts)
+{
+    const struct tsc_prelude_facts *f = c->prelude;
+    struct tsc_jw j;
+    bool tunnel = kind == TSC_PRELUDE_EV_TUNNEL;
+    uint8_t outcome = tunnel ? f->tunnel_outcome : f->starttls_outcome;
+    begin(w, &j, tunnel ? "tunnel" : "starttls");
+    tsc_jw_kuint(&j, "conn", c->tcp->id);
+    tsc_jw_kuint(&j, "pkt", pkt);
+    kts(&j, "ts", ts);
+    endpoints(&j, c->tcp);
+    if (tunnel) {
+        tsc_jw_kstr(&j, "tunnel_type", f->tunnel);
+        kstr_or_null_empty(&j, "host", f->tunnel_host);
+        if (f->tunnel_host[0] != '\0') {
+            tsc_jw_kuint(&j, "port", f->tunnel_port);
+        } else {
+            tsc_jw_knull(&j, "port");
+        }
+        tsc_jw_kbool(&j, "established", outcome == TSC_PRELUDE_UPGRADED);
+        tsc_jw_kstr(&j, "outcome", tsc_prelude_outcome_name(outcome));
+        kstr_or_null_empty(&j, "request", f->command);
+        kstr_or_null_empty(&j, "reply", f->tunnel_reply);
+        if (f->tunnel_index == TSC_PRE_SOCKS4) {
+            tsc_jw_kbool(&j, "socks4a", f->socks4a);
+        }
+        if (f->tunnel_index == TSC_PRE_SOCKS5) {
+            tsc_jw_kstr_or_null(&j, "auth", f->tunnel_auth);
+        }
+    } else {
+        tsc_jw_kstr(&j, "protocol", f->starttls);
+        tsc_jw_kbool(&j, "upgraded", outcome == TSC_PRELUDE_UPGRADED);
+        tsc_jw_kstr(&j, "outcome", tsc_prelude_outcome_name(outcome));
+        kstr_or_null_empty(&j, "banner", f->banner);
+        kstr_or_null_empty(&j, "command", f->command);
+        kstr_or_null_empty(&j, "reply", f->reply);
+    }
+    tsc_jw_kuint(&j, "c2s_bytes", f->bytes[0]);
+    tsc_jw_kuint(&j, "s2c_bytes", f->bytes[1]);
+    end(&j);
+}
+
 static const char *severity_name(int s)
 {
     return s >= 2 ? "error" : s == 1 ? "warning" : "info";
@@ -562,15 +621,9 @@ void tsc_jsonl_connection(struct tsc_writer *w, struct tsc_out_conn *c,
 {
     struct tsc_jw j;
     const struct tsc_tcp_conn *t = c->tcp;
-    char ip[64];
     begin(w, &j, "connection");
     tsc_jw_kuint(&j, "id", t->id);
-    tsc_fmt_ip(&t->client, ip, sizeof(ip));
-    tsc_jw_kstr(&j, "client_ip", ip);
-    tsc_jw_kuint(&j, "client_port", t->client.port);
-    tsc_fmt_ip(&t->server, ip, sizeof(ip));
-    tsc_jw_kstr(&j, "server_ip", ip);
-    tsc_jw_kuint(&j, "server_port", t->server.port);
+    endpoints(&j, t);
     tsc_jw_kstr(&j, "client_identified_by", role_name(t->role_source));
     tsc_jw_kuint(&j, "first_packet", t->first_pkt);
     kts(&j, "start_ts", t->first_ts);
@@ -686,6 +739,20 @@ void tsc_jsonl_connection(struct tsc_writer *w, struct tsc_out_conn *c,
         tsc_jw_kuint(&j, "certificates_dropped", f->certs_dropped);
     }
     tsc_jw_kbool(&j, "partial", f->partial);
+    const struct tsc_prelude_facts *pf = c->prelude;
+    bool via_starttls = pf != NULL && pf->starttls != NULL &&
+                        pf->starttls_outcome == TSC_PRELUDE_UPGRADED;
+    tsc_jw_kstr_or_null(&j, "starttls", via_starttls ? pf->starttls : NULL);
+    tsc_jw_key(&j, "tunnel");
+    if (pf != NULL && pf->tunnel != NULL && pf->tunnel_outcome == TSC_PRELUDE_UPGRADED) {
+        tsc_jw_obj_begin(&j);
+        tsc_jw_kstr(&j, "type", pf->tunnel);
+        tsc_jw_kstr(&j, "host", pf->tunnel_host);
+        tsc_jw_kuint(&j, "port", pf->tunnel_port);
+        tsc_jw_obj_end(&j);
+    } else {
+        tsc_jw_null(&j);
+    }
     tsc_jw_kbool(&j, "malformed", f->malformed);
     decrypt_json(&j, &f->dec);
     tsc_jw_key(&j, "c2s");
@@ -754,6 +821,24 @@ void tsc_jsonl_stats(struct tsc_writer *w, const struct tsc_run_stats *st)
     tsc_jw_kuint(&j, "malformed", st->malformed_connections);
     tsc_jw_kuint(&j, "heartbleed", st->heartbleed_connections);
     tsc_jw_kuint(&j, "partial", st->partial_connections);
+    tsc_jw_obj_end(&j);
+    tsc_jw_key(&j, "discovery");
+    tsc_jw_obj_begin(&j);
+    for (int tunnels = 0; tunnels < 2; tunnels++) {
+        tsc_jw_key(&j, tunnels ? "tunnels" : "starttls");
+        tsc_jw_obj_begin(&j);
+        for (unsigned i = 1; i < TSC_PRE__COUNT; i++) {
+            if ((i >= TSC_PRE_CONNECT) != (tunnels != 0) || st->prelude_seen[i] == 0) {
+                continue;
+            }
+            tsc_jw_key(&j, tsc_prelude_proto_name(i));
+            tsc_jw_obj_begin(&j);
+            tsc_jw_kuint(&j, "seen", st->prelude_seen[i]);
+            tsc_jw_kuint(&j, tunnels ? "established" : "upgraded", st->prelude_upgraded[i]);
+            tsc_jw_obj_end(&j);
+        }
+        tsc_jw_obj_end(&j);
+    }
     tsc_jw_obj_end(&j);
     tsc_jw_key(&j, "decryption");
     tsc_jw_obj_begin(&j);

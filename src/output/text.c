@@ -269,6 +269,45 @@ void tsc_text_diag(struct tsc_writer *w, enum tsc_diag_kind kind, const struct t
     tsc_bprintf(&w->buf, "\n");
 }
 
+static void quoted(struct tsc_writer *w, const char *label, const char *s)
+{
+    if (s != NULL && s[0] != '\0') {
+        tsc_bprintf(&w->buf, "; %s \"%s\"", label, s);
+    }
+}
+
+void tsc_text_prelude(struct tsc_writer *w, struct tsc_out_conn *c, enum tsc_prelude_event kind,
+                      uint64_t pkt, struct tsc_ts ts)
+{
+    const struct tsc_prelude_facts *f = c->prelude;
+    (void)pkt;
+    announce(w, c);
+    double since = tsc_ts_diff(ts, c->tcp->first_ts);
+    double delta = tsc_ts_diff(ts, c->last);
+    c->last = ts;
+    tsc_bprintf(&w->buf, "%" PRIu64 "    %.4f (%.4f)  ", c->tcp->id, since, delta);
+    if (kind == TSC_PRELUDE_EV_TUNNEL) {
+        tsc_bprintf(&w->buf, "TUNNEL %s", f->tunnel);
+        if (f->tunnel_host[0] != '\0') {
+            tsc_bprintf(&w->buf, " to %s:%u", f->tunnel_host, f->tunnel_port);
+        }
+        tsc_bprintf(&w->buf, ": %s", tsc_prelude_outcome_name(f->tunnel_outcome));
+        if (f->tunnel_auth != NULL) {
+            tsc_bprintf(&w->buf, " (auth %s)", f->tunnel_auth);
+        }
+        quoted(w, "request", f->command);
+        quoted(w, "reply", f->tunnel_reply);
+    } else {
+        tsc_bprintf(&w->buf, "STARTTLS %s: %s", f->starttls,
+                    tsc_prelude_outcome_name(f->starttls_outcome));
+        quoted(w, "banner", f->banner);
+        quoted(w, "command", f->command);
+        quoted(w, "reply", f->reply);
+    }
+    tsc_bprintf(&w->buf, "; cleartext C>S %" PRIu64 " S>C %" PRIu64 " bytes\n", f->bytes[0],
+                f->bytes[1]);
+}
+
 void tsc_text_connection(struct tsc_writer *w, struct tsc_out_conn *c,
                          const struct tsc_tls_facts *f, enum tsc_tcp_end_reason why)
 {
@@ -395,6 +434,18 @@ void tsc_text_stats(struct tsc_writer *w, const struct tsc_run_stats *st)
                 " bytes, evicted flows %" PRIu64 "\n",
                 st->malformed_connections, st->heartbleed_connections, st->partial_connections,
                 st->tcp.gap_bytes, st->tcp.conflict_bytes, st->tcp.evicted_flows);
+    bool seen = false;
+    for (unsigned i = 1; i < TSC_PRE__COUNT; i++) {
+        if (st->prelude_seen[i] != 0) {
+            tsc_bprintf(&w->buf, "%s %s=%" PRIu64 "/%" PRIu64,
+                        seen ? "," : "discovery (upgraded/seen):", tsc_prelude_proto_name(i),
+                        st->prelude_upgraded[i], st->prelude_seen[i]);
+            seen = true;
+        }
+    }
+    if (seen) {
+        tsc_bprintf(&w->buf, "\n");
+    }
     if (st->decrypted_connections > 0 || st->bad_records > 0) {
         tsc_bprintf(&w->buf, "decryption: %" PRIu64 " connections decrypted, %" PRIu64
                              " bad records\n",

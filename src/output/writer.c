@@ -368,6 +368,26 @@ void tsc_writer_diag(struct tsc_writer *w, enum tsc_diag_kind kind, const struct
     }
 }
 
+void tsc_writer_prelude(struct tsc_writer *w, struct tsc_out_conn *c, enum tsc_prelude_event kind,
+                        uint64_t pkt, struct tsc_ts ts)
+{
+    if (c->prelude == NULL) {
+        return;
+    }
+    DISPATCH(prelude, w, c, kind, pkt, ts);
+    if (tsc_writer_cb_wants(w, TSC_EV_PRELUDE)) {
+        struct tsc_conn_info ci;
+        struct tsc_event ev;
+        tsc_writer_cb_conn(&ci, c);
+        tsc_writer_cb_init(&ev, TSC_EV_PRELUDE,
+                           kind == TSC_PRELUDE_EV_TUNNEL ? "tunnel" : "starttls", &ci, -1, pkt,
+                           ts);
+        ev.prelude = c->prelude;
+        TSC_WRITER_CB_JSON(tsc_jsonl_prelude, w, c, kind, pkt, ts);
+        tsc_writer_cb_fire(w, &ev);
+    }
+}
+
 void tsc_writer_connection(struct tsc_writer *w, struct tsc_out_conn *c,
                            const struct tsc_tls_facts *f, enum tsc_tcp_end_reason why)
 {

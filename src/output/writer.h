@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "crypto/sesscache.h"
+#include "prelude/prelude.h"
 #include "tcp/tcp.h"
 #include "tls/tls.h"
 #include "tlsscope/tlsscope.h"
@@ -24,6 +25,7 @@ struct tsc_out_conn {
     uint64_t nrec;       /* records printed so far (text record numbers) */
     struct tsc_ts last;  /* time of the last printed event (text deltas) */
     bool announced;      /* text: "New TCP connection" line written */
+    const struct tsc_prelude_facts *prelude; /* cleartext prelude (STARTTLS, tunnel) or NULL */
 };
 
 struct tsc_run_input {
@@ -73,6 +75,9 @@ struct tsc_run_stats {
     uint64_t decrypted_connections;
     uint64_t bad_records;
     uint64_t keylog_lines_exported; /* --export-keylog */
+    /* Discovery: dialogues recognised by protocol, and how many went on to TLS. */
+    uint64_t prelude_seen[TSC_PRE__COUNT];
+    uint64_t prelude_upgraded[TSC_PRE__COUNT];
     uint64_t versions[TSC_VERSION_BUCKETS]; /* connections per tsc_version_bucket() */
     const uint64_t *suite_counts;  /* 65536 entries, connections per negotiated suite */
     const uint64_t *diag_counts;   /* TSC_DIAG__COUNT entries */
@@ -148,6 +153,13 @@ void tsc_writer_gap(struct tsc_writer *w, struct tsc_out_conn *c, int dir, uint6
                     uint64_t pkt, struct tsc_ts ts);
 void tsc_writer_diag(struct tsc_writer *w, enum tsc_diag_kind kind, const struct tsc_where *where,
                      const char *msg);
+/*
+ * A STARTTLS dialogue or proxy tunnel whose outcome is final (written even
+ * with --summary-only: for a dialogue that never reached TLS it is the only
+ * report of the connection).
+ */
+void tsc_writer_prelude(struct tsc_writer *w, struct tsc_out_conn *c, enum tsc_prelude_event kind,
+                        uint64_t pkt, struct tsc_ts ts);
 void tsc_writer_connection(struct tsc_writer *w, struct tsc_out_conn *c,
                            const struct tsc_tls_facts *f, enum tsc_tcp_end_reason why);
 void tsc_writer_stats(struct tsc_writer *w, const struct tsc_run_stats *st);

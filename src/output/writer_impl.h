@@ -79,6 +79,8 @@ void tsc_jsonl_gap(struct tsc_writer *w, struct tsc_out_conn *c, int dir, uint64
                    uint64_t pkt, struct tsc_ts ts);
 void tsc_jsonl_diag(struct tsc_writer *w, enum tsc_diag_kind kind, const struct tsc_where *where,
                     const char *msg);
+void tsc_jsonl_prelude(struct tsc_writer *w, struct tsc_out_conn *c, enum tsc_prelude_event kind,
+                       uint64_t pkt, struct tsc_ts ts);
 void tsc_jsonl_connection(struct tsc_writer *w, struct tsc_out_conn *c,
                           const struct tsc_tls_facts *f, enum tsc_tcp_end_reason why);
 void tsc_jsonl_stats(struct tsc_writer *w, const struct tsc_run_stats *st);
@@ -106,6 +108,8 @@ void tsc_text_gap(struct tsc_writer *w, struct tsc_out_conn *c, int dir, uint64_
                   uint64_t pkt, struct tsc_ts ts);
 void tsc_text_diag(struct tsc_writer *w, enum tsc_diag_kind kind, const struct tsc_where *where,
                    const char *msg);
+void tsc_text_prelude(struct tsc_writer *w, struct tsc_out_conn *c, enum tsc_prelude_event kind,
+                      uint64_t pkt, struct tsc_ts ts);
 void tsc_text_connection(struct tsc_writer *w, struct tsc_out_conn *c,
                          const struct tsc_tls_facts *f, enum tsc_tcp_end_reason why);
 void tsc_text_stats(struct tsc_writer *w, const struct tsc_run_stats *st);

@@ -1098,6 +1098,15 @@ void tsc_tls_conn_data(struct tsc_tls_conn *t, int dir, const uint8_t *p, size_t
     tsc_dir_feed(t, dir, p, n);
 }
 
+void tsc_tls_conn_prefix(struct tsc_tls_conn *t, int dir, uint64_t n)
+{
+    if (t == NULL || dir < 0 || dir > 1) {
+        return;
+    }
+    t->f.dir[dir].non_tls_prefix_bytes += n;
+    t->d[dir].off += (int64_t)n;
+}
+
 void tsc_tls_conn_gap(struct tsc_tls_conn *t, int dir, uint64_t len, uint64_t pkt, struct tsc_ts ts)
 {
     if (t == NULL || dir < 0 || dir > 1) {

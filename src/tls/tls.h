@@ -161,6 +161,12 @@ struct tsc_ts tsc_tls_conn_held_since(const struct tsc_tls_conn *t);
  * numbers and times. Returns true while records stay held.
  */
 bool tsc_tls_conn_retry_keys(struct tsc_tls_conn *t, bool force);
+/*
+ * n bytes of this direction were a cleartext prelude recognised upstream
+ * (STARTTLS dialogue, proxy tunnel: src/prelude): counted as
+ * non_tls_prefix_bytes; stream offsets go on after them.
+ */
+void tsc_tls_conn_prefix(struct tsc_tls_conn *t, int dir, uint64_t n);
 /* len bytes are missing in this direction: resynchronise on the next record header. */
 void tsc_tls_conn_gap(struct tsc_tls_conn *t, int dir, uint64_t len, uint64_t pkt,
                       struct tsc_ts ts);

@@ -45,6 +45,11 @@
     X(TSC_DIAG_TLS_DECRYPT_LOST, "tls-decrypt-lost", 1)                                            \
     X(TSC_DIAG_TLS_MIDSTREAM, "tls-midstream", 0)                                                  \
     X(TSC_DIAG_X509_MALFORMED, "x509-malformed", 1)                                                \
+    /* ---- cleartext preludes: STARTTLS, proxy tunnels (src/prelude) ---- */                      \
+    X(TSC_DIAG_PRELUDE_LIMIT, "prelude-limit", 1)                                                  \
+    X(TSC_DIAG_PRELUDE_MALFORMED, "prelude-malformed", 1)                                          \
+    X(TSC_DIAG_PRELUDE_REFUSED, "prelude-refused", 0)                                              \
+    X(TSC_DIAG_PRELUDE_NO_UPGRADE, "prelude-no-upgrade", 0)                                        \
     /* ---- key material and decryption (src/keys, src/crypto) ---- */                             \
     X(TSC_DIAG_KEY_FILE, "key-file", 2)                                                            \
     X(TSC_DIAG_KEYLOG_BAD_LINE, "keylog-bad-line", 1)                                              \

@@ -14,6 +14,8 @@ a note (reported, not counted).
 
 import hashlib
 import ipaddress
+import json
+import os
 
 PASS, FAIL, PENDING, KNOWN = "pass", "fail", "pending", "known"
 
@@ -226,13 +228,32 @@ def match_corpus(rep, exp_conns, ours, known):
     return pairs
 
 
+_DISCOVERY = None
+
+
+def corpus_discovery(name, stream):
+    """Discovery facts (starttls, tunnel, partial) of a corpus connection
+    (tests/e2e/corpus_discovery.json): starttls and tunnel default to null."""
+    global _DISCOVERY
+    if _DISCOVERY is None:
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus_discovery.json")
+        with open(path, encoding="utf-8") as f:
+            _DISCOVERY = json.load(f)["entries"]
+    facts = {"starttls": None, "tunnel": None}
+    facts.update(_DISCOVERY.get(name, {}).get(str(stream), {}))
+    return facts
+
+
 def compare_corpus(rep, exp, ours, caps):
     """Compare one corpus expected-facts file with our connection objects."""
     have_decrypt = "decrypt" in caps
     for e, c in match_corpus(rep, exp.get("connections", []), ours, None):
         if c is None:
             continue
-        compare_corpus_conn(rep, "#%d" % e.get("stream", 0), e, c, have_decrypt)
+        tag = "#%d" % e.get("stream", 0)
+        compare_corpus_conn(rep, tag, e, c, have_decrypt)
+        for f, v in corpus_discovery(exp.get("name"), e.get("stream", 0)).items():
+            rep.eq(tag + "." + f, v, c.get(f, "missing"))
 
 
 SCALAR_FACTS = [
@@ -416,7 +437,7 @@ def match_manifest(rep, exp_conns, ours):
 
 
 MANIFEST_SCALARS = ["version", "cipher_suite", "sni", "alpn", "resumed", "hello_retry_request",
-                    "extended_master_secret", "encrypt_then_mac"]
+                    "extended_master_secret", "encrypt_then_mac", "starttls", "tunnel", "partial"]
 # Manifest facts that docs/json-schema.md does not define (yet): compared when
 # the output carries the field, else pending.
 MANIFEST_UNSCHEMED = ["early_data"]
@@ -521,3 +542,17 @@ def compare_manifest(rep, entry, ours, caps):
                     rep.eq(tag + "." + d + ".app_data", want, got_app)
                 else:
                     rep.pending(tag + "." + d + ".app_data", "app_data", "needs decrypt", want)
+
+
+def compare_preludes(rep, entry, events):
+    """The `starttls` / `tunnel` events (docs/json-schema.md) against the manifest's
+    `preludes`: one per expected dialogue, in order, every expected field equal
+    (null = the event's field must be null)."""
+    want = entry.get("preludes")
+    if want is None:
+        return
+    got = [e for e in events if e.get("type") in ("starttls", "tunnel")]
+    rep.eq(".preludes.count", len(want), len(got))
+    for i, (w, g) in enumerate(zip(want, got)):
+        for k, v in w.items():
+            rep.eq(".prelude%d.%s" % (i, k), v, g.get(k, "missing"))

@@ -39,7 +39,7 @@ def find_expected(data):
     return None, False
 
 
-def connection(e, cid):
+def connection(e, cid, name):
     pure2 = cmp.is_pure_sslv2(e)
     tls13 = cmp.is_tls13(e.get("negotiated_version"))
     keyless = bool(e.get("decrypted"))
@@ -56,6 +56,7 @@ def connection(e, cid):
               "extended_master_secret", "encrypt_then_mac"):
         c[f] = e.get(f)
     c["resumed"] = bool(e.get("resumed"))
+    c.update(cmp.corpus_discovery(name, e.get("stream", 0)))
     for d in cmp.DIRS:
         ed = e[d]
         if pure2:
@@ -101,7 +102,7 @@ def main():
             if not e.get("tls"):
                 continue
             n += 1
-            c = connection(e, i + 1)
+            c = connection(e, i + 1, exp["name"])
             out.append({"type": "record", "conn": i + 1, "dir": "c2s", "pkt": e["first_frame"]})
             conns.append(c)
         if truncated:

@@ -260,6 +260,7 @@ def process(cap, args, known):
             rep.note("no connection facts (derived_from not found in pcaps/manifest.json)")
         else:
             cmp.compare_manifest(rep, cap.facts, conns, caps)
+            cmp.compare_preludes(rep, cap.facts, run.events)
     elif cap.origin == "truncated":
         check_truncated(rep, run, cap)
     rep.apply_known(known)

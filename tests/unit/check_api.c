@@ -25,6 +25,7 @@ struct seen {
     char sni[256];
     uint64_t last_conn_id;
     int bad_views;
+    char starttls[32]; /* TSC_EV_PRELUDE view */
 };
 
 static void on_event(void *ud, const struct tsc_event *ev)
@@ -73,6 +74,13 @@ static void on_event(void *ud, const struct tsc_event *ev)
         s->last_conn_id = ev->conn->id;
         snprintf(s->sni, sizeof(s->sni), "%s", ev->facts->sni);
         break;
+    case TSC_EV_PRELUDE:
+        if (ev->prelude == NULL || ev->conn == NULL || ev->prelude->starttls == NULL) {
+            s->bad_views++;
+            break;
+        }
+        snprintf(s->starttls, sizeof(s->starttls), "%s", ev->prelude->starttls);
+        break;
     case TSC_EV_RUN:
     case TSC_EV_STATS:
         if (ev->conn != NULL || ev->conn_id != 0) {
@@ -103,8 +111,9 @@ static char *capture_path(const char *name, const char *sub)
     return path[k];
 }
 
-/* Runs one capture; out (may be NULL) receives the stream. */
-static struct seen *run(enum tsc_format fmt, unsigned mask, bool keys, FILE *out)
+/* Runs one capture of pcaps/; out (may be NULL) receives the stream. */
+static struct seen *run_capture(const char *pcap, enum tsc_format fmt, unsigned mask, bool keys,
+                                FILE *out)
 {
     struct seen *s = calloc(1, sizeof(*s));
     ck_assert_ptr_nonnull(s);
@@ -127,10 +136,15 @@ static struct seen *run(enum tsc_format fmt, unsigned mask, bool keys, FILE *out
     struct tsc_analyzer *a = NULL;
     char err[256];
     ck_assert_int_eq(tsc_analyzer_new(&a, &cfg, err, sizeof(err)), 0);
-    const char *paths[1] = {capture_path("tls13-aes128-gcm-sha256.pcap", "")};
+    const char *paths[1] = {capture_path(pcap, "")};
     ck_assert_int_eq(tsc_analyzer_run_files(a, paths, 1), 0);
     tsc_analyzer_free(a);
     return s;
+}
+
+static struct seen *run(enum tsc_format fmt, unsigned mask, bool keys, FILE *out)
+{
+    return run_capture("tls13-aes128-gcm-sha256.pcap", fmt, mask, keys, out);
 }
 
 START_TEST(t_version)
@@ -190,6 +204,31 @@ START_TEST(t_callback_equals_jsonl)
 }
 END_TEST
 
+START_TEST(t_prelude_event)
+{
+    /* A STARTTLS capture: the starttls event reaches the callback, same JSON as -j. */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    ck_assert_ptr_nonnull(mem);
+    struct seen *s = run_capture("starttls-smtp.pcap", TSC_FORMAT_JSONL, 0, false, mem);
+    fclose(mem);
+    ck_assert_int_eq(s->bad_views, 0);
+    ck_assert_int_eq(s->per_type[TSC_EV_PRELUDE], 1);
+    ck_assert_str_eq(s->starttls, "smtp");
+    int found = 0;
+    for (int k = 0; k < s->n; k++) {
+        if (s->type[k] == TSC_EV_PRELUDE) {
+            ck_assert_ptr_nonnull(strstr(buf, s->json[k]));
+            found++;
+        }
+    }
+    ck_assert_int_eq(found, 1);
+    seen_free(s);
+    free(buf);
+}
+END_TEST
+
 START_TEST(t_format_none_and_mask)
 {
     /* Nothing written; only connection summaries delivered. */
@@ -239,6 +278,7 @@ static Suite *api_suite(void)
     TCase *v = tcase_create("valid");
     tcase_add_test(v, t_version);
     tcase_add_test(v, t_callback_equals_jsonl);
+    tcase_add_test(v, t_prelude_event);
     tcase_add_test(v, t_format_none_and_mask);
     tcase_add_test(v, t_text_format_still_gets_json);
     suite_add_tcase(s, v);

@@ -8,6 +8,8 @@ extra arguments, and its connections.  A connection is a list of steps:
                     (gnutls-serv --echo sends the client's bytes back instead)
 """
 
+import fronts
+
 SECLEVEL0 = "@SECLEVEL=0"
 
 # GnuTLS priority helpers
@@ -245,4 +247,89 @@ def captures(payload, psk_hex):
         "ALPN", ipv6=True, sni=False, alpn=None,
         expect={"ip_version": 6, "sni": None, "alpn": None},
         client_args=["-tls1_2"], server_args=["-tls1_2"])
+
+    # ---- discovery: STARTTLS dialogues and proxy tunnels in front of s_server
+    # (tools/mkcorpus.d/fronts.py speaks the cleartext part and relays to s_server on a
+    # backend port that is not captured; "backend" below is replaced by that port).
+    tshark_decode = {"smtp": "smtp", "imap": "imap", "pop3": "pop", "ftp": "ftp",
+                     "xmpp": "xmpp", "ldap": "ldap", "postgres": "pgsql"}
+    tls_args = {"smtp": ["-tls1_2"], "imap": ["-tls1_3"], "pop3": ["-tls1_2"],
+                "ftp": ["-tls1_3"], "xmpp": ["-tls1_2"], "ldap": ["-tls1_3"],
+                "postgres": ["-tls1_2"]}
+    for proto in ("smtp", "imap", "pop3", "ftp", "xmpp", "ldap", "postgres"):
+        f = fronts.STARTTLS[proto]
+        srv = tls_args[proto] + (["-num_tickets", "1"] if "-tls1_3" in tls_args[proto] else [])
+        add("starttls-%s" % proto, "%s STARTTLS (s_client -starttls %s against a scripted "
+            "peer), then %s" % (proto.upper(), proto,
+                                "TLS 1.3" if "-tls1_3" in tls_args[proto] else "TLS 1.2"),
+            client_args=list(tls_args[proto]), server_args=srv,
+            front={"kind": "starttls", "proto": proto}, decode_as=tshark_decode[proto],
+            discovery={"starttls": proto, "tunnel": None, "partial": False},
+            preludes=[{"type": "starttls", "protocol": proto, "outcome": "upgraded",
+                       "banner": f["banner"], "command": f["command"], "reply": f["reply"]}])
+    tunnels = [
+        ("tunnel-connect", "connect", "ok", "http", "TLS 1.3 through an HTTP CONNECT proxy "
+         "(s_client -proxy)", "CONNECT server.test:backend HTTP/1.0"),
+        ("tunnel-socks5", "socks5", "ok", "tls", "TLS 1.3 through a SOCKS5 proxy, no "
+         "authentication, target by host name", "CONNECT"),
+        ("tunnel-socks5-auth", "socks5", "auth", "tls", "TLS 1.2 through a SOCKS5 proxy with "
+         "username/password authentication (RFC 1929)", "CONNECT"),
+        ("tunnel-socks4a", "socks4", "ok", "tls", "TLS 1.3 through a SOCKS4a proxy (host name "
+         "after DSTIP 0.0.0.1)", "CONNECT (4a)"),
+    ]
+    # tshark's SOCKS dissector hands the tunnel to TLS without the key log; its TLS
+    # dissector on the port skips the SOCKS bytes and decrypts.
+    for name, proto, mode, decode, desc, request in tunnels:
+        v = ["-tls1_2"] if mode == "auth" else ["-tls1_3"]
+        pre = {"type": "tunnel", "tunnel_type": proto, "outcome": "upgraded",
+               "host": "server.test", "port": "backend", "request": request}
+        if proto == "socks5":
+            pre["auth"] = "username" if mode == "auth" else "none"
+        add(name, desc, client_args=list(v), server_args=v + (["-num_tickets", "1"]
+                                                              if v == ["-tls1_3"] else []),
+            front={"kind": "proxy", "proto": proto, "mode": mode}, decode_as=decode,
+            discovery={"starttls": None, "partial": False,
+                       "tunnel": {"type": proto, "host": "server.test", "port": "backend"}},
+            preludes=[pre])
+
+    # ---- discovery, bad input: no TLS follows (no_tls: no TLS connection, the prelude
+    # summaries are the facts)
+    def no_tls(name, desc, kind, proto, mode, prelude, script=None):
+        c = {"expect_fail": True, "steps": []}
+        if script:
+            c["script"] = script
+        add(name, desc, front={"kind": kind, "proto": proto, "mode": mode}, no_tls=True,
+            expect_fail=True, connections=[c], preludes=[prelude])
+    no_tls("starttls-smtp-no-upgrade", "SMTP session that never says STARTTLS (python client: "
+           "EHLO, MAIL, RCPT, DATA, QUIT): cleartext only", "starttls", "smtp", "plain",
+           {"type": "starttls", "protocol": "smtp", "outcome": "not_requested",
+            "banner": fronts.STARTTLS["smtp"]["banner"], "command": None, "reply": None},
+           script="smtp-plain")
+    no_tls("starttls-postgres-refused", "PostgreSQL SSLRequest answered 'N' (s_client gives up)",
+           "starttls", "postgres", "refuse",
+           {"type": "starttls", "protocol": "postgres", "outcome": "refused",
+            "command": "SSLRequest", "reply": "N"})
+    no_tls("starttls-xmpp-refused", "XMPP <starttls/> answered with <failure/>",
+           "starttls", "xmpp", "refuse",
+           {"type": "starttls", "protocol": "xmpp", "outcome": "refused",
+            "command": fronts.STARTTLS["xmpp"]["command"],
+            "reply": "<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"})
+    no_tls("starttls-ldap-refused", "LDAP StartTLS extended operation answered with "
+           "resultCode 2 (protocolError)", "starttls", "ldap", "refuse",
+           {"type": "starttls", "protocol": "ldap", "outcome": "refused",
+            "command": fronts.STARTTLS["ldap"]["command"],
+            "reply": "ExtendedResponse resultCode 2"})
+    no_tls("tunnel-connect-refused", "HTTP CONNECT answered 403 Forbidden with a body",
+           "proxy", "connect", "refuse",
+           {"type": "tunnel", "tunnel_type": "connect", "outcome": "refused",
+            "host": "server.test", "port": "backend", "reply": "HTTP/1.1 403 Forbidden"})
+    no_tls("tunnel-connect-garbage", "HTTP CONNECT answered with garbage (an SSH banner and "
+           "binary bytes)", "proxy", "connect", "garbage",
+           {"type": "tunnel", "tunnel_type": "connect", "outcome": "malformed",
+            "host": "server.test", "port": "backend", "reply": None})
+    no_tls("tunnel-socks5-refused", "SOCKS5 CONNECT answered REP=5 (connection refused)",
+           "proxy", "socks5", "refuse",
+           {"type": "tunnel", "tunnel_type": "socks5", "outcome": "refused",
+            "host": "server.test", "port": "backend", "auth": "none",
+            "reply": "connection refused (5)"})
     return caps
