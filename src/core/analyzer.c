@@ -102,6 +102,8 @@ struct tsc_analyzer {
     struct tsc_vsum vsum;
     struct tsc_report *report; /* --report, or NULL */
     bool report_failed;        /* the report could not be written completely */
+    struct tsc_pcapng_out *pcapng_out; /* -w: written at the end of the run */
+    struct tsc_keylog_out *pcapng_secrets; /* -w: its secrets until then (temporary file) */
     struct tsc_diag_sink sink;
     struct tsc_tls_config tls_cfg;
     const char *cur_file;
@@ -259,6 +261,7 @@ static void ev_secrets(void *ud, uint64_t conn_id, const struct tsc_tls_secrets 
     struct tsc_analyzer *a = ud;
     (void)conn_id;
     tsc_keylog_out_add(a->keylog_out, sec);
+    tsc_keylog_out_add(a->pcapng_secrets, sec);
 }
 
 static void ev_heartbeat(void *ud, uint64_t conn_id, int dir, uint8_t type,
@@ -952,6 +955,15 @@ int tsc_analyzer_new(struct tsc_analyzer **out, const struct tsc_config *cfg, ch
         tsc_analyzer_free(a);
         return -1;
     }
+    if (cfg->write_pcapng != NULL &&
+        (tsc_pcapng_out_open(&a->pcapng_out, cfg->write_pcapng, errbuf, errlen) != TSC_OK ||
+         tsc_keylog_out_open_temp(&a->pcapng_secrets) != TSC_OK)) {
+        if (a->pcapng_out != NULL) {
+            snprintf(errbuf, errlen, "no temporary file for the secrets of -w");
+        }
+        tsc_analyzer_free(a);
+        return -1;
+    }
     if (a->n_follow > 0) {
         /* A followed key log grows for as long as the run: its index keeps the
          * newest one or two generations (8 x 101 bytes an entry at worst). */
@@ -978,7 +990,7 @@ int tsc_analyzer_new(struct tsc_analyzer **out, const struct tsc_config *cfg, ch
     a->tls_cfg.events.on_ccs = ev_ccs;
     a->tls_cfg.events.on_heartbeat = ev_heartbeat;
     a->tls_cfg.events.on_app_data = ev_app_data;
-    if (a->keylog_out != NULL) {
+    if (a->keylog_out != NULL || a->pcapng_secrets != NULL) {
         a->tls_cfg.events.on_secrets = ev_secrets;
     }
     a->tls_cfg.events.ud = a;
@@ -1021,6 +1033,8 @@ void tsc_analyzer_free(struct tsc_analyzer *a)
     tsc_trust_free(a->trust);
     tsc_vsum_free(&a->vsum);
     tsc_report_free(a->report);
+    (void)tsc_keylog_out_close(a->pcapng_secrets);
+    (void)tsc_pcapng_out_close(a->pcapng_out);
     tsc_writer_free(a->writer);
     tsc_keys_free(a->keys);
     free(a->pending);
@@ -1055,6 +1069,69 @@ static bool hash_file(const char *path, uint8_t out[32], int64_t *size)
     fclose(f);
     *size = total;
     return ok;
+}
+
+static enum tsc_err dsb_piece(void *ud, const uint8_t *p, size_t n)
+{
+    return tsc_pcapng_out_dsb(ud, p, n);
+}
+
+/*
+ * -w: every secret the run confirmed goes into Decryption Secrets Blocks
+ * (at most 1 MiB of key log text each) right after the Section Header, then
+ * the inputs are read again and every packet (the -r filter applied) is
+ * copied. So the secrets precede every packet they decrypt, and nothing is
+ * held in memory but one block. Standard input cannot be read twice.
+ */
+static void write_pcapng(struct tsc_analyzer *a, const char *const *paths, int n)
+{
+    if (a->pcapng_out == NULL) {
+        return;
+    }
+    struct tsc_where w = {a->cfg.write_pcapng, 0, TSC_NO_CONN, -1, -1};
+    a->st.pcapng_secret_lines = tsc_keylog_out_lines(a->pcapng_secrets);
+    if (tsc_keylog_out_replay(a->pcapng_secrets, 1u << 20, dsb_piece, a->pcapng_out) != TSC_OK) {
+        tsc_diag(&a->sink, TSC_DIAG_RUN, &w, "secrets not written to the pcapng file");
+    }
+    struct tsc_diag_sink quiet; /* the inputs' problems were reported by the analysis */
+    memset(&quiet, 0, sizeof(quiet));
+    for (int i = 0; i < n && !a->stop; i++) {
+        char err[256] = "";
+        struct tsc_capture *cap = NULL;
+        if (strcmp(paths[i], "-") == 0) {
+            tsc_diag(&a->sink, TSC_DIAG_RUN, &w, "standard input cannot be read twice: its "
+                                                 "packets are not in the pcapng file");
+            continue;
+        }
+        if (tsc_capture_open_file(&cap, paths[i], &quiet, err, sizeof(err)) != TSC_OK) {
+            continue; /* reported when the analysis could not open it */
+        }
+        if (a->cfg.filter != NULL &&
+            tsc_capture_set_filter(cap, a->cfg.filter, err, sizeof(err)) != TSC_OK) {
+            tsc_capture_close(cap);
+            continue;
+        }
+        for (;;) {
+            struct tsc_frame f;
+            bool eof = false;
+            if (tsc_capture_next(cap, &f, &eof) != TSC_OK || eof) {
+                break;
+            }
+            if (f.data != NULL && tsc_pcapng_out_packet(a->pcapng_out, &f) != TSC_OK) {
+                tsc_diag(&a->sink, TSC_DIAG_RUN, &w, "packet %" PRIu64 " of %s not written",
+                         f.num, paths[i]);
+                break;
+            }
+        }
+        tsc_capture_close(cap);
+    }
+    a->st.pcapng_packets_written = tsc_pcapng_out_packets(a->pcapng_out);
+    if (tsc_pcapng_out_close(a->pcapng_out) != TSC_OK) {
+        tsc_diag(&a->sink, TSC_DIAG_RUN, &w, "pcapng file incomplete: write failed");
+    }
+    a->pcapng_out = NULL;
+    (void)tsc_keylog_out_close(a->pcapng_secrets);
+    a->pcapng_secrets = NULL;
 }
 
 /* End of the run: export files complete (write errors are diagnostics). */
@@ -1377,6 +1454,7 @@ int tsc_analyzer_run_files(struct tsc_analyzer *a, const char *const *paths, int
     write_run_record(a);
     tsc_tcp_flush_all(a->tcp, TSC_TCP_END_EOF);
     close_exports(a);
+    write_pcapng(a, paths, n);
     progress(a, NULL, true);
     if (a->cfg.verify) {
         tsc_writer_verify_summary(a->writer, &a->vsum);
