@@ -80,6 +80,9 @@ static void usage(FILE *f)
             "  --export-keylog F  write an NSS key log (SSLKEYLOGFILE format) of every\n"
             "                     connection whose secrets were recovered (RSA key, PSK,\n"
             "                     key log, pcapng secrets, resumption); mode 0600\n"
+            "  --data-dir DIR     write each connection's decrypted application data to\n"
+            "                     DIR, one file per direction (ID-CLIENT-SERVER-DIR.bin), and\n"
+            "                     a sidecar ID-CLIENT-SERVER.json listing the holes\n"
             "  -w FILE            write the input packets to FILE as pcapng, with a\n"
             "                     Decryption Secrets Block holding the confirmed secrets of\n"
             "                     its sessions, so Wireshark opens it decrypted (inputs are\n"
@@ -184,6 +187,7 @@ enum {
     OPT_PSK_IDENTITY,
     OPT_SESSION_CACHE,
     OPT_EXPORT_KEYLOG,
+    OPT_DATA_DIR,
     OPT_VERIFY,
     OPT_CA_FILE,
     OPT_CA_PATH,
@@ -265,6 +269,7 @@ int main(int argc, char **argv)
         {"psk-identity", required_argument, NULL, OPT_PSK_IDENTITY},
         {"session-cache", required_argument, NULL, OPT_SESSION_CACHE},
         {"export-keylog", required_argument, NULL, OPT_EXPORT_KEYLOG},
+        {"data-dir", required_argument, NULL, OPT_DATA_DIR},
         {"verify", no_argument, NULL, OPT_VERIFY},
         {"ca-file", required_argument, NULL, OPT_CA_FILE},
         {"ca-path", required_argument, NULL, OPT_CA_PATH},
@@ -427,6 +432,9 @@ int main(int argc, char **argv)
             break;
         case 'w':
             cfg.write_pcapng = optarg;
+            break;
+        case OPT_DATA_DIR:
+            cfg.data_dir = optarg;
             break;
         case OPT_EXPORT_KEYLOG:
             cfg.export_keylog = optarg;

@@ -40,6 +40,7 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 #include "crypto/verify.h"
 #include "keys/keys.h"
 #include "net/net.h"
+#include "output/datadir.h"
 #include "output/keylog_out.h"
 #include "output/report.h"
 #include "output/writer.h"
@@ -55,6 +56,7 @@ struct conn_state {
     /* On the analyzer's list of connections holding records for late keys. */
     bool on_hold;
     struct conn_state *hold_prev, *hold_next;
+    struct tsc_dd_conn dd;    /* --data-dir state */
 };
 
 #define TSC_LIVE_BUFFER_DEFAULT (32 << 20) /* live kernel capture buffer (bytes) */
@@ -95,6 +97,7 @@ struct tsc_analyzer {
     struct tsc_x509_cache *certs;
     struct tsc_sess_cache *sessions; /* resumption cache shared by every input; NULL when off */
     struct tsc_keylog_out *keylog_out; /* --export-keylog */
+    struct tsc_datadir *datadir;       /* --data-dir */
     /* --verify: parsed certificates, trust anchors, verdict totals */
     struct tsc_vcert_cache *vcerts;
     struct tsc_trust *trust;
@@ -224,6 +227,10 @@ static void ev_record(void *ud, uint64_t conn_id, int dir, const struct tsc_tls_
     } else if (r->content_type == 23 && (!r->decrypted || r->inner_type == 23)) {
         ladder_ev(a, dir, TSC_REV_APP_DATA, 0, 0, 1, r->pkt, r->ts);
     }
+    if (a->datadir != NULL && r->encrypted && !r->decrypted && r->content_type == 23) {
+        /* Application data that did not decrypt: a hole in the plaintext file. */
+        tsc_datadir_hole(a->datadir, &a->cur->dd, dir, TSC_DD_RECORD_LOST, r->length, r->pkt);
+    }
 }
 
 static void ev_handshake(void *ud, uint64_t conn_id, int dir, const struct tsc_hs_msg *m,
@@ -254,6 +261,7 @@ static void ev_app_data(void *ud, uint64_t conn_id, int dir, const uint8_t *p, s
 {
     struct tsc_analyzer *a = ud;
     tsc_writer_app_data(a->writer, cur_out(a, conn_id), dir, p, n, pkt, ts);
+    tsc_datadir_data(a->datadir, &a->cur->dd, a->cur->out.tcp, dir, p, n);
 }
 
 static void ev_secrets(void *ud, uint64_t conn_id, const struct tsc_tls_secrets *sec)
@@ -417,6 +425,7 @@ static void tcp_gap(void *ud, struct tsc_tcp_conn *c, int dir, uint64_t len, uin
     a->cur = cs;
     tsc_writer_gap(a->writer, &cs->out, dir, len, pkt, ts);
     ladder_ev(a, dir, TSC_REV_GAP, 0, 0, len, pkt, ts);
+    tsc_datadir_hole(a->datadir, &cs->dd, dir, TSC_DD_TCP_GAP, len, pkt);
     tsc_tls_conn_gap(cs->tls, dir, len, pkt, ts);
     a->cur = NULL;
 }
@@ -503,6 +512,7 @@ static void tcp_close(void *ud, struct tsc_tcp_conn *c, enum tsc_tcp_end_reason 
                 conn_verdict(a, cs, f);
             }
         }
+        tsc_datadir_conn_end(a->datadir, &cs->dd, c, f);
         a->cur = NULL;
         tsc_tls_conn_free(cs->tls);
     }
@@ -955,6 +965,11 @@ int tsc_analyzer_new(struct tsc_analyzer **out, const struct tsc_config *cfg, ch
         tsc_analyzer_free(a);
         return -1;
     }
+    if (cfg->data_dir != NULL &&
+        tsc_datadir_open(&a->datadir, cfg->data_dir, errbuf, errlen) != TSC_OK) {
+        tsc_analyzer_free(a);
+        return -1;
+    }
     if (cfg->write_pcapng != NULL &&
         (tsc_pcapng_out_open(&a->pcapng_out, cfg->write_pcapng, errbuf, errlen) != TSC_OK ||
          tsc_keylog_out_open_temp(&a->pcapng_secrets) != TSC_OK)) {
@@ -1035,6 +1050,7 @@ void tsc_analyzer_free(struct tsc_analyzer *a)
     tsc_report_free(a->report);
     (void)tsc_keylog_out_close(a->pcapng_secrets);
     (void)tsc_pcapng_out_close(a->pcapng_out);
+    tsc_datadir_close(a->datadir);
     tsc_writer_free(a->writer);
     tsc_keys_free(a->keys);
     free(a->pending);
@@ -1144,6 +1160,19 @@ static void close_exports(struct tsc_analyzer *a)
             tsc_diag(&a->sink, TSC_DIAG_RUN, &w, "exported key log incomplete: write failed");
         }
         a->keylog_out = NULL;
+    }
+    if (a->datadir != NULL) {
+        struct tsc_datadir_stats ds;
+        tsc_datadir_get_stats(a->datadir, &ds);
+        a->st.data_files = ds.files;
+        a->st.data_bytes = ds.bytes;
+        a->st.data_holes = ds.holes;
+        if (ds.write_errors > 0) {
+            struct tsc_where w = {a->cfg.data_dir, 0, TSC_NO_CONN, -1, -1};
+            tsc_diag(&a->sink, TSC_DIAG_RUN, &w,
+                     "%" PRIu64 " writes to the data directory failed: files incomplete",
+                     ds.write_errors);
+        }
     }
 }
 

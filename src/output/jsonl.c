@@ -94,6 +94,7 @@ void tsc_jsonl_run(struct tsc_writer *w, const struct tsc_run_info *info)
     tsc_jw_kbool(&j, "show_app_data", cfg->show_app_data);
     tsc_jw_kstr_or_null(&j, "export_keylog", cfg->export_keylog);
     tsc_jw_kstr_or_null(&j, "write_pcapng", cfg->write_pcapng);
+    tsc_jw_kstr_or_null(&j, "data_dir", cfg->data_dir);
     tsc_jw_kbool(&j, "env_keylog", cfg->env_keylog);
     tsc_jw_kbool(&j, "psk", info->psk);
     tsc_jw_kstr_or_null(&j, "psk_identity", cfg->psk_identity);
@@ -725,6 +726,9 @@ void tsc_jsonl_stats(struct tsc_writer *w, const struct tsc_run_stats *st)
     tsc_jw_obj_begin(&j);
     tsc_jw_kuint(&j, "pcapng_packets", st->pcapng_packets_written);
     tsc_jw_kuint(&j, "pcapng_secret_lines", st->pcapng_secret_lines);
+    tsc_jw_kuint(&j, "data_files", st->data_files);
+    tsc_jw_kuint(&j, "data_bytes", st->data_bytes);
+    tsc_jw_kuint(&j, "data_holes", st->data_holes);
     tsc_jw_obj_end(&j);
     tsc_jw_key(&j, "diagnostics");
     tsc_jw_obj_begin(&j);
