@@ -516,6 +516,8 @@ static void dir_json(struct tsc_jw *j, const struct tsc_tcp_dir_stats *ts,
     tsc_jw_kbool(j, "malformed", d->malformed);
     tsc_jw_kbool(j, "heartbleed", d->heartbleed);
     tsc_jw_kuint(j, "decrypted_records", dec->decrypted_records[dir]);
+    tsc_jw_kuint(j, "records_skipped", dec->records_skipped[dir]);
+    tsc_jw_kuint(j, "resyncs", dec->resyncs[dir]);
     tsc_jw_key(j, "app_data");
     tsc_jsonl_app_data_obj(j, dec, dir);
     tsc_jw_obj_end(j);
