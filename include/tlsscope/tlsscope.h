@@ -149,6 +149,8 @@ struct tsc_config {
     tsc_event_fn on_event;            /* NULL: none */
     void *event_ud;
     unsigned event_mask;              /* TSC_EV_MASK() bits wanted; 0 = TSC_EV_ALL */
+    const char *data_dir;             /* --data-dir: decrypted application data per connection/direction */
+    const char *write_pcapng;         /* -w: the input packets as pcapng with their secrets (files only) */
     /* Options echoed into the run record (argv as given). */
     int argc;
     char **argv;

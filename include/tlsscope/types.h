@@ -169,6 +169,8 @@ struct tsc_decrypt_facts {
     const char *finished[2];        /* by sender: "verified", "mismatch", "unverified" */
     uint64_t bad_records;           /* records whose MAC / tag failed */
     uint64_t decrypted_records[2];
+    uint64_t records_skipped[2];    /* sequence numbers passed over to resume after a gap */
+    uint32_t resyncs[2];            /* times decryption resumed after a gap */
     const char *undecrypted_reason; /* NULL or a short code */
     bool have_app_data[2];          /* any decrypted application data in that direction */
     uint64_t app_bytes[2];          /* decrypted application_data plaintext, early data included */

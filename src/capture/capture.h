@@ -73,4 +73,20 @@ TSC_MUST_USE enum tsc_err tsc_capture_scan_dsb(const char *path,
                                                void *ud, struct tsc_diag_sink *sink,
                                                uint32_t *blocks);
 
+/*
+ * pcapng writer (-w): a Section Header Block at open, then Decryption Secrets
+ * Blocks (TLS key log text) and packets, each written at once (one Interface
+ * Description Block per link type, nanosecond timestamps, little-endian).
+ */
+struct tsc_pcapng_out;
+TSC_MUST_USE enum tsc_err tsc_pcapng_out_open(struct tsc_pcapng_out **out, const char *path,
+                                              char *err, size_t errlen);
+TSC_MUST_USE enum tsc_err tsc_pcapng_out_dsb(struct tsc_pcapng_out *o, const uint8_t *keylog,
+                                             size_t n);
+TSC_MUST_USE enum tsc_err tsc_pcapng_out_packet(struct tsc_pcapng_out *o,
+                                                const struct tsc_frame *f);
+uint64_t tsc_pcapng_out_packets(const struct tsc_pcapng_out *o);
+/* Flushes and closes; TSC_ERR_IO when any write failed. NULL is fine. */
+enum tsc_err tsc_pcapng_out_close(struct tsc_pcapng_out *o);
+
 #endif

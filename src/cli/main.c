@@ -83,6 +83,14 @@ static void usage(FILE *f)
             "  --export-keylog F  write an NSS key log (SSLKEYLOGFILE format) of every\n"
             "                     connection whose secrets were recovered (RSA key, PSK,\n"
             "                     key log, pcapng secrets, resumption); mode 0600\n"
+            "  --data-dir DIR     write each connection's decrypted application data to\n"
+            "                     DIR, one file per direction (ID-CLIENT-SERVER-DIR.bin), and\n"
+            "                     a sidecar ID-CLIENT-SERVER.json listing the holes\n"
+            "  -w FILE            write the input packets to FILE as pcapng, with a\n"
+            "                     Decryption Secrets Block holding the confirmed secrets of\n"
+            "                     its sessions, so Wireshark opens it decrypted (inputs are\n"
+            "                     read twice: not for stdin or live capture)\n"
+            "\n"
             "Verification (docs/forensics.md):\n"
             "  --verify           a verdict per connection (verified, incomplete, failed):\n"
             "                     handshake, keys, Finished, ServerKeyExchange and\n"
@@ -182,6 +190,7 @@ enum {
     OPT_PSK_IDENTITY,
     OPT_SESSION_CACHE,
     OPT_EXPORT_KEYLOG,
+    OPT_DATA_DIR,
     OPT_VERIFY,
     OPT_CA_FILE,
     OPT_CA_PATH,
@@ -273,6 +282,7 @@ int main(int argc, char **argv)
         {"psk-identity", required_argument, NULL, OPT_PSK_IDENTITY},
         {"session-cache", required_argument, NULL, OPT_SESSION_CACHE},
         {"export-keylog", required_argument, NULL, OPT_EXPORT_KEYLOG},
+        {"data-dir", required_argument, NULL, OPT_DATA_DIR},
         {"verify", no_argument, NULL, OPT_VERIFY},
         {"ca-file", required_argument, NULL, OPT_CA_FILE},
         {"ca-path", required_argument, NULL, OPT_CA_PATH},
@@ -297,7 +307,7 @@ int main(int argc, char **argv)
     int psk_len = -1;
     cfg.env_keylog = true;
 
-    while ((opt = getopt_long(argc, argv, "+r:i:s:o:jvnqhVdk:p:l:", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "+r:i:s:o:w:jvnqhVdk:p:l:", longopts, NULL)) != -1) {
         switch (opt) {
         case 'k':
             if (cfg.n_rsa_key_files >= MAX_KEY_FILES) {
@@ -433,6 +443,12 @@ int main(int argc, char **argv)
             }
             cfg.max_conn_ooo_bytes = u32;
             break;
+        case 'w':
+            cfg.write_pcapng = optarg;
+            break;
+        case OPT_DATA_DIR:
+            cfg.data_dir = optarg;
+            break;
         case OPT_EXPORT_KEYLOG:
             cfg.export_keylog = optarg;
             break;
@@ -483,6 +499,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "tlsscope: give either -r FILE (one or more) or -i IFACE\n"
                         "Try 'tlsscope --help'.\n");
         return EXIT_USAGE;
+    }
+    if (cfg.write_pcapng != NULL) {
+        /* -w reads the inputs a second time once every secret is known. */
+        bool piped = iface != NULL;
+        for (int i = 0; i < n_inputs; i++) {
+            piped = piped || strcmp(inputs[i], "-") == 0;
+        }
+        if (piped) {
+            fprintf(stderr, "tlsscope: -w needs capture files (not stdin or -i)\n");
+            return EXIT_USAGE;
+        }
     }
     /* Trailing arguments are a BPF filter expression, joined by spaces. */
     static char filter[4096];

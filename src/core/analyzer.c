@@ -41,6 +41,7 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 #include "crypto/verify.h"
 #include "keys/keys.h"
 #include "net/net.h"
+#include "output/datadir.h"
 #include "output/keylog_out.h"
 #include "output/report.h"
 #include "output/writer.h"
@@ -59,6 +60,7 @@ struct conn_state {
     /* On the analyzer's list of connections holding records for late keys. */
     bool on_hold;
     struct conn_state *hold_prev, *hold_next;
+    struct tsc_dd_conn dd;    /* --data-dir state */
 };
 
 #define TSC_LIVE_BUFFER_DEFAULT (32 << 20) /* live kernel capture buffer (bytes) */
@@ -99,6 +101,7 @@ struct tsc_analyzer {
     struct tsc_x509_cache *certs;
     struct tsc_sess_cache *sessions; /* resumption cache shared by every input; NULL when off */
     struct tsc_keylog_out *keylog_out; /* --export-keylog */
+    struct tsc_datadir *datadir;       /* --data-dir */
     /* --verify: parsed certificates, trust anchors, verdict totals */
     struct tsc_vcert_cache *vcerts;
     struct tsc_trust *trust;
@@ -106,6 +109,8 @@ struct tsc_analyzer {
     struct tsc_vsum vsum;
     struct tsc_report *report; /* --report, or NULL */
     bool report_failed;        /* the report could not be written completely */
+    struct tsc_pcapng_out *pcapng_out; /* -w: written at the end of the run */
+    struct tsc_keylog_out *pcapng_secrets; /* -w: its secrets until then (temporary file) */
     struct tsc_diag_sink sink;
     struct tsc_tls_config tls_cfg;
     struct tsc_fp_ctx *fp; /* fingerprint digests and sort buffer, shared by every connection */
@@ -228,6 +233,10 @@ static void ev_record(void *ud, uint64_t conn_id, int dir, const struct tsc_tls_
     } else if (r->content_type == 23 && (!r->decrypted || r->inner_type == 23)) {
         ladder_ev(a, dir, TSC_REV_APP_DATA, 0, 0, 1, r->pkt, r->ts);
     }
+    if (a->datadir != NULL && r->encrypted && !r->decrypted && r->content_type == 23) {
+        /* Application data that did not decrypt: a hole in the plaintext file. */
+        tsc_datadir_hole(a->datadir, &a->cur->dd, dir, TSC_DD_RECORD_LOST, r->length, r->pkt);
+    }
 }
 
 static void ev_handshake(void *ud, uint64_t conn_id, int dir, const struct tsc_hs_msg *m,
@@ -258,6 +267,7 @@ static void ev_app_data(void *ud, uint64_t conn_id, int dir, const uint8_t *p, s
 {
     struct tsc_analyzer *a = ud;
     tsc_writer_app_data(a->writer, cur_out(a, conn_id), dir, p, n, pkt, ts);
+    tsc_datadir_data(a->datadir, &a->cur->dd, a->cur->out.tcp, dir, p, n);
 }
 
 static void ev_secrets(void *ud, uint64_t conn_id, const struct tsc_tls_secrets *sec)
@@ -265,6 +275,7 @@ static void ev_secrets(void *ud, uint64_t conn_id, const struct tsc_tls_secrets 
     struct tsc_analyzer *a = ud;
     (void)conn_id;
     tsc_keylog_out_add(a->keylog_out, sec);
+    tsc_keylog_out_add(a->pcapng_secrets, sec);
 }
 
 static void ev_heartbeat(void *ud, uint64_t conn_id, int dir, uint8_t type,
@@ -488,6 +499,7 @@ static void tcp_gap(void *ud, struct tsc_tcp_conn *c, int dir, uint64_t len, uin
         tsc_prelude_gap(&cs->pre, dir, pkt, ts, &st);
         prelude_step(a, cs, c, dir, &st, NULL, 0, pkt, ts);
     }
+    tsc_datadir_hole(a->datadir, &cs->dd, dir, TSC_DD_TCP_GAP, len, pkt);
     tsc_tls_conn_gap(cs->tls, dir, len, pkt, ts);
     a->cur = NULL;
 }
@@ -586,6 +598,7 @@ static void tcp_close(void *ud, struct tsc_tcp_conn *c, enum tsc_tcp_end_reason 
                 conn_verdict(a, cs, f);
             }
         }
+        tsc_datadir_conn_end(a->datadir, &cs->dd, c, f);
         a->cur = NULL;
         tsc_tls_conn_free(cs->tls);
     }
@@ -1041,6 +1054,20 @@ int tsc_analyzer_new(struct tsc_analyzer **out, const struct tsc_config *cfg, ch
         tsc_analyzer_free(a);
         return -1;
     }
+    if (cfg->data_dir != NULL &&
+        tsc_datadir_open(&a->datadir, cfg->data_dir, errbuf, errlen) != TSC_OK) {
+        tsc_analyzer_free(a);
+        return -1;
+    }
+    if (cfg->write_pcapng != NULL &&
+        (tsc_pcapng_out_open(&a->pcapng_out, cfg->write_pcapng, errbuf, errlen) != TSC_OK ||
+         tsc_keylog_out_open_temp(&a->pcapng_secrets) != TSC_OK)) {
+        if (a->pcapng_out != NULL) {
+            snprintf(errbuf, errlen, "no temporary file for the secrets of -w");
+        }
+        tsc_analyzer_free(a);
+        return -1;
+    }
     if (a->n_follow > 0) {
         /* A followed key log grows for as long as the run: its index keeps the
          * newest one or two generations (8 x 101 bytes an entry at worst). */
@@ -1069,7 +1096,7 @@ int tsc_analyzer_new(struct tsc_analyzer **out, const struct tsc_config *cfg, ch
     a->tls_cfg.events.on_ccs = ev_ccs;
     a->tls_cfg.events.on_heartbeat = ev_heartbeat;
     a->tls_cfg.events.on_app_data = ev_app_data;
-    if (a->keylog_out != NULL) {
+    if (a->keylog_out != NULL || a->pcapng_secrets != NULL) {
         a->tls_cfg.events.on_secrets = ev_secrets;
     }
     a->tls_cfg.events.ud = a;
@@ -1113,6 +1140,9 @@ void tsc_analyzer_free(struct tsc_analyzer *a)
     tsc_vsum_free(&a->vsum);
     tsc_report_free(a->report);
     tsc_fp_ctx_free(a->fp);
+    (void)tsc_keylog_out_close(a->pcapng_secrets);
+    (void)tsc_pcapng_out_close(a->pcapng_out);
+    tsc_datadir_close(a->datadir);
     tsc_writer_free(a->writer);
     tsc_keys_free(a->keys);
     free(a->pending);
@@ -1149,6 +1179,69 @@ static bool hash_file(const char *path, uint8_t out[32], int64_t *size)
     return ok;
 }
 
+static enum tsc_err dsb_piece(void *ud, const uint8_t *p, size_t n)
+{
+    return tsc_pcapng_out_dsb(ud, p, n);
+}
+
+/*
+ * -w: every secret the run confirmed goes into Decryption Secrets Blocks
+ * (at most 1 MiB of key log text each) right after the Section Header, then
+ * the inputs are read again and every packet (the -r filter applied) is
+ * copied. So the secrets precede every packet they decrypt, and nothing is
+ * held in memory but one block. Standard input cannot be read twice.
+ */
+static void write_pcapng(struct tsc_analyzer *a, const char *const *paths, int n)
+{
+    if (a->pcapng_out == NULL) {
+        return;
+    }
+    struct tsc_where w = {a->cfg.write_pcapng, 0, TSC_NO_CONN, -1, -1};
+    a->st.pcapng_secret_lines = tsc_keylog_out_lines(a->pcapng_secrets);
+    if (tsc_keylog_out_replay(a->pcapng_secrets, 1u << 20, dsb_piece, a->pcapng_out) != TSC_OK) {
+        tsc_diag(&a->sink, TSC_DIAG_RUN, &w, "secrets not written to the pcapng file");
+    }
+    struct tsc_diag_sink quiet; /* the inputs' problems were reported by the analysis */
+    memset(&quiet, 0, sizeof(quiet));
+    for (int i = 0; i < n && !a->stop; i++) {
+        char err[256] = "";
+        struct tsc_capture *cap = NULL;
+        if (strcmp(paths[i], "-") == 0) {
+            tsc_diag(&a->sink, TSC_DIAG_RUN, &w, "standard input cannot be read twice: its "
+                                                 "packets are not in the pcapng file");
+            continue;
+        }
+        if (tsc_capture_open_file(&cap, paths[i], &quiet, err, sizeof(err)) != TSC_OK) {
+            continue; /* reported when the analysis could not open it */
+        }
+        if (a->cfg.filter != NULL &&
+            tsc_capture_set_filter(cap, a->cfg.filter, err, sizeof(err)) != TSC_OK) {
+            tsc_capture_close(cap);
+            continue;
+        }
+        for (;;) {
+            struct tsc_frame f;
+            bool eof = false;
+            if (tsc_capture_next(cap, &f, &eof) != TSC_OK || eof) {
+                break;
+            }
+            if (f.data != NULL && tsc_pcapng_out_packet(a->pcapng_out, &f) != TSC_OK) {
+                tsc_diag(&a->sink, TSC_DIAG_RUN, &w, "packet %" PRIu64 " of %s not written",
+                         f.num, paths[i]);
+                break;
+            }
+        }
+        tsc_capture_close(cap);
+    }
+    a->st.pcapng_packets_written = tsc_pcapng_out_packets(a->pcapng_out);
+    if (tsc_pcapng_out_close(a->pcapng_out) != TSC_OK) {
+        tsc_diag(&a->sink, TSC_DIAG_RUN, &w, "pcapng file incomplete: write failed");
+    }
+    a->pcapng_out = NULL;
+    (void)tsc_keylog_out_close(a->pcapng_secrets);
+    a->pcapng_secrets = NULL;
+}
+
 /* End of the run: export files complete (write errors are diagnostics). */
 static void close_exports(struct tsc_analyzer *a)
 {
@@ -1159,6 +1252,19 @@ static void close_exports(struct tsc_analyzer *a)
             tsc_diag(&a->sink, TSC_DIAG_RUN, &w, "exported key log incomplete: write failed");
         }
         a->keylog_out = NULL;
+    }
+    if (a->datadir != NULL) {
+        struct tsc_datadir_stats ds;
+        tsc_datadir_get_stats(a->datadir, &ds);
+        a->st.data_files = ds.files;
+        a->st.data_bytes = ds.bytes;
+        a->st.data_holes = ds.holes;
+        if (ds.write_errors > 0) {
+            struct tsc_where w = {a->cfg.data_dir, 0, TSC_NO_CONN, -1, -1};
+            tsc_diag(&a->sink, TSC_DIAG_RUN, &w,
+                     "%" PRIu64 " writes to the data directory failed: files incomplete",
+                     ds.write_errors);
+        }
     }
 }
 
@@ -1482,6 +1588,7 @@ int tsc_analyzer_run_files(struct tsc_analyzer *a, const char *const *paths, int
     write_run_record(a);
     tsc_tcp_flush_all(a->tcp, TSC_TCP_END_EOF);
     close_exports(a);
+    write_pcapng(a, paths, n);
     progress(a, NULL, true);
     if (a->cfg.verify) {
         tsc_writer_verify_summary(a->writer, &a->vsum);

@@ -1227,6 +1227,94 @@ enum tsc_err tsc_csess_decrypt(struct tsc_crypto_sess *s, int dir, uint8_t conte
     return e;
 }
 
+bool tsc_csess_can_resync(const struct tsc_crypto_sess *s, int dir)
+{
+    if (s == NULL || (dir != 0 && dir != 1) || s->keys == NULL) {
+        return false;
+    }
+    const struct tsc_rec *r = &s->rec[dir];
+    if (!r->ready || r->suite == NULL || r->deflate) {
+        return false;
+    }
+    if (s->tls13) {
+        return s->epoch[dir] == TSC_EP_HANDSHAKE || s->epoch[dir] == TSC_EP_APP;
+    }
+    if (!s->active[dir] || (s->n_cand > 1 && !s->cand_confirmed)) {
+        return false;
+    }
+    switch (r->suite->family) {
+    case TSC_FAM_NULL:
+    case TSC_FAM_GCM:
+    case TSC_FAM_CCM:
+    case TSC_FAM_CHACHA:
+        return true;
+    case TSC_FAM_CBC:
+        return r->version >= 0x0302; /* explicit IV (RFC 4346 6.2.3.2) */
+    default:
+        return false; /* RC4: the key stream position is lost with the bytes */
+    }
+}
+
+/* Largest sequence number jump accepted from a TLS 1.2 explicit nonce. */
+#define TSC_RESYNC_MAX_JUMP (1u << 24)
+
+enum tsc_err tsc_csess_decrypt_resync(struct tsc_crypto_sess *s, int dir, uint8_t content_type,
+                                      uint16_t record_version, const uint8_t *in, size_t len,
+                                      uint64_t estimate, struct tsc_buf *out, uint8_t *inner_type,
+                                      uint64_t *skipped)
+{
+    TSC_ENSURE(s != NULL && out != NULL && inner_type != NULL && skipped != NULL &&
+                   (dir == 0 || dir == 1) && (in != NULL || len == 0),
+               TSC_ERR_ARG);
+    *skipped = 0;
+    TSC_ENSURE(tsc_csess_can_resync(s, dir), TSC_ERR_UNSUPPORTED);
+    struct tsc_rec *r = &s->rec[dir];
+    const uint64_t base = r->seq;
+    enum tsc_err e = TSC_ERR_CRYPTO;
+    /*
+     * RFC 5288 3 / RFC 6655 3: GCM and CCM carry an 8-byte explicit nonce that
+     * senders fill with the sequence number; a value in range is tried first.
+     */
+    uint64_t hint = UINT64_MAX;
+    if (!s->tls13 && r->suite->record_iv_len == 8 && len >= 8 &&
+        (r->suite->family == TSC_FAM_GCM || r->suite->family == TSC_FAM_CCM)) {
+        struct tsc_cur c = tsc_cur_make(in, len);
+        uint64_t n = 0;
+        if (tsc_cur_u64(&c, &n) == TSC_OK && n >= base && n - base <= TSC_RESYNC_MAX_JUMP) {
+            hint = n;
+            r->seq = n;
+            e = tsc_rec_decrypt(r, content_type, record_version, in, len, out, inner_type, false);
+        }
+    }
+    /* Then base + estimate, +1, -1, +2, -2, ... (never before base), bounded. */
+    uint32_t trials = 0;
+    for (uint64_t d = 0; e != TSC_OK && trials < TSC_RESYNC_TRIALS; d++) {
+        for (int side = 0; side < 2 && e != TSC_OK && trials < TSC_RESYNC_TRIALS; side++) {
+            if (side == 1 && (d == 0 || d > estimate)) {
+                continue;
+            }
+            uint64_t seq = base + (side == 0 ? estimate + d : estimate - d);
+            if (seq == hint) {
+                continue;
+            }
+            trials++;
+            r->seq = seq;
+            e = tsc_rec_decrypt(r, content_type, record_version, in, len, out, inner_type, false);
+        }
+    }
+    if (e != TSC_OK) {
+        r->seq = base;
+        return TSC_ERR_CRYPTO;
+    }
+    /* tsc_rec_decrypt moved past the record: it was number r->seq - 1. */
+    *skipped = r->seq - 1 - base;
+    s->f.records_skipped[dir] += *skipped;
+    s->f.resyncs[dir]++;
+    s->f.decrypted = true;
+    s->f.decrypted_records[dir]++;
+    return TSC_OK;
+}
+
 void tsc_csess_app_data(struct tsc_crypto_sess *s, int dir, const uint8_t *p, size_t len)
 {
     if (s == NULL || (dir != 0 && dir != 1) || s->finished_called || (p == NULL && len > 0)) {

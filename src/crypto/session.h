@@ -76,6 +76,10 @@ struct tsc_crypto_facts {
     uint64_t app_bytes[2];
     uint8_t app_sha256[2][32];
     uint64_t early_data_bytes;
+    /* Sequence numbers skipped when decryption picked up again after missing
+     * bytes (tsc_csess_decrypt_resync), per direction, and how often. */
+    uint64_t records_skipped[2];
+    uint32_t resyncs[2];
 };
 
 struct tsc_crypto_sess;
@@ -153,6 +157,31 @@ TSC_MUST_USE enum tsc_err tsc_csess_decrypt(struct tsc_crypto_sess *s, int dir,
                                             uint8_t content_type, uint16_t record_version,
                                             const uint8_t *in, size_t len, struct tsc_buf *out,
                                             uint8_t *inner_type);
+
+/*
+ * After missing bytes in dir (a TCP gap): can decryption go on from a later
+ * record? Yes when a record's protection depends only on its sequence number:
+ * AEAD (GCM, CCM, ChaCha20-Poly1305; TLS 1.2 and 1.3), NULL, CBC with an
+ * explicit IV (TLS 1.1+); not for RC4, the SSLv3 / TLS 1.0 chained CBC IV,
+ * DEFLATE or TLS 1.3 early data.
+ */
+bool tsc_csess_can_resync(const struct tsc_crypto_sess *s, int dir);
+/*
+ * Decrypt the first whole record after missing bytes: the sequence number is
+ * searched in a bounded window (the TLS 1.2 explicit nonce first, when it
+ * carries the sequence number as OpenSSL and most stacks do; then candidates
+ * ordered by distance from `estimate`, the number of records the caller
+ * thinks were lost, up to TSC_RESYNC_TRIALS), each checked against the tag /
+ * MAC. TSC_OK: as tsc_csess_decrypt, *skipped = sequence numbers passed over,
+ * and decryption goes on from there. TSC_ERR_CRYPTO: no candidate verified
+ * (the sequence number stays; not counted in bad_records).
+ */
+#define TSC_RESYNC_TRIALS 512u
+TSC_MUST_USE enum tsc_err tsc_csess_decrypt_resync(struct tsc_crypto_sess *s, int dir,
+                                                   uint8_t content_type, uint16_t record_version,
+                                                   const uint8_t *in, size_t len,
+                                                   uint64_t estimate, struct tsc_buf *out,
+                                                   uint8_t *inner_type, uint64_t *skipped);
 
 /* Decrypted application data of dir (for the app_data hash and -d output). Called by the
  * dissector for each decrypted application_data record, in order. */

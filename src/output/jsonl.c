@@ -114,6 +114,8 @@ void tsc_jsonl_run(struct tsc_writer *w, const struct tsc_run_info *info)
     tsc_jw_kuint(&j, "session_cache_entries", cfg->no_session_cache ? 0 : cfg->session_cache_entries);
     tsc_jw_kbool(&j, "show_app_data", cfg->show_app_data);
     tsc_jw_kstr_or_null(&j, "export_keylog", cfg->export_keylog);
+    tsc_jw_kstr_or_null(&j, "write_pcapng", cfg->write_pcapng);
+    tsc_jw_kstr_or_null(&j, "data_dir", cfg->data_dir);
     tsc_jw_kbool(&j, "env_keylog", cfg->env_keylog);
     tsc_jw_kbool(&j, "psk", info->psk);
     tsc_jw_kstr_or_null(&j, "psk_identity", cfg->psk_identity);
@@ -611,6 +613,8 @@ static void dir_json(struct tsc_jw *j, const struct tsc_tcp_dir_stats *ts,
     tsc_jw_kbool(j, "malformed", d->malformed);
     tsc_jw_kbool(j, "heartbleed", d->heartbleed);
     tsc_jw_kuint(j, "decrypted_records", dec->decrypted_records[dir]);
+    tsc_jw_kuint(j, "records_skipped", dec->records_skipped[dir]);
+    tsc_jw_kuint(j, "resyncs", dec->resyncs[dir]);
     tsc_jw_key(j, "app_data");
     tsc_jsonl_app_data_obj(j, dec, dir);
     tsc_jw_obj_end(j);
@@ -845,6 +849,14 @@ void tsc_jsonl_stats(struct tsc_writer *w, const struct tsc_run_stats *st)
     tsc_jw_kuint(&j, "decrypted_connections", st->decrypted_connections);
     tsc_jw_kuint(&j, "bad_records", st->bad_records);
     tsc_jw_kuint(&j, "keylog_lines_exported", st->keylog_lines_exported);
+    tsc_jw_obj_end(&j);
+    tsc_jw_key(&j, "export");
+    tsc_jw_obj_begin(&j);
+    tsc_jw_kuint(&j, "pcapng_packets", st->pcapng_packets_written);
+    tsc_jw_kuint(&j, "pcapng_secret_lines", st->pcapng_secret_lines);
+    tsc_jw_kuint(&j, "data_files", st->data_files);
+    tsc_jw_kuint(&j, "data_bytes", st->data_bytes);
+    tsc_jw_kuint(&j, "data_holes", st->data_holes);
     tsc_jw_obj_end(&j);
     tsc_jw_key(&j, "diagnostics");
     tsc_jw_obj_begin(&j);

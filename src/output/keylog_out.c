@@ -66,6 +66,69 @@ enum tsc_err tsc_keylog_out_open(struct tsc_keylog_out **out, const char *path, 
     return TSC_OK;
 }
 
+enum tsc_err tsc_keylog_out_open_temp(struct tsc_keylog_out **out)
+{
+    TSC_ENSURE(out != NULL, TSC_ERR_ARG);
+    *out = NULL;
+    struct tsc_keylog_out *o = calloc(1, sizeof(*o));
+    TSC_ENSURE(o != NULL, TSC_ERR_NOMEM);
+    o->f = tmpfile(); /* unlinked at once: mode and lifetime are the process's */
+    if (o->f == NULL) {
+        free(o);
+        return TSC_ERR_IO;
+    }
+    *out = o;
+    return TSC_OK;
+}
+
+enum tsc_err tsc_keylog_out_replay(struct tsc_keylog_out *o, size_t max,
+                                   enum tsc_err (*fn)(void *ud, const uint8_t *p, size_t n),
+                                   void *ud)
+{
+    TSC_ENSURE(o != NULL && fn != NULL && max >= TSC_KEYLOG_LINE_MAX, TSC_ERR_ARG);
+    TSC_ENSURE(!o->failed && fflush(o->f) == 0, TSC_ERR_IO);
+    long end = ftell(o->f);
+    TSC_ENSURE(end >= 0 && fseek(o->f, 0, SEEK_SET) == 0, TSC_ERR_IO);
+    uint8_t *buf = malloc(max);
+    TSC_ENSURE(buf != NULL, TSC_ERR_NOMEM);
+    enum tsc_err e = TSC_OK;
+    size_t have = 0;
+    uint64_t left = (uint64_t)end;
+    while (e == TSC_OK && (left > 0 || have > 0)) {
+        size_t want = max - have;
+        if (want > left) {
+            want = (size_t)left;
+        }
+        size_t got = want > 0 ? fread(buf + have, 1, want, o->f) : 0;
+        if (got != want) {
+            e = TSC_ERR_IO;
+            break;
+        }
+        left -= got;
+        have += got;
+        size_t cut = have;
+        if (left > 0) {
+            /* Whole lines only; a line is shorter than max, so one ends in the buffer. */
+            while (cut > 0 && buf[cut - 1] != '\n') {
+                cut--;
+            }
+            if (cut == 0) {
+                e = TSC_ERR_LIMIT;
+                break;
+            }
+        }
+        e = fn(ud, buf, cut);
+        memmove(buf, buf + cut, have - cut);
+        have -= cut;
+    }
+    OPENSSL_cleanse(buf, max);
+    free(buf);
+    if (fseek(o->f, end, SEEK_SET) != 0 && e == TSC_OK) {
+        e = TSC_ERR_IO;
+    }
+    return e;
+}
+
 void tsc_keylog_out_add(struct tsc_keylog_out *o, const struct tsc_tls_secrets *s)
 {
     char lines[TSC_TLS_SECRETS_MAX * TSC_KEYLOG_LINE_MAX];

@@ -25,6 +25,17 @@ struct tsc_keylog_out;
 
 TSC_MUST_USE enum tsc_err tsc_keylog_out_open(struct tsc_keylog_out **out, const char *path,
                                               char *err, size_t errlen);
+/* The same, into an anonymous temporary file (for secrets written elsewhere later). */
+TSC_MUST_USE enum tsc_err tsc_keylog_out_open_temp(struct tsc_keylog_out **out);
+/*
+ * Reads everything written so far back, in pieces of at most max bytes that
+ * end at a line end (max >= TSC_KEYLOG_LINE_MAX), each given to fn. Writing
+ * may go on afterwards.
+ */
+TSC_MUST_USE enum tsc_err tsc_keylog_out_replay(struct tsc_keylog_out *o, size_t max,
+                                                enum tsc_err (*fn)(void *ud, const uint8_t *p,
+                                                                   size_t n),
+                                                void *ud);
 void tsc_keylog_out_add(struct tsc_keylog_out *o, const struct tsc_tls_secrets *s);
 uint64_t tsc_keylog_out_lines(const struct tsc_keylog_out *o);
 /* Flushes and closes; TSC_ERR_IO when a write failed at any point. NULL is fine. */

@@ -78,6 +78,11 @@ struct tsc_run_stats {
     /* Discovery: dialogues recognised by protocol, and how many went on to TLS. */
     uint64_t prelude_seen[TSC_PRE__COUNT];
     uint64_t prelude_upgraded[TSC_PRE__COUNT];
+    uint64_t pcapng_packets_written; /* -w */
+    uint64_t pcapng_secret_lines;    /* -w: key log lines in its Decryption Secrets Blocks */
+    uint64_t data_files;             /* --data-dir: plaintext files, bytes, holes recorded */
+    uint64_t data_bytes;
+    uint64_t data_holes;
     uint64_t versions[TSC_VERSION_BUCKETS]; /* connections per tsc_version_bucket() */
     const uint64_t *suite_counts;  /* 65536 entries, connections per negotiated suite */
     const uint64_t *diag_counts;   /* TSC_DIAG__COUNT entries */

@@ -40,6 +40,11 @@ struct tsc_tls_dirst {
     uint64_t sslv2_records;
     bool dec_started;          /* a record of this direction went to the crypto session */
     bool dec_lost;             /* a gap after that: record numbers unknown, stays opaque */
+    bool dec_resync;           /* a gap after that: the next record's number is searched */
+    uint32_t resync_fails;     /* records after the gap that no candidate number verified */
+    int64_t dec_end;           /* stream offset after the last decrypted record */
+    uint64_t dec_rec_bytes;    /* decrypted records (with headers) and their bytes: the */
+    uint64_t dec_rec_count;    /* average record size that estimates records lost */
     uint32_t bad_mac_reported; /* tls-bad-record-mac diagnostics written (capped) */
 };
 

@@ -211,6 +211,8 @@ void tsc_tls_crypto_close(struct tsc_tls_conn *t)
     for (int d = 0; d < 2; d++) {
         df->finished[d] = tsc_finished_state_name(cf->finished[d]);
         df->decrypted_records[d] = cf->decrypted_records[d];
+        df->records_skipped[d] = cf->records_skipped[d];
+        df->resyncs[d] = cf->resyncs[d];
         df->app_bytes[d] = cf->app_bytes[d];
         df->have_app_data[d] = cf->app_bytes[d] > 0;
         memcpy(df->app_sha256[d], cf->app_sha256[d], 32);

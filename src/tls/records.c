@@ -19,6 +19,7 @@
 #define TSC_V2_MAX_RECORD 32767u
 #define TSC_MAX_RECORD_DEFAULT (16384u + 2048u)
 #define TSC_BAD_MAC_REPORTS 16 /* tls-bad-record-mac diagnostics per direction */
+#define TSC_RESYNC_RECORDS 8   /* records tried after a gap before giving up on a direction */
 
 static size_t tsc_scan_window_cap(const struct tsc_tls_config *cfg);
 
@@ -355,10 +356,42 @@ static enum tsc_err tsc_record_decrypt(struct tsc_tls_conn *t, int dir, const st
                                        struct tsc_slice body, int64_t off, uint8_t *inner)
 {
     struct tsc_tls_dirst *d = &t->d[dir];
-    enum tsc_err e =
-        tsc_csess_decrypt(t->cs, dir, h->type, h->version, body.p, body.len, &t->plain, inner);
+    enum tsc_err e;
+    if (d->dec_resync) {
+        /* First records after missing bytes: records lost ~ bytes between / average size. */
+        uint64_t between = off > d->dec_end ? (uint64_t)(off - d->dec_end) : 0;
+        uint64_t avg = d->dec_rec_count > 0 ? d->dec_rec_bytes / d->dec_rec_count : 0;
+        uint64_t est = avg > 0 ? (between + avg / 2) / avg : 0;
+        uint64_t skipped = 0;
+        e = tsc_csess_decrypt_resync(t->cs, dir, h->type, h->version, body.p, body.len, est,
+                                     &t->plain, inner, &skipped);
+        if (e == TSC_OK) {
+            d->dec_resync = false;
+            tsc_tls_fail(t, dir, off, TSC_DIAG_TLS_DECRYPT_RESYNC, false,
+                         "decryption resumed after missing bytes: %llu records skipped "
+                         "(sequence number found by trial)",
+                         (unsigned long long)skipped);
+        } else {
+            if (++d->resync_fails >= TSC_RESYNC_RECORDS) {
+                d->dec_resync = false;
+                d->dec_lost = true;
+                tsc_tls_fail(t, dir, off, TSC_DIAG_TLS_DECRYPT_LOST, false,
+                             "no sequence number within %u of the estimate verified %u records "
+                             "after the gap: later records of this direction are not decrypted",
+                             TSC_RESYNC_TRIALS, TSC_RESYNC_RECORDS);
+            }
+            return TSC_ERR_UNSUPPORTED; /* opaque, not a bad record */
+        }
+    } else {
+        e = tsc_csess_decrypt(t->cs, dir, h->type, h->version, body.p, body.len, &t->plain, inner);
+    }
     if (e != TSC_ERR_UNSUPPORTED) {
         d->dec_started = true;
+    }
+    if (e == TSC_OK) {
+        d->dec_end = off + TSC_TLS_HDR + (int64_t)body.len;
+        d->dec_rec_bytes += TSC_TLS_HDR + body.len;
+        d->dec_rec_count++;
     }
     /* Every failure is counted (bad_records); the first few per direction are reported. */
     if (e == TSC_ERR_CRYPTO && d->bad_mac_reported < TSC_BAD_MAC_REPORTS) {
@@ -1134,11 +1167,24 @@ void tsc_tls_conn_gap(struct tsc_tls_conn *t, int dir, uint64_t len, uint64_t pk
         (void)tsc_scan_window(t, dir, true);
     }
     d->off += (int64_t)len;
-    if (d->dec_started && !d->dec_lost) {
+    if (d->dec_started && !d->dec_lost && !d->dec_resync && t->cs != NULL &&
+        tsc_csess_can_resync(t->cs, dir)) {
         /*
-         * Record sequence numbers (RFC 5246 6.1, RFC 8446 5.3) and CBC / stream
-         * cipher state cannot be recovered across missing bytes: this
-         * direction's later records stay opaque instead of all failing.
+         * RFC 5246 6.1, RFC 8446 5.3: the sequence number is not on the wire, but
+         * with AEAD (or an explicit IV) it is all a record's protection depends
+         * on: the next whole record's number is found by trial.
+         */
+        d->dec_resync = true;
+        d->resync_fails = 0;
+        tsc_tls_fail(t, dir, d->off, TSC_DIAG_TLS_DECRYPT_RESYNC, false,
+                     "%llu bytes missing after decryption started: the next record's sequence "
+                     "number is searched",
+                     (unsigned long long)len);
+    } else if (d->dec_started && !d->dec_lost && !d->dec_resync) {
+        /*
+         * RC4 key stream, chained CBC IV, DEFLATE state cannot be recovered
+         * across missing bytes: this direction's later records stay opaque
+         * instead of all failing.
          */
         d->dec_lost = true;
         tsc_tls_fail(t, dir, d->off, TSC_DIAG_TLS_DECRYPT_LOST, false,

@@ -43,6 +43,7 @@
     X(TSC_DIAG_TLS_TRUNCATED, "tls-truncated", 0)                                                  \
     X(TSC_DIAG_TLS_BAD_RECORD_MAC, "tls-bad-record-mac", 1)                                        \
     X(TSC_DIAG_TLS_DECRYPT_LOST, "tls-decrypt-lost", 1)                                            \
+    X(TSC_DIAG_TLS_DECRYPT_RESYNC, "tls-decrypt-resync", 0)                                        \
     X(TSC_DIAG_TLS_MIDSTREAM, "tls-midstream", 0)                                                  \
     X(TSC_DIAG_X509_MALFORMED, "x509-malformed", 1)                                                \
     /* ---- cleartext preludes: STARTTLS, proxy tunnels (src/prelude) ---- */                      \

@@ -1,12 +1,15 @@
 /*
- * Resumption cache (src/crypto/sesscache.c) and resumption across
- * connections through the dissector (src/tls/resume.c): the cache alone (hit,
+ * Sessions across connections and across damage. Resumption cache
+ * (src/crypto/sesscache.c) and resumption through the dissector
+ * (src/tls/resume.c): the cache alone (hit,
  * miss, kinds kept apart, replace, LRU eviction order, stats), then the two
  * TLS 1.2 resumption captures of pcaps/ read connection by connection with a
  * shared cache: the resumed connection decrypts with the parent's master
  * secret (key log line of the parent only), a missing parent, a parent whose
  * secret is unknown, and a poisoned entry (wrong master secret) that the MAC
  * and Finished checks catch. Expected byte counts are pcaps/manifest.json's.
+ * Decryption after a TCP gap (tsc_csess_decrypt_resync through records.c):
+ * AEAD bulk captures with a server packet left out.
  */
 #include <check.h>
 #include <stdint.h>
@@ -170,6 +173,7 @@ struct drv {
     struct tsc_tls_facts done[MAX_CONNS];
     int ndone;
     uint64_t skip_id; /* TCP connection left out (a parent cut from the capture), 0: none */
+    uint64_t drop_pkt; /* packet left out (a TCP gap), 0: none */
     uint8_t ticket[2048];
     size_t ticket_len;
     unsigned bad_mac_diags;
@@ -217,6 +221,15 @@ static void d_data(void *ud, struct tsc_tcp_conn *c, int dir, const uint8_t *p, 
     }
 }
 
+static void d_gap(void *ud, struct tsc_tcp_conn *c, int dir, uint64_t len, uint64_t pkt,
+                  struct tsc_ts ts)
+{
+    (void)ud;
+    if (c->user != NULL) {
+        tsc_tls_conn_gap(c->user, dir, len, pkt, ts);
+    }
+}
+
 static void d_close(void *ud, struct tsc_tcp_conn *c, enum tsc_tcp_end_reason why)
 {
     struct drv *d = ud;
@@ -244,14 +257,16 @@ static const char *src_path(const char *rel, char *buf, size_t cap)
 }
 
 /* Reads pcaps/NAME.pcap through capture, net, TCP and one dissector per connection. */
-static void run_capture(const char *name, const struct tsc_keys *keys,
-                        struct tsc_sess_cache *cache, uint64_t skip_id, struct drv *d)
+static void run_capture_ex(const char *name, const struct tsc_keys *keys,
+                           struct tsc_sess_cache *cache, uint64_t skip_id, uint64_t drop_pkt,
+                           struct drv *d)
 {
     char rel[256], path[1024], err[256];
     memset(d, 0, sizeof(*d));
     d->sink.emit = d_diag;
     d->sink.ud = d;
     d->skip_id = skip_id;
+    d->drop_pkt = drop_pkt;
     tsc_tls_config_default(&d->cfg);
     d->cfg.keys = keys;
     d->cfg.sessions = cache;
@@ -264,7 +279,7 @@ static void run_capture(const char *name, const struct tsc_keys *keys,
     struct tsc_tcp_table *tcp = NULL;
     struct tsc_tcp_config tc;
     struct tsc_net_config nc = {0, 0, 0};
-    struct tsc_tcp_callbacks cb = {d_open, d_data, NULL, NULL, d_close, d};
+    struct tsc_tcp_callbacks cb = {d_open, d_data, d_gap, NULL, d_close, d};
     tsc_tcp_config_default(&tc);
     ck_assert_int_eq(tsc_capture_open_file(&cap, src_path(rel, path, sizeof(path)), &d->sink, err,
                                            sizeof(err)),
@@ -279,7 +294,8 @@ static void run_capture(const char *name, const struct tsc_keys *keys,
         }
         struct tsc_tcp_seg seg;
         bool is_tcp = false;
-        if (f.data != NULL && tsc_net_decode(net, &f, &seg, &is_tcp) == TSC_OK && is_tcp) {
+        if (f.data != NULL && f.num != d->drop_pkt &&
+            tsc_net_decode(net, &f, &seg, &is_tcp) == TSC_OK && is_tcp) {
             tsc_tcp_process(tcp, &seg);
         }
     }
@@ -287,6 +303,12 @@ static void run_capture(const char *name, const struct tsc_keys *keys,
     tsc_tcp_table_free(tcp);
     tsc_net_free(net);
     tsc_capture_close(cap);
+}
+
+static void run_capture(const char *name, const struct tsc_keys *keys,
+                        struct tsc_sess_cache *cache, uint64_t skip_id, struct drv *d)
+{
+    run_capture_ex(name, keys, cache, skip_id, 0, d);
 }
 
 /* Keys holding only the first key log line of the capture (the parent's master secret). */
@@ -312,6 +334,17 @@ static struct tsc_keys *parent_keys(const char *name)
 }
 
 static const char *const g_caps[] = {"tls12-resume-session-id", "tls12-resume-ticket"};
+
+/* Keys from the capture's whole key log. */
+static struct tsc_keys *all_keys(const char *name)
+{
+    char rel[256], path[1024];
+    snprintf(rel, sizeof(rel), "pcaps/keylogs/%s.keylog", name);
+    struct tsc_keys *k = NULL;
+    ck_assert_int_eq(tsc_keys_new(&k, NULL), TSC_OK);
+    ck_assert_int_eq(tsc_keys_load_keylog_file(k, src_path(rel, path, sizeof(path))), TSC_OK);
+    return k;
+}
 
 /* Each capture holds a full handshake (the parent) and one resumption of it. */
 static const struct tsc_tls_facts *find_conn(const struct drv *d, bool resumed)
@@ -465,6 +498,48 @@ START_TEST(test_resume_poisoned)
 }
 END_TEST
 
+/*
+ * A server packet removed from an AEAD bulk transfer (packet numbers: one in
+ * the middle of the server's data): the dissector finds the sequence number
+ * of the first whole record after the gap and every later record decrypts.
+ * Compared with the intact run: fewer plaintext bytes, no bad record, the
+ * records lost counted as skipped, one resync.
+ */
+static const struct {
+    const char *name;
+    uint64_t drop;
+} g_gap_cases[] = {
+    {"tls13-bulk-3mb", 65},
+    {"tls12-bulk-aes128-gcm", 32},
+    {"tls12-bulk-chacha20", 31},
+};
+
+START_TEST(test_gap_resync)
+{
+    const char *name = g_gap_cases[_i].name;
+    struct tsc_keys *k = all_keys(name);
+    struct drv whole, cut;
+    run_capture_ex(name, k, NULL, 0, 0, &whole);
+    run_capture_ex(name, k, NULL, 0, g_gap_cases[_i].drop, &cut);
+    ck_assert_int_eq(whole.ndone, 1);
+    ck_assert_int_eq(cut.ndone, 1);
+    const struct tsc_decrypt_facts *w = &whole.done[0].dec, *c = &cut.done[0].dec;
+    ck_assert(c->decrypted);
+    ck_assert_uint_eq(c->bad_records, 0);
+    ck_assert_uint_eq(c->resyncs[TSC_DIR_S2C], 1);
+    ck_assert_uint_gt(c->records_skipped[TSC_DIR_S2C], 0);
+    ck_assert_uint_eq(c->resyncs[TSC_DIR_C2S], 0);
+    /* Every record is either decrypted or skipped. */
+    ck_assert_uint_eq(c->decrypted_records[TSC_DIR_S2C] + c->records_skipped[TSC_DIR_S2C],
+                      w->decrypted_records[TSC_DIR_S2C]);
+    ck_assert_uint_lt(c->app_bytes[TSC_DIR_S2C], w->app_bytes[TSC_DIR_S2C]);
+    ck_assert_uint_gt(c->app_bytes[TSC_DIR_S2C], w->app_bytes[TSC_DIR_S2C] / 2);
+    ck_assert_uint_eq(c->app_bytes[TSC_DIR_C2S], w->app_bytes[TSC_DIR_C2S]);
+    ck_assert_uint_gt(cut.done[0].dir[TSC_DIR_S2C].records[3], 0);
+    tsc_keys_free(k);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("sesscache");
@@ -481,6 +556,11 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, test_resume_parent_missing, 0, n);
     tcase_add_loop_test(tc, test_resume_parent_undecrypted, 0, n);
     tcase_add_loop_test(tc, test_resume_poisoned, 0, n);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("gaps");
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, test_gap_resync, 0,
+                        (int)(sizeof(g_gap_cases) / sizeof(g_gap_cases[0])));
     suite_add_tcase(s, tc);
     return s;
 }

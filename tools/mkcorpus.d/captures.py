@@ -241,6 +241,16 @@ def captures(payload, psk_hex):
         client_args=["-tls1_3", "-ciphersuites", "TLS_AES_128_GCM_SHA256"],
         server_args=["-tls1_3", "-num_tickets", "1"],
         connections=[conn(n, 0, c2s=65536, s2c=3 * 1024 * 1024)])
+    # Bulk TLS 1.2 AEAD: many records per direction, for removing segments
+    # (tests/e2e/run_gaps.py): GCM with its explicit nonce, ChaCha20 without one.
+    n = "tls12-bulk-aes128-gcm"
+    ossl12(n, "TLS 1.2 ECDHE-RSA-AES128-GCM bulk transfer: 64 KiB up, 512 KiB down (many "
+           "records; explicit nonce = sequence number)", "ECDHE-RSA-AES128-GCM-SHA256",
+           connections=[conn(n, 0, c2s=65536, s2c=512 * 1024)])
+    n = "tls12-bulk-chacha20"
+    ossl12(n, "TLS 1.2 ECDHE-RSA-CHACHA20-POLY1305 bulk transfer: 64 KiB up, 512 KiB down "
+           "(many records; nonce from the sequence number only)", "ECDHE-RSA-CHACHA20-POLY1305",
+           connections=[conn(n, 0, c2s=65536, s2c=512 * 1024)])
     add("tls13-ipv6", "TLS 1.3 over IPv6 loopback (::1)", ipv6=True, expect={"ip_version": 6},
         client_args=["-tls1_3"], server_args=["-tls1_3", "-num_tickets", "1"])
     add("tls12-ipv6-no-sni-no-alpn", "TLS 1.2 ECDHE-RSA-AES128-GCM over IPv6 without SNI or "
