@@ -1013,6 +1013,7 @@ void tsc_analyzer_free(struct tsc_analyzer *a)
     for (int i = 0; i < a->n_follow; i++) {
         tsc_keylog_follow_free(a->follow[i]);
     }
+    tsc_csess_pool_drain(); /* recycled crypto sessions of this thread */
     tsc_net_free(a->net);
     tsc_x509_cache_free(a->certs);
     tsc_sess_cache_free(a->sessions);

@@ -26,6 +26,7 @@
 #define TSC_CERT_MAX (64u * 1024u)
 #define TSC_CKE_MAX (16u * 1024u)
 #define TSC_RSA_CANDIDATES 8u
+#define TSC_MD_SPARE 6u /* two transcript, two app_data, one scratch digest and a spare */
 
 /* Handshake types used here (RFC 8446 4, RFC 5246 7.4). */
 enum {
@@ -118,6 +119,11 @@ struct tsc_crypto_sess {
 
     struct tsc_rec rec[2];
     EVP_MD_CTX *app_md[2];
+
+    /* reused storage (see tsc_csess_free) */
+    EVP_MD_CTX *md_spare[TSC_MD_SPARE];
+    unsigned n_md_spare;
+    struct tsc_buf plain; /* decrypted record for the dissector */
 };
 
 /* ---- names ---- */
@@ -182,24 +188,133 @@ size_t tsc_csess_bytes(void)
     return sizeof(struct tsc_crypto_sess);
 }
 
+/*
+ * Recycling. A connection's session costs a dozen libcrypto contexts (HMAC,
+ * ciphers, digests) and a plaintext buffer; creating and freeing them per
+ * connection was a fifth of the key-log handshake profile. Freed sessions go
+ * to a small per-thread pool with their contexts and buffers kept (secrets and
+ * state wiped), and the next connection takes one from there.
+ */
+#define TSC_CSESS_POOL 64u
+
+static _Thread_local struct tsc_crypto_sess *tsc_pool[TSC_CSESS_POOL];
+static _Thread_local unsigned tsc_pool_n;
+
+/* What survives recycling. */
+struct tsc_csess_kept {
+    EVP_MAC_CTX *mc;
+    EVP_MD_CTX *md_spare[TSC_MD_SPARE];
+    unsigned n_md_spare;
+    struct tsc_rec recs[5];
+    struct tsc_buf bufs[3];
+    uint8_t *cert;
+};
+
+static struct tsc_rec *tsc_sess_rec(struct tsc_crypto_sess *s, int i)
+{
+    struct tsc_rec *all[5] = {&s->rec[0], &s->rec[1], &s->early_rec, &s->hs_rec, &s->trial_rec};
+    return all[i];
+}
+
+static struct tsc_buf *tsc_sess_buf(struct tsc_crypto_sess *s, int i)
+{
+    struct tsc_buf *all[3] = {&s->cke, &s->tx_pending, &s->plain};
+    return all[i];
+}
+
+/* A digest context from the session's spares (DigestInit follows), or a new one. */
+static EVP_MD_CTX *tsc_md_get(struct tsc_crypto_sess *s)
+{
+    if (s->n_md_spare > 0) {
+        return s->md_spare[--s->n_md_spare];
+    }
+    return EVP_MD_CTX_new();
+}
+
+static void tsc_md_put(struct tsc_crypto_sess *s, EVP_MD_CTX *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    if (s->n_md_spare < TSC_MD_SPARE) {
+        s->md_spare[s->n_md_spare++] = c;
+        return;
+    }
+    EVP_MD_CTX_free(c);
+}
+
+static void tsc_csess_take(struct tsc_crypto_sess *s, struct tsc_csess_kept *k)
+{
+    /* Active digests become spares first. */
+    for (int i = 0; i < 2; i++) {
+        tsc_md_put(s, s->tx[i]);
+        s->tx[i] = NULL;
+        tsc_md_put(s, s->app_md[i]);
+        s->app_md[i] = NULL;
+    }
+    k->mc = s->mc;
+    s->mc = NULL;
+    memcpy(k->md_spare, s->md_spare, sizeof(k->md_spare));
+    k->n_md_spare = s->n_md_spare;
+    s->n_md_spare = 0;
+    for (int i = 0; i < 5; i++) {
+        struct tsc_rec *r = tsc_sess_rec(s, i);
+        tsc_rec_recycle(r);
+        k->recs[i] = *r;
+        tsc_rec_init(r);
+    }
+    for (int i = 0; i < 3; i++) {
+        /* Wire bytes and plaintext, not secrets: kept as they are (tsc_buf_free does not wipe). */
+        struct tsc_buf *b = tsc_sess_buf(s, i);
+        k->bufs[i] = *b;
+        k->bufs[i].len = 0;
+        tsc_buf_init(b, b->limit);
+    }
+    if (s->cert != NULL) {
+        OPENSSL_cleanse(s->cert, s->cert_len);
+    }
+    k->cert = s->cert;
+    s->cert = NULL;
+}
+
+static void tsc_csess_give(struct tsc_crypto_sess *s, const struct tsc_csess_kept *k)
+{
+    s->mc = k->mc;
+    memcpy(s->md_spare, k->md_spare, sizeof(s->md_spare));
+    s->n_md_spare = k->n_md_spare;
+    for (int i = 0; i < 5; i++) {
+        *tsc_sess_rec(s, i) = k->recs[i];
+    }
+    for (int i = 0; i < 3; i++) {
+        *tsc_sess_buf(s, i) = k->bufs[i];
+    }
+    s->cert = k->cert;
+}
+
 enum tsc_err tsc_csess_new(struct tsc_crypto_sess **out, const struct tsc_keys *keys)
 {
     TSC_ENSURE(out != NULL, TSC_ERR_ARG);
     *out = NULL;
-    struct tsc_crypto_sess *s = calloc(1, sizeof(*s));
-    TSC_ENSURE(s != NULL, TSC_ERR_NOMEM);
-    s->keys = keys;
-    tsc_buf_init(&s->cke, TSC_CKE_MAX);
-    tsc_buf_init(&s->tx_pending, TSC_TX_PENDING_MAX);
-    for (int d = 0; d < 2; d++) {
-        tsc_rec_init(&s->rec[d]);
+    struct tsc_crypto_sess *s = NULL;
+    if (tsc_pool_n > 0) {
+        s = tsc_pool[--tsc_pool_n];
+        tsc_pool[tsc_pool_n] = NULL;
+    } else {
+        s = calloc(1, sizeof(*s));
+        TSC_ENSURE(s != NULL, TSC_ERR_NOMEM);
+        tsc_buf_init(&s->cke, TSC_CKE_MAX);
+        tsc_buf_init(&s->tx_pending, TSC_TX_PENDING_MAX);
+        tsc_buf_init(&s->plain, 0);
+        for (int d = 0; d < 2; d++) {
+            tsc_rec_init(&s->rec[d]);
+        }
+        tsc_rec_init(&s->early_rec);
+        tsc_rec_init(&s->hs_rec);
+        tsc_rec_init(&s->trial_rec);
     }
-    tsc_rec_init(&s->early_rec);
-    tsc_rec_init(&s->hs_rec);
-    tsc_rec_init(&s->trial_rec);
-    if (keys != NULL) {
-        EVP_MAC *hm = tsc_alg_hmac();
-        s->mc = hm != NULL ? EVP_MAC_CTX_new(hm) : NULL;
+    s->keys = keys;
+    if (keys != NULL && s->mc == NULL) {
+        s->mc = tsc_hmac_ctx_new();
         if (s->mc == NULL) {
             tsc_csess_free(s);
             return TSC_ERR_NOMEM;
@@ -212,9 +327,35 @@ enum tsc_err tsc_csess_new(struct tsc_crypto_sess **out, const struct tsc_keys *
 static void tsc_tx_free(struct tsc_crypto_sess *s)
 {
     for (int i = 0; i < 2; i++) {
-        EVP_MD_CTX_free(s->tx[i]);
+        tsc_md_put(s, s->tx[i]);
         s->tx[i] = NULL;
     }
+}
+
+/* Frees everything the session holds (kept parts were detached before, if any). */
+static void tsc_csess_release(struct tsc_crypto_sess *s)
+{
+    EVP_MAC_CTX_free(s->mc);
+    s->mc = NULL;
+    tsc_tx_free(s);
+    for (int d = 0; d < 2; d++) {
+        tsc_rec_free(&s->rec[d]);
+        EVP_MD_CTX_free(s->app_md[d]);
+        s->app_md[d] = NULL;
+    }
+    for (unsigned i = 0; i < s->n_md_spare; i++) {
+        EVP_MD_CTX_free(s->md_spare[i]);
+    }
+    s->n_md_spare = 0;
+    tsc_rec_free(&s->early_rec);
+    tsc_rec_free(&s->hs_rec);
+    tsc_rec_free(&s->trial_rec);
+    free(s->cert);
+    s->cert = NULL;
+    tsc_buf_free(&s->cke);
+    tsc_buf_free(&s->tx_pending);
+    tsc_buf_free(&s->plain);
+    OPENSSL_cleanse(s, sizeof(*s));
 }
 
 void tsc_csess_free(struct tsc_crypto_sess *s)
@@ -222,20 +363,33 @@ void tsc_csess_free(struct tsc_crypto_sess *s)
     if (s == NULL) {
         return;
     }
-    EVP_MAC_CTX_free(s->mc);
-    tsc_tx_free(s);
-    for (int d = 0; d < 2; d++) {
-        tsc_rec_free(&s->rec[d]);
-        EVP_MD_CTX_free(s->app_md[d]);
+    if (tsc_pool_n >= TSC_CSESS_POOL) {
+        tsc_csess_release(s);
+        free(s);
+        return;
     }
-    tsc_rec_free(&s->early_rec);
-    tsc_rec_free(&s->hs_rec);
-    tsc_rec_free(&s->trial_rec);
-    free(s->cert);
-    tsc_buf_free(&s->cke);
-    tsc_buf_free(&s->tx_pending);
-    OPENSSL_cleanse(s, sizeof(*s));
-    free(s);
+    struct tsc_csess_kept k;
+    tsc_csess_take(s, &k);
+    tsc_csess_release(s); /* whatever is not kept; wipes the state */
+    tsc_csess_give(s, &k);
+    OPENSSL_cleanse(&k, sizeof(k));
+    tsc_pool[tsc_pool_n++] = s;
+}
+
+void tsc_csess_pool_drain(void)
+{
+    while (tsc_pool_n > 0) {
+        struct tsc_crypto_sess *s = tsc_pool[--tsc_pool_n];
+        tsc_pool[tsc_pool_n] = NULL;
+        tsc_csess_release(s);
+        free(s);
+    }
+}
+
+struct tsc_buf *tsc_csess_plain(struct tsc_crypto_sess *s, size_t limit)
+{
+    s->plain.limit = limit;
+    return &s->plain;
 }
 
 const struct tsc_crypto_facts *tsc_csess_facts(const struct tsc_crypto_sess *s)
@@ -292,7 +446,7 @@ static void tsc_tx_start(struct tsc_crypto_sess *s)
             continue;
         }
         const EVP_MD *md = tsc_alg_md(mds[i]);
-        s->tx[i] = EVP_MD_CTX_new();
+        s->tx[i] = tsc_md_get(s);
         if (md == NULL || s->tx[i] == NULL || EVP_DigestInit_ex(s->tx[i], md, NULL) != 1) {
             s->tx_broken = true;
         }
@@ -313,13 +467,13 @@ static void tsc_tx_add(struct tsc_crypto_sess *s, const uint8_t *msg, size_t len
 }
 
 /* Current transcript hash (the concatenation MD5 || SHA-1 for old versions). */
-static bool tsc_tx_digest(const struct tsc_crypto_sess *s, uint8_t *out, size_t *len)
+static bool tsc_tx_digest(struct tsc_crypto_sess *s, uint8_t *out, size_t *len)
 {
     size_t n = 0;
     if (!s->tx_started || s->tx_broken) {
         return false;
     }
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    EVP_MD_CTX *c = tsc_md_get(s);
     if (c == NULL) {
         return false;
     }
@@ -332,7 +486,7 @@ static bool tsc_tx_digest(const struct tsc_crypto_sess *s, uint8_t *out, size_t 
         ok = EVP_MD_CTX_copy_ex(c, s->tx[i]) == 1 && EVP_DigestFinal_ex(c, out + n, &dl) == 1;
         n += dl;
     }
-    EVP_MD_CTX_free(c);
+    tsc_md_put(s, c);
     *len = n;
     return ok && n > 0;
 }
@@ -1233,7 +1387,7 @@ void tsc_csess_app_data(struct tsc_crypto_sess *s, int dir, const uint8_t *p, si
         return;
     }
     if (s->app_md[dir] == NULL) {
-        s->app_md[dir] = EVP_MD_CTX_new();
+        s->app_md[dir] = tsc_md_get(s);
         if (s->app_md[dir] == NULL ||
             EVP_DigestInit_ex(s->app_md[dir], tsc_alg_md(TSC_MD_SHA256), NULL) != 1) {
             EVP_MD_CTX_free(s->app_md[dir]);
@@ -1260,7 +1414,7 @@ void tsc_csess_finish(struct tsc_crypto_sess *s)
         EVP_MD_CTX *c = s->app_md[d];
         bool own = false;
         if (c == NULL) {
-            c = EVP_MD_CTX_new();
+            c = tsc_md_get(s);
             own = true;
             if (c == NULL || EVP_DigestInit_ex(c, tsc_alg_md(TSC_MD_SHA256), NULL) != 1) {
                 EVP_MD_CTX_free(c);
@@ -1269,7 +1423,7 @@ void tsc_csess_finish(struct tsc_crypto_sess *s)
         }
         (void)EVP_DigestFinal_ex(c, s->f.app_sha256[d], NULL);
         if (own) {
-            EVP_MD_CTX_free(c);
+            tsc_md_put(s, c);
         }
     }
     struct tsc_crypto_facts *f = &s->f;

@@ -82,9 +82,18 @@ struct tsc_crypto_sess;
 
 /* keys may be NULL (then nothing is decrypted: reason no_key_material). */
 TSC_MUST_USE enum tsc_err tsc_csess_new(struct tsc_crypto_sess **out, const struct tsc_keys *keys);
+/*
+ * Freed sessions keep their libcrypto contexts and buffers (secrets wiped) in
+ * a small per-thread pool that tsc_csess_new takes from; tsc_csess_pool_drain
+ * releases the calling thread's pool (end of a run).
+ */
 void tsc_csess_free(struct tsc_crypto_sess *s);
+void tsc_csess_pool_drain(void);
 /* Bytes one session takes (for sizing caps from a memory budget). */
 size_t tsc_csess_bytes(void);
+
+/* The session's buffer for decrypted records (for tsc_csess_decrypt's out), capped at limit. */
+struct tsc_buf *tsc_csess_plain(struct tsc_crypto_sess *s, size_t limit);
 
 /* ---- handshake inputs, in wire order ---- */
 

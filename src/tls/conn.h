@@ -79,7 +79,7 @@ struct tsc_tls_conn {
     bool cs_failed;       /* could not be created: the connection stays keyless */
     bool closed;          /* tsc_tls_conn_close done */
     bool secrets_out;     /* on_secrets reported for the current handshake */
-    struct tsc_buf plain; /* plaintext of the record being processed */
+    struct tsc_buf *plain; /* plaintext of the record being processed (the crypto session's) */
     struct tsc_tls_verify *v; /* --verify state (verify.c), NULL without cfg.verify */
     /* Records held for late keys (cfg.hold, records.c): entries of a
      * struct tsc_held header then the record body, in arrival order. */

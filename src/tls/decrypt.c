@@ -32,7 +32,7 @@ struct tsc_crypto_sess *tsc_tls_crypto_sess(struct tsc_tls_conn *t)
         }
         return NULL;
     }
-    tsc_buf_init(&t->plain, (size_t)t->cfg.max_record_len + TSC_PLAIN_EXTRA);
+    t->plain = tsc_csess_plain(t->cs, (size_t)t->cfg.max_record_len + TSC_PLAIN_EXTRA);
     return t->cs;
 }
 

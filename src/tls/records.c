@@ -90,7 +90,6 @@ void tsc_tls_conn_free(struct tsc_tls_conn *t)
     }
     tsc_buf_free(&t->held);
     tsc_csess_free(t->cs);
-    tsc_buf_free(&t->plain);
     tsc_verify_free(t);
     free(t);
 }
@@ -356,7 +355,7 @@ static enum tsc_err tsc_record_decrypt(struct tsc_tls_conn *t, int dir, const st
 {
     struct tsc_tls_dirst *d = &t->d[dir];
     enum tsc_err e =
-        tsc_csess_decrypt(t->cs, dir, h->type, h->version, body.p, body.len, &t->plain, inner);
+        tsc_csess_decrypt(t->cs, dir, h->type, h->version, body.p, body.len, t->plain, inner);
     if (e != TSC_ERR_UNSUPPORTED) {
         d->dec_started = true;
     }
@@ -522,7 +521,7 @@ static void tsc_record_now(struct tsc_tls_conn *t, int dir, const struct tsc_rec
         t->cfg.events.on_record(t->cfg.events.ud, t->id, dir, &ri);
     }
     if (dec) {
-        struct tsc_slice pt = {t->plain.p, t->plain.len};
+        struct tsc_slice pt = {t->plain->p, t->plain->len};
         tsc_plain_record(t, dir, inner, h->version, pt, off);
         return;
     }
