@@ -845,7 +845,8 @@ static void tsc_master12(struct tsc_crypto_sess *s)
     struct tsc_slice enc = {NULL, 0};
     bool rsa = st->kex == TSC_KEX_RSA && s->cke_seen && tsc_cke_rsa(s, c, &enc);
     enum tsc_key_source src = TSC_KEYSRC_NONE;
-    if (tsc_keys_keylog_find(s->keys, TSC_KL_PMS_CLIENT_RANDOM, s->cr, 32, pms, &pl)) {
+    const uint8_t *kl_pms = NULL; /* a key log premaster, any length up to TSC_MAX_PREMASTER */
+    if (tsc_keys_keylog_get(s->keys, TSC_KL_PMS_CLIENT_RANDOM, s->cr, 32, &kl_pms, &pl)) {
         src = tsc_keylog_source(s->keys, TSC_KL_PMS_CLIENT_RANDOM, s->cr, 32);
     } else if (rsa && enc.len >= 8 &&
                tsc_keys_keylog_find(s->keys, TSC_KL_RSA, enc.p, 8, pms, &pl)) {
@@ -914,7 +915,8 @@ static void tsc_master12(struct tsc_crypto_sess *s)
     if (src == TSC_KEYSRC_NONE) {
         goto out;
     }
-    if (tsc_ms_from_pms(s, pms, pl, ms) == TSC_OK && tsc_derive12(s, ms) == TSC_OK) {
+    if (tsc_ms_from_pms(s, kl_pms != NULL ? kl_pms : pms, pl, ms) == TSC_OK &&
+        tsc_derive12(s, ms) == TSC_OK) {
         s->f.key_source = src;
     }
 out:
