@@ -26,6 +26,8 @@
 #define TSC_CERT_MAX (64u * 1024u)
 #define TSC_CKE_MAX (16u * 1024u)
 #define TSC_RSA_CANDIDATES 8u
+#define TSC_EARLY_HOLD_MAX (1024u * 1024u) /* 0-RTT plaintext held until acceptance is known */
+#define TSC_EARLY_HOLD_RECORDS 256u
 #define TSC_MD_SPARE 6u /* two transcript, two app_data, one scratch digest and a spare */
 
 /* Handshake types used here (RFC 8446 4, RFC 5246 7.4). */
@@ -110,6 +112,15 @@ struct tsc_crypto_sess {
     size_t early_slen;
     enum tsc_epoch13 epoch[2];
     bool early_accepted;
+    bool early_rejected;
+    /* 0-RTT plaintext held until early_accepted / early_rejected (tsc_csess_app_record) */
+    struct tsc_buf early_hold;
+    struct {
+        uint32_t len;
+        uint64_t pkt;
+        struct tsc_ts ts;
+    } early_rec_at[TSC_EARLY_HOLD_RECORDS];
+    uint32_t n_early_held;
     bool client_hs_ready; /* client handshake keys loaded in hs_rec */
     const struct tsc_suite *early_suite;
     struct tsc_rec early_rec;
@@ -206,7 +217,7 @@ struct tsc_csess_kept {
     EVP_MD_CTX *md_spare[TSC_MD_SPARE];
     unsigned n_md_spare;
     struct tsc_rec recs[5];
-    struct tsc_buf bufs[3];
+    struct tsc_buf bufs[4];
     uint8_t *cert;
 };
 
@@ -218,7 +229,7 @@ static struct tsc_rec *tsc_sess_rec(struct tsc_crypto_sess *s, int i)
 
 static struct tsc_buf *tsc_sess_buf(struct tsc_crypto_sess *s, int i)
 {
-    struct tsc_buf *all[3] = {&s->cke, &s->tx_pending, &s->plain};
+    struct tsc_buf *all[4] = {&s->cke, &s->tx_pending, &s->plain, &s->early_hold};
     return all[i];
 }
 
@@ -263,7 +274,7 @@ static void tsc_csess_take(struct tsc_crypto_sess *s, struct tsc_csess_kept *k)
         k->recs[i] = *r;
         tsc_rec_init(r);
     }
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         /* Wire bytes and plaintext, not secrets: kept as they are (tsc_buf_free does not wipe). */
         struct tsc_buf *b = tsc_sess_buf(s, i);
         k->bufs[i] = *b;
@@ -285,7 +296,7 @@ static void tsc_csess_give(struct tsc_crypto_sess *s, const struct tsc_csess_kep
     for (int i = 0; i < 5; i++) {
         *tsc_sess_rec(s, i) = k->recs[i];
     }
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         *tsc_sess_buf(s, i) = k->bufs[i];
     }
     s->cert = k->cert;
@@ -305,6 +316,7 @@ enum tsc_err tsc_csess_new(struct tsc_crypto_sess **out, const struct tsc_keys *
         tsc_buf_init(&s->cke, TSC_CKE_MAX);
         tsc_buf_init(&s->tx_pending, TSC_TX_PENDING_MAX);
         tsc_buf_init(&s->plain, 0);
+        tsc_buf_init(&s->early_hold, TSC_EARLY_HOLD_MAX);
         for (int d = 0; d < 2; d++) {
             tsc_rec_init(&s->rec[d]);
         }
@@ -355,6 +367,7 @@ static void tsc_csess_release(struct tsc_crypto_sess *s)
     tsc_buf_free(&s->cke);
     tsc_buf_free(&s->tx_pending);
     tsc_buf_free(&s->plain);
+    tsc_buf_free(&s->early_hold);
     OPENSSL_cleanse(s, sizeof(*s));
 }
 
@@ -692,6 +705,8 @@ void tsc_csess_server_hello(struct tsc_crypto_sess *s, uint16_t version, uint16_
         s->hrr = true;
         s->tls13 = true;
         s->offers_early = false;
+        /* RFC 8446 4.2.10: a server that sends HelloRetryRequest rejects early data. */
+        tsc_csess_early_data_rejected(s);
         tsc_tx_start(s);
         tsc_tx_hrr(s);
         return;
@@ -706,6 +721,7 @@ void tsc_csess_server_hello(struct tsc_crypto_sess *s, uint16_t version, uint16_
         tsc_sh13(s);
         return;
     }
+    tsc_csess_early_data_rejected(s); /* 0-RTT does not exist below TLS 1.3 */
     if (compression == 1) {
         s->deflate = true; /* RFC 3749 */
     } else if (compression != 0) {
@@ -716,11 +732,57 @@ void tsc_csess_server_hello(struct tsc_crypto_sess *s, uint16_t version, uint16_
     }
 }
 
+static bool tsc_app_hash(struct tsc_crypto_sess *s, int dir, const uint8_t *p, size_t len);
+
 void tsc_csess_early_data_accepted(struct tsc_crypto_sess *s)
 {
-    if (s != NULL) {
-        s->early_accepted = true;
+    if (s == NULL || s->early_accepted || s->early_rejected) {
+        return;
     }
+    s->early_accepted = true;
+    /* The held 0-RTT comes first in the client's stream (RFC 8446 2.3). */
+    if (s->early_hold.len > 0 && tsc_app_hash(s, 0, s->early_hold.p, s->early_hold.len)) {
+        s->f.early_data_bytes += s->early_hold.len;
+    }
+}
+
+void tsc_csess_early_data_rejected(struct tsc_crypto_sess *s)
+{
+    if (s == NULL || s->early_accepted || s->early_rejected) {
+        return;
+    }
+    s->early_rejected = true;
+    s->f.early_data_rejected_bytes += s->early_hold.len;
+    tsc_csess_early_release_done(s);
+}
+
+bool tsc_csess_early_released(const struct tsc_crypto_sess *s, size_t i, const uint8_t **p,
+                              size_t *len, uint64_t *pkt, struct tsc_ts *ts)
+{
+    if (s == NULL || !s->early_accepted || i >= s->n_early_held) {
+        return false;
+    }
+    size_t off = 0;
+    for (size_t k = 0; k < i; k++) {
+        off += s->early_rec_at[k].len;
+    }
+    *p = s->early_hold.p + off;
+    *len = s->early_rec_at[i].len;
+    *pkt = s->early_rec_at[i].pkt;
+    *ts = s->early_rec_at[i].ts;
+    return true;
+}
+
+void tsc_csess_early_release_done(struct tsc_crypto_sess *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    if (s->early_hold.p != NULL) {
+        OPENSSL_cleanse(s->early_hold.p, s->early_hold.len);
+    }
+    tsc_buf_reset(&s->early_hold);
+    s->n_early_held = 0;
 }
 
 void tsc_csess_server_certificate(struct tsc_crypto_sess *s, const uint8_t *der, size_t len)
@@ -1221,6 +1283,8 @@ void tsc_csess_handshake(struct tsc_crypto_sess *s, int dir, const uint8_t *msg,
         tsc_master12_keylog(s);
     }
     if (s->tls13 && type == TSC_HT_END_OF_EARLY_DATA && dir == 0) {
+        /* RFC 8446 4.5: sent only when the server accepted early data. */
+        tsc_csess_early_data_accepted(s);
         tsc_client_to_hs(s);
     }
     if (type == TSC_HT_FINISHED) {
@@ -1383,27 +1447,62 @@ enum tsc_err tsc_csess_decrypt(struct tsc_crypto_sess *s, int dir, uint8_t conte
     return e;
 }
 
-void tsc_csess_app_data(struct tsc_crypto_sess *s, int dir, const uint8_t *p, size_t len)
+/* Streams plaintext into dir's app_data hash (started on first use). */
+static bool tsc_app_hash(struct tsc_crypto_sess *s, int dir, const uint8_t *p, size_t len)
 {
-    if (s == NULL || (dir != 0 && dir != 1) || s->finished_called || (p == NULL && len > 0)) {
-        return;
-    }
     if (s->app_md[dir] == NULL) {
         s->app_md[dir] = tsc_md_get(s);
         if (s->app_md[dir] == NULL ||
             EVP_DigestInit_ex(s->app_md[dir], tsc_alg_md(TSC_MD_SHA256), NULL) != 1) {
             EVP_MD_CTX_free(s->app_md[dir]);
             s->app_md[dir] = NULL;
-            return;
+            return false;
         }
     }
     if (len > 0 && EVP_DigestUpdate(s->app_md[dir], p, len) != 1) {
-        return;
+        return false;
     }
     s->f.app_bytes[dir] += len;
+    return true;
+}
+
+enum tsc_app_verdict tsc_csess_app_record(struct tsc_crypto_sess *s, int dir, const uint8_t *p,
+                                          size_t len, uint64_t pkt, struct tsc_ts ts)
+{
+    if (s == NULL || (dir != 0 && dir != 1) || s->finished_called || (p == NULL && len > 0)) {
+        return TSC_APP_DROPPED;
+    }
+    if (s->last_early[dir] && !s->early_accepted) {
+        /*
+         * 0-RTT before the server's answer: it is application data only if the
+         * server accepts it (RFC 8446 4.2.10), which EncryptedExtensions (or the
+         * client's EndOfEarlyData) tells later. Hold it until then.
+         */
+        if (s->early_rejected || s->n_early_held >= TSC_EARLY_HOLD_RECORDS ||
+            tsc_buf_append(&s->early_hold, p, len) != TSC_OK) {
+            s->f.early_data_rejected_bytes += len; /* over the hold cap: never counted */
+            return TSC_APP_DROPPED;
+        }
+        s->early_rec_at[s->n_early_held].len = (uint32_t)len;
+        s->early_rec_at[s->n_early_held].pkt = pkt;
+        s->early_rec_at[s->n_early_held].ts = ts;
+        s->n_early_held++;
+        return TSC_APP_HELD;
+    }
+    if (!tsc_app_hash(s, dir, p, len)) {
+        return TSC_APP_DROPPED;
+    }
     if (s->last_early[dir]) {
         s->f.early_data_bytes += len;
     }
+    return TSC_APP_COUNTED;
+}
+
+enum tsc_app_verdict tsc_csess_app_data(struct tsc_crypto_sess *s, int dir, const uint8_t *p,
+                                        size_t len)
+{
+    struct tsc_ts none = {0, 0};
+    return tsc_csess_app_record(s, dir, p, len, 0, none);
 }
 
 void tsc_csess_finish(struct tsc_crypto_sess *s)
@@ -1411,6 +1510,9 @@ void tsc_csess_finish(struct tsc_crypto_sess *s)
     if (s == NULL || s->finished_called) {
         return;
     }
+    /* Acceptance never seen (EncryptedExtensions not decrypted, capture cut): the held
+     * 0-RTT is not counted as the connection's data. */
+    tsc_csess_early_data_rejected(s);
     s->finished_called = true;
     for (int d = 0; d < 2; d++) {
         EVP_MD_CTX *c = s->app_md[d];

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "keys/keys.h"
+#include "tlsscope/types.h"
 #include "util/buf.h"
 #include "util/err.h"
 
@@ -75,7 +76,10 @@ struct tsc_crypto_facts {
      * direction, in order, early data included. */
     uint64_t app_bytes[2];
     uint8_t app_sha256[2][32];
-    uint64_t early_data_bytes;
+    uint64_t early_data_bytes; /* accepted 0-RTT plaintext, part of app_bytes[0] */
+    /* 0-RTT plaintext the server rejected (or whose acceptance was never seen):
+     * decrypted, but not application data of the connection, so not in app_bytes. */
+    uint64_t early_data_rejected_bytes;
 };
 
 struct tsc_crypto_sess;
@@ -112,8 +116,22 @@ void tsc_csess_client_hello(struct tsc_crypto_sess *s, const uint8_t random[32],
 void tsc_csess_server_hello(struct tsc_crypto_sess *s, uint16_t version, uint16_t cipher_suite,
                             const uint8_t random[32], uint8_t compression, bool ems, bool etm,
                             bool hrr, bool psk_selected);
-/* TLS 1.3 EncryptedExtensions contained early_data (the server accepted 0-RTT). */
+/*
+ * TLS 1.3 EncryptedExtensions with early_data (the server accepted 0-RTT) or
+ * without (rejected, RFC 8446 4.2.10). Decrypted early data is held until one
+ * of these (or the client's EndOfEarlyData, RFC 8446 4.5, which only follows an
+ * acceptance) is known; a HelloRetryRequest or a TLS <= 1.2 ServerHello rejects.
+ */
 void tsc_csess_early_data_accepted(struct tsc_crypto_sess *s);
+void tsc_csess_early_data_rejected(struct tsc_crypto_sess *s);
+/*
+ * After an acceptance: the held early records, in order (i = 0, 1, ...), for
+ * the caller's app_data events; false past the last. tsc_csess_early_release_done
+ * frees them. The hashing was already done.
+ */
+bool tsc_csess_early_released(const struct tsc_crypto_sess *s, size_t i, const uint8_t **p,
+                              size_t *len, uint64_t *pkt, struct tsc_ts *ts);
+void tsc_csess_early_release_done(struct tsc_crypto_sess *s);
 /* Leaf certificate of the server (DER), to match an RSA key. */
 void tsc_csess_server_certificate(struct tsc_crypto_sess *s, const uint8_t *der, size_t len);
 /* ClientKeyExchange body (RFC 5246 7.4.7 / RFC 4279 for PSK). */
@@ -163,9 +181,22 @@ TSC_MUST_USE enum tsc_err tsc_csess_decrypt(struct tsc_crypto_sess *s, int dir,
                                             const uint8_t *in, size_t len, struct tsc_buf *out,
                                             uint8_t *inner_type);
 
-/* Decrypted application data of dir (for the app_data hash and -d output). Called by the
- * dissector for each decrypted application_data record, in order. */
-void tsc_csess_app_data(struct tsc_crypto_sess *s, int dir, const uint8_t *p, size_t len);
+/* What happened to a decrypted application_data record's plaintext. */
+enum tsc_app_verdict {
+    TSC_APP_COUNTED = 0, /* hashed into app_data now: report it (events, -d) */
+    TSC_APP_HELD,        /* 0-RTT whose acceptance is not known yet: held (see above) */
+    TSC_APP_DROPPED,     /* rejected 0-RTT: not application data of this connection */
+};
+/*
+ * Decrypted application data of dir (for the app_data hash and -d output). Called by the
+ * dissector for each decrypted application_data record, in order; pkt and ts say where
+ * the record was (kept for held early data).
+ */
+enum tsc_app_verdict tsc_csess_app_record(struct tsc_crypto_sess *s, int dir, const uint8_t *p,
+                                          size_t len, uint64_t pkt, struct tsc_ts ts);
+/* The same without a position (held records then report packet 0). */
+enum tsc_app_verdict tsc_csess_app_data(struct tsc_crypto_sess *s, int dir, const uint8_t *p,
+                                        size_t len);
 
 const struct tsc_crypto_facts *tsc_csess_facts(const struct tsc_crypto_sess *s);
 /*

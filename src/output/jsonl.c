@@ -447,6 +447,7 @@ static void decrypt_json(struct tsc_jw *j, const struct tsc_decrypt_facts *dec)
     tsc_jw_obj_end(j);
     tsc_jw_kuint(j, "bad_records", dec->bad_records);
     tsc_jw_kuint(j, "early_data_bytes", dec->early_data_bytes);
+    tsc_jw_kuint(j, "early_data_rejected_bytes", dec->early_data_rejected_bytes);
     kname(j, "undecrypted_reason", dec->undecrypted_reason);
     tsc_jw_key(j, "app_data");
     if (dec->have_app_data[0] || dec->have_app_data[1]) {

@@ -37,6 +37,27 @@ struct tsc_crypto_sess *tsc_tls_crypto_sess(struct tsc_tls_conn *t)
 }
 
 /*
+ * The server accepted 0-RTT: the early records the session held back become
+ * application data now; their app_data events go out with the packet and time
+ * each record had.
+ */
+static void tsc_tls_crypto_early_accepted(struct tsc_tls_conn *t, struct tsc_crypto_sess *cs)
+{
+    tsc_csess_early_data_accepted(cs);
+    const uint8_t *p = NULL;
+    size_t n = 0;
+    uint64_t pkt = 0;
+    struct tsc_ts ts;
+    /* Bounded by the session's held-record cap. */
+    for (size_t i = 0; t->cfg.events.on_app_data != NULL &&
+                       tsc_csess_early_released(cs, i, &p, &n, &pkt, &ts);
+         i++) {
+        t->cfg.events.on_app_data(t->cfg.events.ud, t->id, TSC_DIR_C2S, p, n, pkt, ts);
+    }
+    tsc_csess_early_release_done(cs);
+}
+
+/*
  * RFC 8446 4.2.11:
  *   struct {
  *       opaque identity<1..2^16-1>;
@@ -121,6 +142,10 @@ void tsc_tls_crypto_message(struct tsc_tls_conn *t, int dir, const struct tsc_hs
     if (cs == NULL) {
         return;
     }
+    if (m->type == TSC_HS_END_OF_EARLY_DATA && dir == TSC_DIR_C2S) {
+        /* RFC 8446 4.5: the client sends it only after the server accepted 0-RTT. */
+        tsc_tls_crypto_early_accepted(t, cs);
+    }
     if (m->type == TSC_HS_CLIENT_KEY_EXCHANGE && dir == TSC_DIR_C2S && !m->skipped) {
         /* The session reads the body by the negotiated key exchange (RFC 5246 7.4.7). */
         tsc_csess_client_key_exchange(cs, m->body.p, m->body.len);
@@ -150,9 +175,14 @@ void tsc_tls_crypto_message(struct tsc_tls_conn *t, int dir, const struct tsc_hs
             break;
         }
         case TSC_HS_ENCRYPTED_EXTENSIONS:
-            /* RFC 8446 4.2.10: early_data in EncryptedExtensions accepts the 0-RTT data. */
-            if (dir == TSC_DIR_S2C && tsc_ext_find(&m->u.ee, TSC_EXT_EARLY_DATA) != NULL) {
-                tsc_csess_early_data_accepted(cs);
+            /* RFC 8446 4.2.10: early_data in EncryptedExtensions accepts the 0-RTT data,
+             * its absence rejects it. */
+            if (dir == TSC_DIR_S2C) {
+                if (tsc_ext_find(&m->u.ee, TSC_EXT_EARLY_DATA) != NULL) {
+                    tsc_tls_crypto_early_accepted(t, cs);
+                } else {
+                    tsc_csess_early_data_rejected(cs);
+                }
             }
             break;
         case TSC_HS_CERTIFICATE:
@@ -218,6 +248,7 @@ void tsc_tls_crypto_close(struct tsc_tls_conn *t)
     df->bad_records = cf->bad_records;
     df->undecrypted_reason = tsc_undecrypted_name(cf->undecrypted_reason);
     df->early_data_bytes = cf->early_data_bytes;
+    df->early_data_rejected_bytes = cf->early_data_rejected_bytes;
     df->have_master_secret = cf->have_master_secret;
     if (cf->have_master_secret) {
         memcpy(df->master_secret, cf->master_secret, 48);

@@ -393,8 +393,9 @@ static void tsc_plain_record(struct tsc_tls_conn *t, int dir, uint8_t type, uint
         }
         break;
     case 23:
-        tsc_csess_app_data(t->cs, dir, pt.p, pt.len);
-        if (t->cfg.events.on_app_data != NULL) {
+        /* Held or rejected 0-RTT is reported later or not at all (session.h). */
+        if (tsc_csess_app_record(t->cs, dir, pt.p, pt.len, t->pkt, t->ts) == TSC_APP_COUNTED &&
+            t->cfg.events.on_app_data != NULL) {
             t->cfg.events.on_app_data(t->cfg.events.ud, t->id, dir, pt.p, pt.len, t->pkt, t->ts);
         }
         break;
