@@ -585,6 +585,22 @@ void tsc_csess_client_hello(struct tsc_crypto_sess *s, const uint8_t random[32],
     }
 }
 
+void tsc_csess_client_hello_v2(struct tsc_crypto_sess *s, const uint8_t *challenge, size_t clen,
+                               const uint8_t *msg, size_t len)
+{
+    /* RFC 6101 E.1 / RFC 5246 E.2: challenge_length is 16..32. */
+    if (s == NULL || challenge == NULL || msg == NULL || clen < 16 || clen > 32) {
+        return;
+    }
+    /* RFC 5246 E.2: the challenge is the client random, right-aligned, zero-padded. */
+    uint8_t random[32] = {0};
+    memcpy(random + (32 - clen), challenge, clen);
+    tsc_csess_client_hello(s, random, false, NULL, 0);
+    /* The transcript holds the CLIENT-HELLO message as sent, without its 2-byte record
+     * header (RFC 5246 E.2: it is what the Finished hashes cover). */
+    tsc_tx_add(s, msg, len);
+}
+
 static void tsc_csess_early_lookup(struct tsc_crypto_sess *s)
 {
     if (s->have_early || s->keys == NULL || !s->have_cr) {

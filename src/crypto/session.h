@@ -113,6 +113,14 @@ void tsc_csess_handshake(struct tsc_crypto_sess *s, int dir, const uint8_t *msg,
 
 void tsc_csess_client_hello(struct tsc_crypto_sess *s, const uint8_t random[32],
                             bool offers_early_data, const uint8_t *psk_identity, size_t psk_id_len);
+/*
+ * An SSLv2-format CLIENT-HELLO that starts a TLS session (RFC 5246 E.2, RFC 6101
+ * E.1): the challenge (16..32 bytes) becomes the client random, and msg, the
+ * message as sent (msg_type through challenge, no record header), opens the
+ * transcript. Used instead of tsc_csess_client_hello + tsc_csess_handshake.
+ */
+void tsc_csess_client_hello_v2(struct tsc_crypto_sess *s, const uint8_t *challenge, size_t clen,
+                               const uint8_t *msg, size_t len);
 void tsc_csess_server_hello(struct tsc_crypto_sess *s, uint16_t version, uint16_t cipher_suite,
                             const uint8_t random[32], uint8_t compression, bool ems, bool etm,
                             bool hrr, bool psk_selected);

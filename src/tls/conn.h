@@ -117,6 +117,9 @@ void tsc_tls_crypto_message(struct tsc_tls_conn *t, int dir, const struct tsc_hs
                             const uint8_t *raw, size_t raw_len);
 /* Session of the connection, created on first use; NULL when keyless. */
 struct tsc_crypto_sess *tsc_tls_crypto_sess(struct tsc_tls_conn *t);
+/* An SSLv2-format CLIENT-HELLO (raw: the record body as sent) that may start a TLS session. */
+void tsc_tls_crypto_v2_hello(struct tsc_tls_conn *t, const struct tsc_hs_msg *m,
+                             struct tsc_slice raw);
 void tsc_tls_crypto_close(struct tsc_tls_conn *t);
 
 /* resume.c: resumption cache links (cfg.sessions); each is a no-op without a cache. */

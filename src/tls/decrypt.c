@@ -136,7 +136,9 @@ void tsc_tls_crypto_message(struct tsc_tls_conn *t, int dir, const struct tsc_hs
                             const uint8_t *raw, size_t raw_len)
 {
     if (m->sslv2) {
-        return; /* SSLv2 sessions are not decrypted; see tsc_tls_crypto_close */
+        /* An SSLv2-compatible hello goes through tsc_tls_crypto_v2_hello; SSLv2
+         * sessions themselves are not decrypted (see tsc_tls_crypto_close). */
+        return;
     }
     struct tsc_crypto_sess *cs = tsc_tls_crypto_sess(t);
     if (cs == NULL) {
@@ -204,6 +206,19 @@ void tsc_tls_crypto_message(struct tsc_tls_conn *t, int dir, const struct tsc_hs
                 tsc_tls_report_secrets(t);
             }
         }
+    }
+}
+
+void tsc_tls_crypto_v2_hello(struct tsc_tls_conn *t, const struct tsc_hs_msg *m,
+                             struct tsc_slice raw)
+{
+    if (!m->sslv2 || m->type != TSC_V2_CLIENT_HELLO || !m->parsed) {
+        return;
+    }
+    struct tsc_crypto_sess *cs = tsc_tls_crypto_sess(t);
+    if (cs != NULL) {
+        const struct tsc_v2_client_hello *ch = &m->u.v2ch;
+        tsc_csess_client_hello_v2(cs, ch->challenge.p, ch->challenge.len, raw.p, raw.len);
     }
 }
 

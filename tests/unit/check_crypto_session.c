@@ -121,9 +121,11 @@ struct opts {
     int force_suite; /* replace the ServerHello's suite, -1 keep */
     bool ignore_ee;  /* do not report EncryptedExtensions' early_data answer */
     int stop_after;  /* replay only this many events, -1 all */
+    int v2_mode;     /* SSLv2-format hello: 0 as captured, 1 random without the transcript,
+                        2 challenge cut by one byte */
 };
 
-static const struct opts k_default = {true, -1, false, false, -1, -1, false, -1};
+static const struct opts k_default = {true, -1, false, false, -1, -1, false, -1, 0};
 
 /* What the replay saw of 0-RTT handling. */
 struct early_seen {
@@ -214,7 +216,22 @@ static struct tsc_crypto_sess *replay(const struct script *sc, struct tsc_keys *
     memset(&g_early, 0, sizeof(g_early));
     for (int i = 0; i < sc->n && (o->stop_after < 0 || i < o->stop_after); i++) {
         const struct event *e = &sc->ev[i];
-        if (strcmp(e->kind, "CH") == 0) {
+        if (strcmp(e->kind, "CH2") == 0) {
+            /* "CH2 <challenge hex> <CLIENT-HELLO message hex>" (RFC 5246 E.2) */
+            const char *sp = strchr(e->text, ' ');
+            ck_assert_ptr_nonnull(sp);
+            uint8_t *msg = malloc(strlen(sp) / 2 + 1);
+            size_t ml = unhex(sp + 1, msg);
+            size_t cl = e->n;
+            if (o->v2_mode == 1) {
+                uint8_t r[32] = {0};
+                memcpy(r + 32 - cl, e->bin, cl);
+                tsc_csess_client_hello(s, r, false, NULL, 0);
+            } else {
+                tsc_csess_client_hello_v2(s, e->bin, o->v2_mode == 2 ? cl - 1 : cl, msg, ml);
+            }
+            free(msg);
+        } else if (strcmp(e->kind, "CH") == 0) {
             unsigned early = 0;
             sscanf(e->text + 65, "%u", &early);
             tsc_csess_client_hello(s, e->bin, early != 0, NULL, 0);
@@ -498,6 +515,44 @@ START_TEST(test_early_data_unanswered)
 }
 END_TEST
 
+/*
+ * SSLv2-compatible ClientHello (pcaps/raw, tools/mkrawcaps): 16-byte challenge,
+ * RSA key exchange. _i 0: server key, 1: key log, 2: key log but the hello's
+ * message left out of the transcript (both Finished must fail), 3: the challenge
+ * one byte short (too short for RFC 6101: no client random, nothing verifies).
+ */
+START_TEST(test_sslv2_hello)
+{
+    struct script sc;
+    load(&sc, "raw-sslv2-hello-tls12-rsa-aes128-gcm");
+    struct tsc_keys *k = keys();
+    struct opts o = k_default;
+    o.keylog = _i != 0;
+    o.v2_mode = _i >= 2 ? _i - 1 : 0;
+    if (_i == 0) {
+        load_server_key(k);
+    }
+    struct tsc_crypto_sess *s = replay(&sc, k, &o);
+    const struct tsc_crypto_facts *f = tsc_csess_facts(s);
+    if (_i < 2) {
+        assert_complete(&sc, f);
+        ck_assert_int_eq(f->key_source, _i == 0 ? TSC_KEYSRC_RSA : TSC_KEYSRC_KEYLOG);
+    } else if (_i == 2) {
+        /* Keys right (the random is), transcript wrong: records decrypt, Finished do not. */
+        ck_assert(f->decrypted);
+        ck_assert_int_eq(f->finished[0], TSC_FIN_MISMATCH);
+        ck_assert_int_eq(f->finished[1], TSC_FIN_MISMATCH);
+    } else {
+        ck_assert(!f->decrypted);
+        ck_assert_int_ne(f->finished[0], TSC_FIN_VERIFIED);
+        ck_assert_int_ne(f->undecrypted_reason, TSC_UNDEC_NONE);
+    }
+    tsc_csess_free(s);
+    tsc_keys_free(k);
+    unload(&sc);
+}
+END_TEST
+
 START_TEST(test_truncated_keylog)
 {
     /* Fewer key log lines than the connection needs. */
@@ -594,6 +649,7 @@ static Suite *session_suite(void)
     tcase_add_loop_test(tc, test_early_data_accepted, 0, 2);
     tcase_add_test(tc, test_early_data_rejected);
     tcase_add_test(tc, test_early_data_unanswered);
+    tcase_add_loop_test(tc, test_sslv2_hello, 0, 4);
     suite_add_tcase(s, tc);
     tc = tcase_create("truncated");
     tcase_add_loop_test(tc, test_truncated_keylog, 0, 6);

@@ -46,9 +46,17 @@ def exts(b):
 def main():
     name = sys.argv[1]
     index = int(sys.argv[2]) if len(sys.argv) > 2 else 0
-    man = json.load(open('pcaps/manifest.json'))['captures']
-    cap = [c for c in man if c['name'] == name][0]
-    conn = cap['connections'][index]
+    raw = name.startswith('raw/')  # pcaps/raw/ (tools/mkrawcaps): one connection each
+    if raw:
+        man = json.load(open('pcaps/raw/expected.json'))['captures']
+        cap = [c for c in man if c['name'] == name[4:]][0]
+        cap = dict(cap, file='raw/' + cap['file'],
+                   keys={'keylog': 'raw/' + name[4:] + '.keylog'})
+        conn = cap
+    else:
+        man = json.load(open('pcaps/manifest.json'))['captures']
+        cap = [c for c in man if c['name'] == name][0]
+        conn = cap['connections'][index]
     ev = []
     ev.append('# extracted from pcaps/%s.pcap (connection %d) by '
               'tests/data/crypto/extract_session.py' % (name, index))
@@ -62,8 +70,18 @@ def main():
     sh_real = False  # the real ServerHello was seen
     ch_ems = ch_etm = False
     early = False  # the ClientHello offered 0-RTT
+    first = True
     for d, data in follow('pcaps/' + cap['file'], index):
         buf[d] += data
+        if first and d == 0 and len(buf[0]) >= 3 and buf[0][0] & 0x80 and buf[0][2] == 1:
+            # RFC 5246 E.2: SSLv2-compatible CLIENT-HELLO, 2-byte header, no padding
+            n = ((buf[0][0] & 0x7f) << 8) | buf[0][1]
+            msg, buf[0] = buf[0][2:2 + n], buf[0][2 + n:]
+            csl, sidl, chl = (int.from_bytes(msg[i:i + 2], 'big') for i in (3, 5, 7))
+            challenge = msg[9 + csl + sidl:9 + csl + sidl + chl]
+            cr = bytes(32 - len(challenge)) + challenge
+            ev.append('CH2 %s %s' % (challenge.hex(), msg.hex()))
+        first = False
         while len(buf[d]) >= 5:
             n = int.from_bytes(buf[d][3:5], 'big')
             if len(buf[d]) < 5 + n:
