@@ -27,7 +27,6 @@
 #define TSC_CKE_MAX (16u * 1024u)
 #define TSC_RSA_CANDIDATES 8u
 #define TSC_EARLY_HOLD_MAX (1024u * 1024u) /* 0-RTT plaintext held until acceptance is known */
-#define TSC_EARLY_HOLD_RECORDS 256u
 #define TSC_MD_SPARE 6u /* two transcript, two app_data, one scratch digest and a spare */
 
 /* Handshake types used here (RFC 8446 4, RFC 5246 7.4). */
@@ -113,14 +112,10 @@ struct tsc_crypto_sess {
     enum tsc_epoch13 epoch[2];
     bool early_accepted;
     bool early_rejected;
-    /* 0-RTT plaintext held until early_accepted / early_rejected (tsc_csess_app_record) */
+    /* 0-RTT records held until early_accepted / early_rejected (tsc_csess_app_record),
+     * each as a struct tsc_early_hdr then its plaintext */
     struct tsc_buf early_hold;
-    struct {
-        uint32_t len;
-        uint64_t pkt;
-        struct tsc_ts ts;
-    } early_rec_at[TSC_EARLY_HOLD_RECORDS];
-    uint32_t n_early_held;
+    uint64_t early_held_bytes;
     bool client_hs_ready; /* client handshake keys loaded in hs_rec */
     const struct tsc_suite *early_suite;
     struct tsc_rec early_rec;
@@ -134,7 +129,6 @@ struct tsc_crypto_sess {
     /* reused storage (see tsc_csess_free) */
     EVP_MD_CTX *md_spare[TSC_MD_SPARE];
     unsigned n_md_spare;
-    struct tsc_buf plain; /* decrypted record for the dissector */
 };
 
 /* ---- names ---- */
@@ -206,10 +200,12 @@ size_t tsc_csess_bytes(void)
  * to a small per-thread pool with their contexts and buffers kept (secrets and
  * state wiped), and the next connection takes one from there.
  */
-#define TSC_CSESS_POOL 64u
+#define TSC_CSESS_POOL 1024u /* ~10 KB each: captures open connections in waves */
 
 static _Thread_local struct tsc_crypto_sess *tsc_pool[TSC_CSESS_POOL];
 static _Thread_local unsigned tsc_pool_n;
+/* One record is decrypted at a time per thread: its plaintext buffer is shared. */
+static _Thread_local struct tsc_buf tsc_plain_buf;
 
 /* What survives recycling. */
 struct tsc_csess_kept {
@@ -217,7 +213,7 @@ struct tsc_csess_kept {
     EVP_MD_CTX *md_spare[TSC_MD_SPARE];
     unsigned n_md_spare;
     struct tsc_rec recs[5];
-    struct tsc_buf bufs[4];
+    struct tsc_buf bufs[3];
     uint8_t *cert;
 };
 
@@ -229,7 +225,7 @@ static struct tsc_rec *tsc_sess_rec(struct tsc_crypto_sess *s, int i)
 
 static struct tsc_buf *tsc_sess_buf(struct tsc_crypto_sess *s, int i)
 {
-    struct tsc_buf *all[4] = {&s->cke, &s->tx_pending, &s->plain, &s->early_hold};
+    struct tsc_buf *all[3] = {&s->cke, &s->tx_pending, &s->early_hold};
     return all[i];
 }
 
@@ -274,7 +270,8 @@ static void tsc_csess_take(struct tsc_crypto_sess *s, struct tsc_csess_kept *k)
         k->recs[i] = *r;
         tsc_rec_init(r);
     }
-    for (int i = 0; i < 4; i++) {
+    tsc_buf_shrink(&s->early_hold, 0); /* rarely used, up to 1 MiB: not kept */
+    for (int i = 0; i < 3; i++) {
         /* Wire bytes and plaintext, not secrets: kept as they are (tsc_buf_free does not wipe). */
         struct tsc_buf *b = tsc_sess_buf(s, i);
         k->bufs[i] = *b;
@@ -296,7 +293,7 @@ static void tsc_csess_give(struct tsc_crypto_sess *s, const struct tsc_csess_kep
     for (int i = 0; i < 5; i++) {
         *tsc_sess_rec(s, i) = k->recs[i];
     }
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 3; i++) {
         *tsc_sess_buf(s, i) = k->bufs[i];
     }
     s->cert = k->cert;
@@ -315,7 +312,6 @@ enum tsc_err tsc_csess_new(struct tsc_crypto_sess **out, const struct tsc_keys *
         TSC_ENSURE(s != NULL, TSC_ERR_NOMEM);
         tsc_buf_init(&s->cke, TSC_CKE_MAX);
         tsc_buf_init(&s->tx_pending, TSC_TX_PENDING_MAX);
-        tsc_buf_init(&s->plain, 0);
         tsc_buf_init(&s->early_hold, TSC_EARLY_HOLD_MAX);
         for (int d = 0; d < 2; d++) {
             tsc_rec_init(&s->rec[d]);
@@ -366,7 +362,6 @@ static void tsc_csess_release(struct tsc_crypto_sess *s)
     s->cert = NULL;
     tsc_buf_free(&s->cke);
     tsc_buf_free(&s->tx_pending);
-    tsc_buf_free(&s->plain);
     tsc_buf_free(&s->early_hold);
     OPENSSL_cleanse(s, sizeof(*s));
 }
@@ -397,12 +392,14 @@ void tsc_csess_pool_drain(void)
         tsc_csess_release(s);
         free(s);
     }
+    tsc_buf_free(&tsc_plain_buf);
 }
 
 struct tsc_buf *tsc_csess_plain(struct tsc_crypto_sess *s, size_t limit)
 {
-    s->plain.limit = limit;
-    return &s->plain;
+    (void)s;
+    tsc_plain_buf.limit = limit;
+    return &tsc_plain_buf;
 }
 
 const struct tsc_crypto_facts *tsc_csess_facts(const struct tsc_crypto_sess *s)
@@ -750,6 +747,26 @@ void tsc_csess_server_hello(struct tsc_crypto_sess *s, uint16_t version, uint16_
 
 static bool tsc_app_hash(struct tsc_crypto_sess *s, int dir, const uint8_t *p, size_t len);
 
+/* Where a held 0-RTT record was, ahead of its bytes in early_hold. */
+struct tsc_early_hdr {
+    uint64_t pkt;
+    struct tsc_ts ts;
+    uint32_t len;
+};
+
+/* The held record at byte offset *off of early_hold (advances *off); false at the end. */
+static bool tsc_early_next(const struct tsc_crypto_sess *s, size_t *off, struct tsc_early_hdr *h,
+                           const uint8_t **p)
+{
+    if (*off + sizeof(*h) > s->early_hold.len) {
+        return false;
+    }
+    memcpy(h, s->early_hold.p + *off, sizeof(*h));
+    *p = s->early_hold.p + *off + sizeof(*h);
+    *off += sizeof(*h) + h->len;
+    return true;
+}
+
 void tsc_csess_early_data_accepted(struct tsc_crypto_sess *s)
 {
     if (s == NULL || s->early_accepted || s->early_rejected) {
@@ -757,8 +774,14 @@ void tsc_csess_early_data_accepted(struct tsc_crypto_sess *s)
     }
     s->early_accepted = true;
     /* The held 0-RTT comes first in the client's stream (RFC 8446 2.3). */
-    if (s->early_hold.len > 0 && tsc_app_hash(s, 0, s->early_hold.p, s->early_hold.len)) {
-        s->f.early_data_bytes += s->early_hold.len;
+    size_t off = 0;
+    struct tsc_early_hdr h;
+    const uint8_t *p = NULL;
+    /* Each step moves past one held record: bounded by early_hold.len. */
+    while (tsc_early_next(s, &off, &h, &p)) {
+        if (tsc_app_hash(s, 0, p, h.len)) {
+            s->f.early_data_bytes += h.len;
+        }
     }
 }
 
@@ -768,25 +791,28 @@ void tsc_csess_early_data_rejected(struct tsc_crypto_sess *s)
         return;
     }
     s->early_rejected = true;
-    s->f.early_data_rejected_bytes += s->early_hold.len;
+    s->f.early_data_rejected_bytes += s->early_held_bytes;
     tsc_csess_early_release_done(s);
 }
 
 bool tsc_csess_early_released(const struct tsc_crypto_sess *s, size_t i, const uint8_t **p,
                               size_t *len, uint64_t *pkt, struct tsc_ts *ts)
 {
-    if (s == NULL || !s->early_accepted || i >= s->n_early_held) {
+    if (s == NULL || !s->early_accepted) {
         return false;
     }
     size_t off = 0;
-    for (size_t k = 0; k < i; k++) {
-        off += s->early_rec_at[k].len;
+    struct tsc_early_hdr h;
+    /* i + 1 steps at most, each past one held record. */
+    for (size_t k = 0; tsc_early_next(s, &off, &h, p); k++) {
+        if (k == i) {
+            *len = h.len;
+            *pkt = h.pkt;
+            *ts = h.ts;
+            return true;
+        }
     }
-    *p = s->early_hold.p + off;
-    *len = s->early_rec_at[i].len;
-    *pkt = s->early_rec_at[i].pkt;
-    *ts = s->early_rec_at[i].ts;
-    return true;
+    return false;
 }
 
 void tsc_csess_early_release_done(struct tsc_crypto_sess *s)
@@ -798,7 +824,7 @@ void tsc_csess_early_release_done(struct tsc_crypto_sess *s)
         OPENSSL_cleanse(s->early_hold.p, s->early_hold.len);
     }
     tsc_buf_reset(&s->early_hold);
-    s->n_early_held = 0;
+    s->early_held_bytes = 0;
 }
 
 void tsc_csess_server_certificate(struct tsc_crypto_sess *s, const uint8_t *der, size_t len)
@@ -1494,15 +1520,14 @@ enum tsc_app_verdict tsc_csess_app_record(struct tsc_crypto_sess *s, int dir, co
          * server accepts it (RFC 8446 4.2.10), which EncryptedExtensions (or the
          * client's EndOfEarlyData) tells later. Hold it until then.
          */
-        if (s->early_rejected || s->n_early_held >= TSC_EARLY_HOLD_RECORDS ||
-            tsc_buf_append(&s->early_hold, p, len) != TSC_OK) {
+        struct tsc_early_hdr h = {.pkt = pkt, .ts = ts, .len = (uint32_t)len};
+        if (s->early_rejected || tsc_buf_reserve(&s->early_hold, sizeof(h) + len) != TSC_OK) {
             s->f.early_data_rejected_bytes += len; /* over the hold cap: never counted */
             return TSC_APP_DROPPED;
         }
-        s->early_rec_at[s->n_early_held].len = (uint32_t)len;
-        s->early_rec_at[s->n_early_held].pkt = pkt;
-        s->early_rec_at[s->n_early_held].ts = ts;
-        s->n_early_held++;
+        (void)!tsc_buf_append(&s->early_hold, &h, sizeof(h)); /* room reserved above */
+        (void)!tsc_buf_append(&s->early_hold, p, len);
+        s->early_held_bytes += len;
         return TSC_APP_HELD;
     }
     if (!tsc_app_hash(s, dir, p, len)) {

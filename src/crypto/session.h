@@ -96,7 +96,9 @@ void tsc_csess_pool_drain(void);
 /* Bytes one session takes (for sizing caps from a memory budget). */
 size_t tsc_csess_bytes(void);
 
-/* The session's buffer for decrypted records (for tsc_csess_decrypt's out), capped at limit. */
+/* A buffer for decrypted records (tsc_csess_decrypt's out), capped at limit: one per
+ * thread, shared by its sessions (one record is processed at a time); valid until the
+ * thread's next tsc_csess_plain call or tsc_csess_pool_drain. */
 struct tsc_buf *tsc_csess_plain(struct tsc_crypto_sess *s, size_t limit);
 
 /* ---- handshake inputs, in wire order ---- */

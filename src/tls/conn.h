@@ -77,6 +77,7 @@ struct tsc_tls_conn {
     /* Decryption (only with key material): created on the first TLS record. */
     struct tsc_crypto_sess *cs;
     bool cs_failed;       /* could not be created: the connection stays keyless */
+    bool cs_released;     /* reported and released at close: never created again */
     bool closed;          /* tsc_tls_conn_close done */
     bool secrets_out;     /* on_secrets reported for the current handshake */
     struct tsc_buf *plain; /* plaintext of the record being processed (the crypto session's) */

@@ -19,7 +19,7 @@
 
 struct tsc_crypto_sess *tsc_tls_crypto_sess(struct tsc_tls_conn *t)
 {
-    if (t->cs != NULL || t->cfg.keys == NULL || t->cs_failed) {
+    if (t->cs != NULL || t->cfg.keys == NULL || t->cs_failed || t->cs_released) {
         return t->cs;
     }
     if (tsc_csess_new(&t->cs, t->cfg.keys) != TSC_OK) {
@@ -268,4 +268,14 @@ void tsc_tls_crypto_close(struct tsc_tls_conn *t)
     if (cf->have_master_secret) {
         memcpy(df->master_secret, cf->master_secret, 48);
     }
+    /*
+     * The facts are copied: the session (its contexts, buffers, secrets) goes
+     * back to the pool now rather than when the connection's state is freed,
+     * which for closed flows waits for the time-wait sweep: released there in
+     * batches, sessions would miss the pool.
+     */
+    tsc_csess_free(t->cs);
+    t->cs = NULL;
+    t->plain = NULL;
+    t->cs_released = true;
 }
