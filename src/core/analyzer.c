@@ -1126,6 +1126,9 @@ static void fill_stats(struct tsc_analyzer *a, bool final)
     a->st.held_bytes_peak = a->hold.peak_bytes;
     a->st.have_sessions = a->sessions != NULL;
     tsc_sess_cache_get_stats(a->sessions, &a->st.sessions);
+    struct tsc_keys_stats ks;
+    tsc_keys_get_stats(a->keys, &ks);
+    a->st.rsa_private_ops = ks.rsa_private_ops;
     a->st.suite_counts = a->suite_counts;
     a->st.diag_counts = a->sink.counts;
     struct timespec t;

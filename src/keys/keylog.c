@@ -86,6 +86,7 @@ void tsc_keys_get_stats(const struct tsc_keys *k, struct tsc_keys_stats *st)
     st->keylog_dropped = k->kl_dropped;
     st->keylog_bad_lines = k->kl_bad;
     st->psks = k->n_psk;
+    st->rsa_private_ops = atomic_load(&k->rsa_ops);
 }
 
 /* ---- hash index ---- */

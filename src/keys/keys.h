@@ -117,6 +117,7 @@ struct tsc_keys_stats {
     uint64_t keylog_bad_lines;
     uint64_t keylog_dropped; /* entries dropped with an old generation (bounded index) */
     uint32_t psks;
+    uint64_t rsa_private_ops; /* RSA private-key operations done (premaster decryptions) */
 };
 void tsc_keys_get_stats(const struct tsc_keys *k, struct tsc_keys_stats *st);
 

@@ -7,6 +7,7 @@
 
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -75,6 +76,8 @@ struct tsc_keys {
     bool kl_long_limit_reported;
     EVP_PKEY *rsa[TSC_RSA_MAX_KEYS];
     uint32_t n_rsa;
+    /* RSA private-key operations so far; counted through a const struct tsc_keys *. */
+    _Atomic uint64_t rsa_ops;
     struct tsc_psk_entry psk[TSC_PSK_MAX];
     uint32_t n_psk;
     /*

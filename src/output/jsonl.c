@@ -720,6 +720,7 @@ void tsc_jsonl_stats(struct tsc_writer *w, const struct tsc_run_stats *st)
     tsc_jw_kuint(&j, "decrypted_connections", st->decrypted_connections);
     tsc_jw_kuint(&j, "bad_records", st->bad_records);
     tsc_jw_kuint(&j, "keylog_lines_exported", st->keylog_lines_exported);
+    tsc_jw_kuint(&j, "rsa_private_ops", st->rsa_private_ops);
     tsc_jw_obj_end(&j);
     tsc_jw_key(&j, "diagnostics");
     tsc_jw_obj_begin(&j);

@@ -4,7 +4,9 @@ client tools/rawtls.py): an SSLv2-compatible ClientHello that starts a TLS 1.2
 RSA session, and DHE sessions whose key log holds only PMS_CLIENT_RANDOM with
 256- and 1024-byte premasters. Each must decrypt with the key the entry names
 (and an SSLv2-hello capture with its key log too), key_source as expected, both
-Finished verified, no bad records, the expected client random and app_data.
+Finished verified, no bad records, the expected client random and app_data,
+and with the RSA key exactly one RSA private operation (the certificate names
+the key).
 
   run_raw.py --tlsscope BIN --source-dir DIR      (ends with 'N passed, N failed')
 """
@@ -18,9 +20,10 @@ import sys
 def run(tlsscope, args, env):
     p = subprocess.run([tlsscope, "-j", "--summary-only", "-q", "--no-env-keylog"] + args,
                        stdout=subprocess.PIPE, env=env, timeout=120)
-    conns = [o for o in (json.loads(l) for l in p.stdout.decode().splitlines())
-             if o.get("type") == "connection"]
-    return p.returncode, conns
+    objs = [json.loads(l) for l in p.stdout.decode().splitlines()]
+    conns = [o for o in objs if o.get("type") == "connection"]
+    stats = [o for o in objs if o.get("type") == "stats" and o.get("final")]
+    return p.returncode, conns, stats[-1] if stats else {}
 
 
 def main():
@@ -43,8 +46,12 @@ def main():
         if os.path.exists(kl):
             runs.append(("keylog", ["-l", kl]))
         for source, args in runs:
-            rc, conns = run(a.tlsscope, args + ["-r", pcap], env)
+            rc, conns, stats = run(a.tlsscope, args + ["-r", pcap], env)
             errs = []
+            # The certificate names the key: its premaster is decrypted exactly once.
+            ops = (stats.get("decryption") or {}).get("rsa_private_ops")
+            if ops != (1 if source == "rsa" else 0):
+                errs.append("rsa_private_ops %r" % ops)
             if rc != 0:
                 errs.append("exit status %d" % rc)
             if len(conns) != 1:

@@ -672,18 +672,28 @@ START_TEST(test_rsa_match_and_decrypt)
         ck_assert(matched);
         ck_assert_mem_eq(got, pms, 48);
     }
+    /* The certificate named the key: one private operation per premaster. */
+    struct tsc_keys_stats st;
+    tsc_keys_get_stats(k, &st);
+    ck_assert_uint_eq(st.rsa_private_ops, 2);
     /* Certificate of an unknown key: no key is used. */
     ck_assert(!tsc_keys_rsa_decrypt_pms(k, dc, lc, enc, el, got, &idx, &matched));
     ck_assert(!matched);
     ck_assert_int_eq(idx, -1);
+    tsc_keys_get_stats(k, &st);
+    ck_assert_uint_eq(st.rsa_private_ops, 2);
     /* No certificate: every key is tried, the one that decrypts wins. */
     ck_assert(tsc_keys_rsa_decrypt_pms(k, NULL, 0, enc, el, got, &idx, &matched));
     ck_assert_int_eq(idx, 1);
     ck_assert(!matched);
+    tsc_keys_get_stats(k, &st);
+    ck_assert_uint_eq(st.rsa_private_ops, 4); /* key 0 (fails), then key 1 */
     /* The foreign key alone fails; so do bad lengths and garbage certificates. */
     ck_assert(!tsc_keys_rsa_decrypt_pms_with(k, 0, enc, el, got));
     ck_assert(!tsc_keys_rsa_decrypt_pms_with(k, 1, enc, el - 1, got));
     ck_assert(!tsc_keys_rsa_decrypt_pms_with(k, 2, enc, el, got));
+    tsc_keys_get_stats(k, &st);
+    ck_assert_uint_eq(st.rsa_private_ops, 5); /* a wrong length is refused before any */
     uint8_t junk[40] = {0x30, 0x82};
     ck_assert(!tsc_keys_rsa_decrypt_pms(k, junk, sizeof(junk), enc, el, got, &idx, &matched));
     /* A 47-byte plaintext is not a premaster. */
