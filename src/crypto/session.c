@@ -501,7 +501,7 @@ static bool tsc_tx_digest(struct tsc_crypto_sess *s, uint8_t *out, size_t *len)
     return ok && n > 0;
 }
 
-bool tsc_csess_transcript_hash(const struct tsc_crypto_sess *s, uint8_t *out, size_t cap,
+bool tsc_csess_transcript_hash(struct tsc_crypto_sess *s, uint8_t *out, size_t cap,
                                size_t *len, const char **md_name)
 {
     uint8_t h[2 * EVP_MAX_MD_SIZE];

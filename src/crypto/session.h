@@ -215,7 +215,7 @@ const struct tsc_crypto_facts *tsc_csess_facts(const struct tsc_crypto_sess *s);
  * md_name: "SHA256", "SHA384", or "MD5-SHA1" for the 36-byte MD5 || SHA-1
  * of SSLv3 to TLS 1.1. false while the hash is not known or was lost.
  */
-bool tsc_csess_transcript_hash(const struct tsc_crypto_sess *s, uint8_t *out, size_t cap,
+bool tsc_csess_transcript_hash(struct tsc_crypto_sess *s, uint8_t *out, size_t cap,
                                size_t *len, const char **md_name);
 
 
