@@ -173,9 +173,10 @@ struct tsc_decrypt_facts {
     uint32_t resyncs[2];            /* times decryption resumed after a gap */
     const char *undecrypted_reason; /* NULL or a short code */
     bool have_app_data[2];          /* any decrypted application data in that direction */
-    uint64_t app_bytes[2];          /* decrypted application_data plaintext, early data included */
+    uint64_t app_bytes[2];          /* decrypted application_data plaintext, accepted 0-RTT included */
     uint8_t app_sha256[2][32];
-    uint64_t early_data_bytes;
+    uint64_t early_data_bytes;          /* accepted 0-RTT plaintext (part of app_bytes[0]) */
+    uint64_t early_data_rejected_bytes; /* decrypted 0-RTT the server did not accept (not in it) */
     bool have_master_secret;        /* TLS <= 1.2 */
     uint8_t master_secret[48];
 };

@@ -1131,6 +1131,7 @@ void tsc_analyzer_free(struct tsc_analyzer *a)
     for (int i = 0; i < a->n_follow; i++) {
         tsc_keylog_follow_free(a->follow[i]);
     }
+    tsc_csess_pool_drain(); /* recycled crypto sessions of this thread */
     tsc_net_free(a->net);
     tsc_x509_cache_free(a->certs);
     tsc_sess_cache_free(a->sessions);
@@ -1323,6 +1324,9 @@ static void fill_stats(struct tsc_analyzer *a, bool final)
     a->st.held_bytes_peak = a->hold.peak_bytes;
     a->st.have_sessions = a->sessions != NULL;
     tsc_sess_cache_get_stats(a->sessions, &a->st.sessions);
+    struct tsc_keys_stats ks;
+    tsc_keys_get_stats(a->keys, &ks);
+    a->st.rsa_private_ops = ks.rsa_private_ops;
     a->st.suite_counts = a->suite_counts;
     a->st.diag_counts = a->sink.counts;
     struct timespec t;

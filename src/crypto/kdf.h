@@ -4,8 +4,8 @@
  * traffic keys, KeyUpdate and Finished (RFC 8446 7.1, 7.3, 4.4.4).
  *
  * Every function takes an HMAC context owned by the caller (created once per
- * session from tsc_alg_hmac() and re-keyed per use) so key setup allocates
- * nothing per call.
+ * session with tsc_hmac_ctx_new() and re-keyed per use): no EVP_KDF, no
+ * context per call, and the digest is set only when it changes.
  */
 #ifndef TSC_CRYPTO_KDF_H
 #define TSC_CRYPTO_KDF_H
@@ -24,6 +24,9 @@ enum tsc_prf_kind {
 };
 
 #define TSC_PRF_MAX_OUT 512u /* bytes: the largest key block is 2*48 + 2*32 + 2*16 */
+
+/* An HMAC context for the functions below (digest preset; free with EVP_MAC_CTX_free). */
+EVP_MAC_CTX *tsc_hmac_ctx_new(void);
 
 /* One input chunk of a seed (label, randoms, hashes are passed as chunks). */
 struct tsc_chunk {

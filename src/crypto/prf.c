@@ -5,6 +5,7 @@
  */
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "crypto/kdf.h"
@@ -25,7 +26,40 @@ static const char *tsc_md_param_name(enum tsc_md m)
     }
 }
 
-/* Keys mc with key under digest hash (key NULL: keep the current key). */
+/*
+ * Keys mc with key under digest hash (key NULL: keep the current key).
+ * The digest parameter is passed only when it changes: with a parameter,
+ * libcrypto fetches the digest by name on every init (a locked lookup that
+ * cost as much as the HMAC itself in the handshake profile). The context's
+ * output size tells the digest it holds, because the four digests used here
+ * (MD5, SHA-1, SHA-256, SHA-384) have four different sizes; a fresh context
+ * (size 0) always gets the parameter.
+ */
+/* Does mc already hold digest hash? (Output sizes 16, 20, 32, 48 are distinct.) */
+static bool tsc_hmac_has_digest(EVP_MAC_CTX *mc, enum tsc_md hash)
+{
+    return EVP_MAC_CTX_get_mac_size(mc) == tsc_md_len(hash);
+}
+
+EVP_MAC_CTX *tsc_hmac_ctx_new(void)
+{
+    EVP_MAC *hm = tsc_alg_hmac();
+    EVP_MAC_CTX *mc = hm != NULL ? EVP_MAC_CTX_new(hm) : NULL;
+    if (mc == NULL) {
+        return NULL;
+    }
+    /* A digest from the start, so the size query above never meets an empty context. */
+    OSSL_PARAM params[2];
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 (char *)tsc_md_param_name(TSC_MD_SHA256), 0);
+    params[1] = OSSL_PARAM_construct_end();
+    if (EVP_MAC_CTX_set_params(mc, params) != 1) {
+        EVP_MAC_CTX_free(mc);
+        return NULL;
+    }
+    return mc;
+}
+
 static enum tsc_err tsc_hmac_key(EVP_MAC_CTX *mc, enum tsc_md hash, const uint8_t *key, size_t klen)
 {
     TSC_ENSURE(mc != NULL, TSC_ERR_ARG);
@@ -35,12 +69,17 @@ static enum tsc_err tsc_hmac_key(EVP_MAC_CTX *mc, enum tsc_md hash, const uint8_
     }
     const char *name = tsc_md_param_name(hash);
     TSC_ENSURE(name != NULL, TSC_ERR_ARG);
+    /* HMAC with an empty key is legal (RFC 2104 2); libcrypto wants a non-NULL pointer. */
+    static const uint8_t empty[1] = {0};
+    const uint8_t *kp = klen == 0 ? empty : key;
+    if (tsc_hmac_has_digest(mc, hash)) {
+        TSC_ENSURE(EVP_MAC_init(mc, kp, klen, NULL) == 1, TSC_ERR_CRYPTO);
+        return TSC_OK;
+    }
     OSSL_PARAM params[2];
     params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)name, 0);
     params[1] = OSSL_PARAM_construct_end();
-    /* HMAC with an empty key is legal (RFC 2104 2); libcrypto wants a non-NULL pointer. */
-    static const uint8_t empty[1] = {0};
-    TSC_ENSURE(EVP_MAC_init(mc, klen == 0 ? empty : key, klen, params) == 1, TSC_ERR_CRYPTO);
+    TSC_ENSURE(EVP_MAC_init(mc, kp, klen, params) == 1, TSC_ERR_CRYPTO);
     return TSC_OK;
 }
 
@@ -275,9 +314,10 @@ enum tsc_err tsc_finished_ssl3(const EVP_MD_CTX *md5_tx, const EVP_MD_CTX *sha_t
  *       HKDF-Expand(Secret, HkdfLabel, Length)
  * HKDF-Expand (RFC 5869 2.3): T(i) = HMAC(PRK, T(i-1) | info | i).
  */
-enum tsc_err tsc_hkdf_expand_label(EVP_MAC_CTX *mc, enum tsc_md hash, const uint8_t *secret,
-                                   size_t slen, const char *label, const uint8_t *ctx,
-                                   size_t ctx_len, uint8_t *out, size_t n)
+/* secret NULL: mc is already keyed with the secret (a second label from the same secret). */
+static enum tsc_err tsc_expand_label(EVP_MAC_CTX *mc, enum tsc_md hash, const uint8_t *secret,
+                                     size_t slen, const char *label, const uint8_t *ctx,
+                                     size_t ctx_len, uint8_t *out, size_t n)
 {
     uint8_t info[2 + 1 + 255 + 1 + 255];
     size_t ll = strlen(label);
@@ -300,7 +340,7 @@ enum tsc_err tsc_hkdf_expand_label(EVP_MAC_CTX *mc, enum tsc_md hash, const uint
     uint8_t t[64];
     size_t tl = 0;
     size_t done = 0;
-    enum tsc_err e = tsc_hmac_key(mc, hash, secret, slen);
+    enum tsc_err e = tsc_hmac_key(mc, hash, secret, secret == NULL ? 0 : slen);
     for (uint8_t i = 1; e == TSC_OK && done < n; i++) {
         struct tsc_chunk in[3] = {{t, tl}, {info, k}, {&i, 1}};
         if (i > 1) {
@@ -321,11 +361,23 @@ enum tsc_err tsc_hkdf_expand_label(EVP_MAC_CTX *mc, enum tsc_md hash, const uint
     return e;
 }
 
+enum tsc_err tsc_hkdf_expand_label(EVP_MAC_CTX *mc, enum tsc_md hash, const uint8_t *secret,
+                                   size_t slen, const char *label, const uint8_t *ctx,
+                                   size_t ctx_len, uint8_t *out, size_t n)
+{
+    static const uint8_t empty[1] = {0};
+    TSC_ENSURE(secret != NULL || slen == 0, TSC_ERR_ARG);
+    return tsc_expand_label(mc, hash, secret == NULL ? empty : secret, slen, label, ctx, ctx_len,
+                            out, n);
+}
+
 enum tsc_err tsc_tls13_traffic_keys(EVP_MAC_CTX *mc, enum tsc_md hash, const uint8_t *secret,
                                     size_t slen, uint8_t *key, size_t key_len, uint8_t iv[12])
 {
-    TSC_TRY(tsc_hkdf_expand_label(mc, hash, secret, slen, "key", NULL, 0, key, key_len));
-    return tsc_hkdf_expand_label(mc, hash, secret, slen, "iv", NULL, 0, iv, 12);
+    TSC_ENSURE(secret != NULL, TSC_ERR_ARG);
+    TSC_TRY(tsc_expand_label(mc, hash, secret, slen, "key", NULL, 0, key, key_len));
+    /* Same secret: the keyed context is reused, not keyed again. */
+    return tsc_expand_label(mc, hash, NULL, slen, "iv", NULL, 0, iv, 12);
 }
 
 enum tsc_err tsc_tls13_next_secret(EVP_MAC_CTX *mc, enum tsc_md hash, uint8_t *secret, size_t slen)

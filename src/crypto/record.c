@@ -11,6 +11,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "crypto/kdf.h"
 #include "util/cursor.h"
 
 void tsc_rec_init(struct tsc_rec *r)
@@ -40,6 +41,17 @@ void tsc_rec_free(struct tsc_rec *r)
     OPENSSL_cleanse(r->mac_key, sizeof(r->mac_key));
     OPENSSL_cleanse(r->iv, sizeof(r->iv));
     memset(r, 0, sizeof(*r));
+}
+
+void tsc_rec_recycle(struct tsc_rec *r)
+{
+    if (r == NULL) {
+        return;
+    }
+    struct tsc_rec keep = {.cctx = r->cctx, .mac = r->mac, .ssl3md = r->ssl3md, .zout = r->zout};
+    tsc_rec_drop_z(r);
+    OPENSSL_cleanse(r, sizeof(*r));
+    *r = keep;
 }
 
 static const char *tsc_rec_md_name(enum tsc_md m)
@@ -72,10 +84,16 @@ static enum tsc_err tsc_rec_setup_mac(struct tsc_rec *r, const struct tsc_suite 
         return TSC_OK;
     }
     if (r->mac == NULL) {
-        EVP_MAC *hm = tsc_alg_hmac();
-        TSC_ENSURE(hm != NULL, TSC_ERR_UNSUPPORTED);
-        r->mac = EVP_MAC_CTX_new(hm);
+        TSC_ENSURE(tsc_alg_hmac() != NULL, TSC_ERR_UNSUPPORTED);
+        r->mac = tsc_hmac_ctx_new();
         TSC_ENSURE(r->mac != NULL, TSC_ERR_NOMEM);
+    }
+    /* The digest parameter only when it changes (a reused context usually has it):
+     * passing it makes libcrypto fetch the digest by name again. MD5, SHA-1,
+     * SHA-256 and SHA-384 differ in output size, so the size tells the digest. */
+    if (EVP_MAC_CTX_get_mac_size(r->mac) == s->mac_len) {
+        TSC_ENSURE(EVP_MAC_init(r->mac, r->mac_key, s->mac_len, NULL) == 1, TSC_ERR_CRYPTO);
+        return TSC_OK;
     }
     OSSL_PARAM params[2];
     params[0] =
@@ -98,6 +116,14 @@ static enum tsc_err tsc_rec_setup_cipher(struct tsc_rec *r, const struct tsc_sui
         TSC_ENSURE(r->cctx != NULL, TSC_ERR_NOMEM);
     }
     EVP_CIPHER_CTX *x = r->cctx;
+    /*
+     * A context that already runs this cipher (next epoch, KeyUpdate, a
+     * recycled session) is only re-keyed: passing the cipher again would
+     * make libcrypto free and allocate its provider context.
+     */
+    if (EVP_CIPHER_CTX_get0_cipher(x) == c) {
+        c = NULL;
+    }
     switch (s->family) {
     case TSC_FAM_STREAM:
         TSC_ENSURE(EVP_DecryptInit_ex2(x, c, k->key, NULL, NULL) == 1, TSC_ERR_CRYPTO);

@@ -49,6 +49,8 @@ struct tsc_rec {
 
 void tsc_rec_init(struct tsc_rec *r);
 void tsc_rec_free(struct tsc_rec *r);
+/* Forget keys and state but keep the libcrypto contexts for the next tsc_rec_setup. */
+void tsc_rec_recycle(struct tsc_rec *r);
 /*
  * (Re)key: suite, negotiated version, EtM, DEFLATE and the key material.
  * TSC_ERR_UNSUPPORTED when this libcrypto lacks the cipher (e.g. Camellia-GCM).

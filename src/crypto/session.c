@@ -26,6 +26,8 @@
 #define TSC_CERT_MAX (64u * 1024u)
 #define TSC_CKE_MAX (16u * 1024u)
 #define TSC_RSA_CANDIDATES 8u
+#define TSC_EARLY_HOLD_MAX (1024u * 1024u) /* 0-RTT plaintext held until acceptance is known */
+#define TSC_MD_SPARE 6u /* two transcript, two app_data, one scratch digest and a spare */
 
 /* Handshake types used here (RFC 8446 4, RFC 5246 7.4). */
 enum {
@@ -109,6 +111,11 @@ struct tsc_crypto_sess {
     size_t early_slen;
     enum tsc_epoch13 epoch[2];
     bool early_accepted;
+    bool early_rejected;
+    /* 0-RTT records held until early_accepted / early_rejected (tsc_csess_app_record),
+     * each as a struct tsc_early_hdr then its plaintext */
+    struct tsc_buf early_hold;
+    uint64_t early_held_bytes;
     bool client_hs_ready; /* client handshake keys loaded in hs_rec */
     const struct tsc_suite *early_suite;
     struct tsc_rec early_rec;
@@ -118,6 +125,10 @@ struct tsc_crypto_sess {
 
     struct tsc_rec rec[2];
     EVP_MD_CTX *app_md[2];
+
+    /* reused storage (see tsc_csess_free) */
+    EVP_MD_CTX *md_spare[TSC_MD_SPARE];
+    unsigned n_md_spare;
 };
 
 /* ---- names ---- */
@@ -182,24 +193,136 @@ size_t tsc_csess_bytes(void)
     return sizeof(struct tsc_crypto_sess);
 }
 
+/*
+ * Recycling. A connection's session costs a dozen libcrypto contexts (HMAC,
+ * ciphers, digests) and a plaintext buffer; creating and freeing them per
+ * connection was a fifth of the key-log handshake profile. Freed sessions go
+ * to a small per-thread pool with their contexts and buffers kept (secrets and
+ * state wiped), and the next connection takes one from there.
+ */
+#define TSC_CSESS_POOL 1024u /* ~10 KB each: captures open connections in waves */
+
+static _Thread_local struct tsc_crypto_sess *tsc_pool[TSC_CSESS_POOL];
+static _Thread_local unsigned tsc_pool_n;
+/* One record is decrypted at a time per thread: its plaintext buffer is shared. */
+static _Thread_local struct tsc_buf tsc_plain_buf;
+
+/* What survives recycling. */
+struct tsc_csess_kept {
+    EVP_MAC_CTX *mc;
+    EVP_MD_CTX *md_spare[TSC_MD_SPARE];
+    unsigned n_md_spare;
+    struct tsc_rec recs[5];
+    struct tsc_buf bufs[3];
+    uint8_t *cert;
+};
+
+static struct tsc_rec *tsc_sess_rec(struct tsc_crypto_sess *s, int i)
+{
+    struct tsc_rec *all[5] = {&s->rec[0], &s->rec[1], &s->early_rec, &s->hs_rec, &s->trial_rec};
+    return all[i];
+}
+
+static struct tsc_buf *tsc_sess_buf(struct tsc_crypto_sess *s, int i)
+{
+    struct tsc_buf *all[3] = {&s->cke, &s->tx_pending, &s->early_hold};
+    return all[i];
+}
+
+/* A digest context from the session's spares (DigestInit follows), or a new one. */
+static EVP_MD_CTX *tsc_md_get(struct tsc_crypto_sess *s)
+{
+    if (s->n_md_spare > 0) {
+        return s->md_spare[--s->n_md_spare];
+    }
+    return EVP_MD_CTX_new();
+}
+
+static void tsc_md_put(struct tsc_crypto_sess *s, EVP_MD_CTX *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    if (s->n_md_spare < TSC_MD_SPARE) {
+        s->md_spare[s->n_md_spare++] = c;
+        return;
+    }
+    EVP_MD_CTX_free(c);
+}
+
+static void tsc_csess_take(struct tsc_crypto_sess *s, struct tsc_csess_kept *k)
+{
+    /* Active digests become spares first. */
+    for (int i = 0; i < 2; i++) {
+        tsc_md_put(s, s->tx[i]);
+        s->tx[i] = NULL;
+        tsc_md_put(s, s->app_md[i]);
+        s->app_md[i] = NULL;
+    }
+    k->mc = s->mc;
+    s->mc = NULL;
+    memcpy(k->md_spare, s->md_spare, sizeof(k->md_spare));
+    k->n_md_spare = s->n_md_spare;
+    s->n_md_spare = 0;
+    for (int i = 0; i < 5; i++) {
+        struct tsc_rec *r = tsc_sess_rec(s, i);
+        tsc_rec_recycle(r);
+        k->recs[i] = *r;
+        tsc_rec_init(r);
+    }
+    tsc_buf_shrink(&s->early_hold, 0); /* rarely used, up to 1 MiB: not kept */
+    for (int i = 0; i < 3; i++) {
+        /* Wire bytes and plaintext, not secrets: kept as they are (tsc_buf_free does not wipe). */
+        struct tsc_buf *b = tsc_sess_buf(s, i);
+        k->bufs[i] = *b;
+        k->bufs[i].len = 0;
+        tsc_buf_init(b, b->limit);
+    }
+    if (s->cert != NULL) {
+        OPENSSL_cleanse(s->cert, s->cert_len);
+    }
+    k->cert = s->cert;
+    s->cert = NULL;
+}
+
+static void tsc_csess_give(struct tsc_crypto_sess *s, const struct tsc_csess_kept *k)
+{
+    s->mc = k->mc;
+    memcpy(s->md_spare, k->md_spare, sizeof(s->md_spare));
+    s->n_md_spare = k->n_md_spare;
+    for (int i = 0; i < 5; i++) {
+        *tsc_sess_rec(s, i) = k->recs[i];
+    }
+    for (int i = 0; i < 3; i++) {
+        *tsc_sess_buf(s, i) = k->bufs[i];
+    }
+    s->cert = k->cert;
+}
+
 enum tsc_err tsc_csess_new(struct tsc_crypto_sess **out, const struct tsc_keys *keys)
 {
     TSC_ENSURE(out != NULL, TSC_ERR_ARG);
     *out = NULL;
-    struct tsc_crypto_sess *s = calloc(1, sizeof(*s));
-    TSC_ENSURE(s != NULL, TSC_ERR_NOMEM);
-    s->keys = keys;
-    tsc_buf_init(&s->cke, TSC_CKE_MAX);
-    tsc_buf_init(&s->tx_pending, TSC_TX_PENDING_MAX);
-    for (int d = 0; d < 2; d++) {
-        tsc_rec_init(&s->rec[d]);
+    struct tsc_crypto_sess *s = NULL;
+    if (tsc_pool_n > 0) {
+        s = tsc_pool[--tsc_pool_n];
+        tsc_pool[tsc_pool_n] = NULL;
+    } else {
+        s = calloc(1, sizeof(*s));
+        TSC_ENSURE(s != NULL, TSC_ERR_NOMEM);
+        tsc_buf_init(&s->cke, TSC_CKE_MAX);
+        tsc_buf_init(&s->tx_pending, TSC_TX_PENDING_MAX);
+        tsc_buf_init(&s->early_hold, TSC_EARLY_HOLD_MAX);
+        for (int d = 0; d < 2; d++) {
+            tsc_rec_init(&s->rec[d]);
+        }
+        tsc_rec_init(&s->early_rec);
+        tsc_rec_init(&s->hs_rec);
+        tsc_rec_init(&s->trial_rec);
     }
-    tsc_rec_init(&s->early_rec);
-    tsc_rec_init(&s->hs_rec);
-    tsc_rec_init(&s->trial_rec);
-    if (keys != NULL) {
-        EVP_MAC *hm = tsc_alg_hmac();
-        s->mc = hm != NULL ? EVP_MAC_CTX_new(hm) : NULL;
+    s->keys = keys;
+    if (keys != NULL && s->mc == NULL) {
+        s->mc = tsc_hmac_ctx_new();
         if (s->mc == NULL) {
             tsc_csess_free(s);
             return TSC_ERR_NOMEM;
@@ -212,9 +335,35 @@ enum tsc_err tsc_csess_new(struct tsc_crypto_sess **out, const struct tsc_keys *
 static void tsc_tx_free(struct tsc_crypto_sess *s)
 {
     for (int i = 0; i < 2; i++) {
-        EVP_MD_CTX_free(s->tx[i]);
+        tsc_md_put(s, s->tx[i]);
         s->tx[i] = NULL;
     }
+}
+
+/* Frees everything the session holds (kept parts were detached before, if any). */
+static void tsc_csess_release(struct tsc_crypto_sess *s)
+{
+    EVP_MAC_CTX_free(s->mc);
+    s->mc = NULL;
+    tsc_tx_free(s);
+    for (int d = 0; d < 2; d++) {
+        tsc_rec_free(&s->rec[d]);
+        EVP_MD_CTX_free(s->app_md[d]);
+        s->app_md[d] = NULL;
+    }
+    for (unsigned i = 0; i < s->n_md_spare; i++) {
+        EVP_MD_CTX_free(s->md_spare[i]);
+    }
+    s->n_md_spare = 0;
+    tsc_rec_free(&s->early_rec);
+    tsc_rec_free(&s->hs_rec);
+    tsc_rec_free(&s->trial_rec);
+    free(s->cert);
+    s->cert = NULL;
+    tsc_buf_free(&s->cke);
+    tsc_buf_free(&s->tx_pending);
+    tsc_buf_free(&s->early_hold);
+    OPENSSL_cleanse(s, sizeof(*s));
 }
 
 void tsc_csess_free(struct tsc_crypto_sess *s)
@@ -222,20 +371,35 @@ void tsc_csess_free(struct tsc_crypto_sess *s)
     if (s == NULL) {
         return;
     }
-    EVP_MAC_CTX_free(s->mc);
-    tsc_tx_free(s);
-    for (int d = 0; d < 2; d++) {
-        tsc_rec_free(&s->rec[d]);
-        EVP_MD_CTX_free(s->app_md[d]);
+    if (tsc_pool_n >= TSC_CSESS_POOL) {
+        tsc_csess_release(s);
+        free(s);
+        return;
     }
-    tsc_rec_free(&s->early_rec);
-    tsc_rec_free(&s->hs_rec);
-    tsc_rec_free(&s->trial_rec);
-    free(s->cert);
-    tsc_buf_free(&s->cke);
-    tsc_buf_free(&s->tx_pending);
-    OPENSSL_cleanse(s, sizeof(*s));
-    free(s);
+    struct tsc_csess_kept k;
+    tsc_csess_take(s, &k);
+    tsc_csess_release(s); /* whatever is not kept; wipes the state */
+    tsc_csess_give(s, &k);
+    OPENSSL_cleanse(&k, sizeof(k));
+    tsc_pool[tsc_pool_n++] = s;
+}
+
+void tsc_csess_pool_drain(void)
+{
+    while (tsc_pool_n > 0) {
+        struct tsc_crypto_sess *s = tsc_pool[--tsc_pool_n];
+        tsc_pool[tsc_pool_n] = NULL;
+        tsc_csess_release(s);
+        free(s);
+    }
+    tsc_buf_free(&tsc_plain_buf);
+}
+
+struct tsc_buf *tsc_csess_plain(struct tsc_crypto_sess *s, size_t limit)
+{
+    (void)s;
+    tsc_plain_buf.limit = limit;
+    return &tsc_plain_buf;
 }
 
 const struct tsc_crypto_facts *tsc_csess_facts(const struct tsc_crypto_sess *s)
@@ -292,7 +456,7 @@ static void tsc_tx_start(struct tsc_crypto_sess *s)
             continue;
         }
         const EVP_MD *md = tsc_alg_md(mds[i]);
-        s->tx[i] = EVP_MD_CTX_new();
+        s->tx[i] = tsc_md_get(s);
         if (md == NULL || s->tx[i] == NULL || EVP_DigestInit_ex(s->tx[i], md, NULL) != 1) {
             s->tx_broken = true;
         }
@@ -313,13 +477,13 @@ static void tsc_tx_add(struct tsc_crypto_sess *s, const uint8_t *msg, size_t len
 }
 
 /* Current transcript hash (the concatenation MD5 || SHA-1 for old versions). */
-static bool tsc_tx_digest(const struct tsc_crypto_sess *s, uint8_t *out, size_t *len)
+static bool tsc_tx_digest(struct tsc_crypto_sess *s, uint8_t *out, size_t *len)
 {
     size_t n = 0;
     if (!s->tx_started || s->tx_broken) {
         return false;
     }
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    EVP_MD_CTX *c = tsc_md_get(s);
     if (c == NULL) {
         return false;
     }
@@ -332,12 +496,12 @@ static bool tsc_tx_digest(const struct tsc_crypto_sess *s, uint8_t *out, size_t 
         ok = EVP_MD_CTX_copy_ex(c, s->tx[i]) == 1 && EVP_DigestFinal_ex(c, out + n, &dl) == 1;
         n += dl;
     }
-    EVP_MD_CTX_free(c);
+    tsc_md_put(s, c);
     *len = n;
     return ok && n > 0;
 }
 
-bool tsc_csess_transcript_hash(const struct tsc_crypto_sess *s, uint8_t *out, size_t cap,
+bool tsc_csess_transcript_hash(struct tsc_crypto_sess *s, uint8_t *out, size_t cap,
                                size_t *len, const char **md_name)
 {
     uint8_t h[2 * EVP_MAX_MD_SIZE];
@@ -416,6 +580,22 @@ void tsc_csess_client_hello(struct tsc_crypto_sess *s, const uint8_t random[32],
         memcpy(s->psk_id, psk_identity, psk_id_len);
         s->psk_id_len = psk_id_len;
     }
+}
+
+void tsc_csess_client_hello_v2(struct tsc_crypto_sess *s, const uint8_t *challenge, size_t clen,
+                               const uint8_t *msg, size_t len)
+{
+    /* RFC 6101 E.1 / RFC 5246 E.2: challenge_length is 16..32. */
+    if (s == NULL || challenge == NULL || msg == NULL || clen < 16 || clen > 32) {
+        return;
+    }
+    /* RFC 5246 E.2: the challenge is the client random, right-aligned, zero-padded. */
+    uint8_t random[32] = {0};
+    memcpy(random + (32 - clen), challenge, clen);
+    tsc_csess_client_hello(s, random, false, NULL, 0);
+    /* The transcript holds the CLIENT-HELLO message as sent, without its 2-byte record
+     * header (RFC 5246 E.2: it is what the Finished hashes cover). */
+    tsc_tx_add(s, msg, len);
 }
 
 static void tsc_csess_early_lookup(struct tsc_crypto_sess *s)
@@ -538,6 +718,8 @@ void tsc_csess_server_hello(struct tsc_crypto_sess *s, uint16_t version, uint16_
         s->hrr = true;
         s->tls13 = true;
         s->offers_early = false;
+        /* RFC 8446 4.2.10: a server that sends HelloRetryRequest rejects early data. */
+        tsc_csess_early_data_rejected(s);
         tsc_tx_start(s);
         tsc_tx_hrr(s);
         return;
@@ -552,6 +734,7 @@ void tsc_csess_server_hello(struct tsc_crypto_sess *s, uint16_t version, uint16_
         tsc_sh13(s);
         return;
     }
+    tsc_csess_early_data_rejected(s); /* 0-RTT does not exist below TLS 1.3 */
     if (compression == 1) {
         s->deflate = true; /* RFC 3749 */
     } else if (compression != 0) {
@@ -562,11 +745,86 @@ void tsc_csess_server_hello(struct tsc_crypto_sess *s, uint16_t version, uint16_
     }
 }
 
+static bool tsc_app_hash(struct tsc_crypto_sess *s, int dir, const uint8_t *p, size_t len);
+
+/* Where a held 0-RTT record was, ahead of its bytes in early_hold. */
+struct tsc_early_hdr {
+    uint64_t pkt;
+    struct tsc_ts ts;
+    uint32_t len;
+};
+
+/* The held record at byte offset *off of early_hold (advances *off); false at the end. */
+static bool tsc_early_next(const struct tsc_crypto_sess *s, size_t *off, struct tsc_early_hdr *h,
+                           const uint8_t **p)
+{
+    if (*off + sizeof(*h) > s->early_hold.len) {
+        return false;
+    }
+    memcpy(h, s->early_hold.p + *off, sizeof(*h));
+    *p = s->early_hold.p + *off + sizeof(*h);
+    *off += sizeof(*h) + h->len;
+    return true;
+}
+
 void tsc_csess_early_data_accepted(struct tsc_crypto_sess *s)
 {
-    if (s != NULL) {
-        s->early_accepted = true;
+    if (s == NULL || s->early_accepted || s->early_rejected) {
+        return;
     }
+    s->early_accepted = true;
+    /* The held 0-RTT comes first in the client's stream (RFC 8446 2.3). */
+    size_t off = 0;
+    struct tsc_early_hdr h;
+    const uint8_t *p = NULL;
+    /* Each step moves past one held record: bounded by early_hold.len. */
+    while (tsc_early_next(s, &off, &h, &p)) {
+        if (tsc_app_hash(s, 0, p, h.len)) {
+            s->f.early_data_bytes += h.len;
+        }
+    }
+}
+
+void tsc_csess_early_data_rejected(struct tsc_crypto_sess *s)
+{
+    if (s == NULL || s->early_accepted || s->early_rejected) {
+        return;
+    }
+    s->early_rejected = true;
+    s->f.early_data_rejected_bytes += s->early_held_bytes;
+    tsc_csess_early_release_done(s);
+}
+
+bool tsc_csess_early_released(const struct tsc_crypto_sess *s, size_t i, const uint8_t **p,
+                              size_t *len, uint64_t *pkt, struct tsc_ts *ts)
+{
+    if (s == NULL || !s->early_accepted) {
+        return false;
+    }
+    size_t off = 0;
+    struct tsc_early_hdr h;
+    /* i + 1 steps at most, each past one held record. */
+    for (size_t k = 0; tsc_early_next(s, &off, &h, p); k++) {
+        if (k == i) {
+            *len = h.len;
+            *pkt = h.pkt;
+            *ts = h.ts;
+            return true;
+        }
+    }
+    return false;
+}
+
+void tsc_csess_early_release_done(struct tsc_crypto_sess *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    if (s->early_hold.p != NULL) {
+        OPENSSL_cleanse(s->early_hold.p, s->early_hold.len);
+    }
+    tsc_buf_reset(&s->early_hold);
+    s->early_held_bytes = 0;
 }
 
 void tsc_csess_server_certificate(struct tsc_crypto_sess *s, const uint8_t *der, size_t len)
@@ -691,7 +949,8 @@ static void tsc_master12(struct tsc_crypto_sess *s)
     struct tsc_slice enc = {NULL, 0};
     bool rsa = st->kex == TSC_KEX_RSA && s->cke_seen && tsc_cke_rsa(s, c, &enc);
     enum tsc_key_source src = TSC_KEYSRC_NONE;
-    if (tsc_keys_keylog_find(s->keys, TSC_KL_PMS_CLIENT_RANDOM, s->cr, 32, pms, &pl)) {
+    const uint8_t *kl_pms = NULL; /* a key log premaster, any length up to TSC_MAX_PREMASTER */
+    if (tsc_keys_keylog_get(s->keys, TSC_KL_PMS_CLIENT_RANDOM, s->cr, 32, &kl_pms, &pl)) {
         src = tsc_keylog_source(s->keys, TSC_KL_PMS_CLIENT_RANDOM, s->cr, 32);
     } else if (rsa && enc.len >= 8 &&
                tsc_keys_keylog_find(s->keys, TSC_KL_RSA, enc.p, 8, pms, &pl)) {
@@ -760,7 +1019,8 @@ static void tsc_master12(struct tsc_crypto_sess *s)
     if (src == TSC_KEYSRC_NONE) {
         goto out;
     }
-    if (tsc_ms_from_pms(s, pms, pl, ms) == TSC_OK && tsc_derive12(s, ms) == TSC_OK) {
+    if (tsc_ms_from_pms(s, kl_pms != NULL ? kl_pms : pms, pl, ms) == TSC_OK &&
+        tsc_derive12(s, ms) == TSC_OK) {
         s->f.key_source = src;
     }
 out:
@@ -1065,6 +1325,8 @@ void tsc_csess_handshake(struct tsc_crypto_sess *s, int dir, const uint8_t *msg,
         tsc_master12_keylog(s);
     }
     if (s->tls13 && type == TSC_HT_END_OF_EARLY_DATA && dir == 0) {
+        /* RFC 8446 4.5: sent only when the server accepted early data. */
+        tsc_csess_early_data_accepted(s);
         tsc_client_to_hs(s);
     }
     if (type == TSC_HT_FINISHED) {
@@ -1315,27 +1577,61 @@ enum tsc_err tsc_csess_decrypt_resync(struct tsc_crypto_sess *s, int dir, uint8_
     return TSC_OK;
 }
 
-void tsc_csess_app_data(struct tsc_crypto_sess *s, int dir, const uint8_t *p, size_t len)
+/* Streams plaintext into dir's app_data hash (started on first use). */
+static bool tsc_app_hash(struct tsc_crypto_sess *s, int dir, const uint8_t *p, size_t len)
 {
-    if (s == NULL || (dir != 0 && dir != 1) || s->finished_called || (p == NULL && len > 0)) {
-        return;
-    }
     if (s->app_md[dir] == NULL) {
-        s->app_md[dir] = EVP_MD_CTX_new();
+        s->app_md[dir] = tsc_md_get(s);
         if (s->app_md[dir] == NULL ||
             EVP_DigestInit_ex(s->app_md[dir], tsc_alg_md(TSC_MD_SHA256), NULL) != 1) {
             EVP_MD_CTX_free(s->app_md[dir]);
             s->app_md[dir] = NULL;
-            return;
+            return false;
         }
     }
     if (len > 0 && EVP_DigestUpdate(s->app_md[dir], p, len) != 1) {
-        return;
+        return false;
     }
     s->f.app_bytes[dir] += len;
+    return true;
+}
+
+enum tsc_app_verdict tsc_csess_app_record(struct tsc_crypto_sess *s, int dir, const uint8_t *p,
+                                          size_t len, uint64_t pkt, struct tsc_ts ts)
+{
+    if (s == NULL || (dir != 0 && dir != 1) || s->finished_called || (p == NULL && len > 0)) {
+        return TSC_APP_DROPPED;
+    }
+    if (s->last_early[dir] && !s->early_accepted) {
+        /*
+         * 0-RTT before the server's answer: it is application data only if the
+         * server accepts it (RFC 8446 4.2.10), which EncryptedExtensions (or the
+         * client's EndOfEarlyData) tells later. Hold it until then.
+         */
+        struct tsc_early_hdr h = {.pkt = pkt, .ts = ts, .len = (uint32_t)len};
+        if (s->early_rejected || tsc_buf_reserve(&s->early_hold, sizeof(h) + len) != TSC_OK) {
+            s->f.early_data_rejected_bytes += len; /* over the hold cap: never counted */
+            return TSC_APP_DROPPED;
+        }
+        (void)!tsc_buf_append(&s->early_hold, &h, sizeof(h)); /* room reserved above */
+        (void)!tsc_buf_append(&s->early_hold, p, len);
+        s->early_held_bytes += len;
+        return TSC_APP_HELD;
+    }
+    if (!tsc_app_hash(s, dir, p, len)) {
+        return TSC_APP_DROPPED;
+    }
     if (s->last_early[dir]) {
         s->f.early_data_bytes += len;
     }
+    return TSC_APP_COUNTED;
+}
+
+enum tsc_app_verdict tsc_csess_app_data(struct tsc_crypto_sess *s, int dir, const uint8_t *p,
+                                        size_t len)
+{
+    struct tsc_ts none = {0, 0};
+    return tsc_csess_app_record(s, dir, p, len, 0, none);
 }
 
 void tsc_csess_finish(struct tsc_crypto_sess *s)
@@ -1343,12 +1639,15 @@ void tsc_csess_finish(struct tsc_crypto_sess *s)
     if (s == NULL || s->finished_called) {
         return;
     }
+    /* Acceptance never seen (EncryptedExtensions not decrypted, capture cut): the held
+     * 0-RTT is not counted as the connection's data. */
+    tsc_csess_early_data_rejected(s);
     s->finished_called = true;
     for (int d = 0; d < 2; d++) {
         EVP_MD_CTX *c = s->app_md[d];
         bool own = false;
         if (c == NULL) {
-            c = EVP_MD_CTX_new();
+            c = tsc_md_get(s);
             own = true;
             if (c == NULL || EVP_DigestInit_ex(c, tsc_alg_md(TSC_MD_SHA256), NULL) != 1) {
                 EVP_MD_CTX_free(c);
@@ -1357,7 +1656,7 @@ void tsc_csess_finish(struct tsc_crypto_sess *s)
         }
         (void)EVP_DigestFinal_ex(c, s->f.app_sha256[d], NULL);
         if (own) {
-            EVP_MD_CTX_free(c);
+            tsc_md_put(s, c);
         }
     }
     struct tsc_crypto_facts *f = &s->f;

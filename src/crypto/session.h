@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "keys/keys.h"
+#include "tlsscope/types.h"
 #include "util/buf.h"
 #include "util/err.h"
 
@@ -75,7 +76,10 @@ struct tsc_crypto_facts {
      * direction, in order, early data included. */
     uint64_t app_bytes[2];
     uint8_t app_sha256[2][32];
-    uint64_t early_data_bytes;
+    uint64_t early_data_bytes; /* accepted 0-RTT plaintext, part of app_bytes[0] */
+    /* 0-RTT plaintext the server rejected (or whose acceptance was never seen):
+     * decrypted, but not application data of the connection, so not in app_bytes. */
+    uint64_t early_data_rejected_bytes;
     /* Sequence numbers skipped when decryption picked up again after missing
      * bytes (tsc_csess_decrypt_resync), per direction, and how often. */
     uint64_t records_skipped[2];
@@ -86,9 +90,20 @@ struct tsc_crypto_sess;
 
 /* keys may be NULL (then nothing is decrypted: reason no_key_material). */
 TSC_MUST_USE enum tsc_err tsc_csess_new(struct tsc_crypto_sess **out, const struct tsc_keys *keys);
+/*
+ * Freed sessions keep their libcrypto contexts and buffers (secrets wiped) in
+ * a small per-thread pool that tsc_csess_new takes from; tsc_csess_pool_drain
+ * releases the calling thread's pool (end of a run).
+ */
 void tsc_csess_free(struct tsc_crypto_sess *s);
+void tsc_csess_pool_drain(void);
 /* Bytes one session takes (for sizing caps from a memory budget). */
 size_t tsc_csess_bytes(void);
+
+/* A buffer for decrypted records (tsc_csess_decrypt's out), capped at limit: one per
+ * thread, shared by its sessions (one record is processed at a time); valid until the
+ * thread's next tsc_csess_plain call or tsc_csess_pool_drain. */
+struct tsc_buf *tsc_csess_plain(struct tsc_crypto_sess *s, size_t limit);
 
 /* ---- handshake inputs, in wire order ---- */
 
@@ -104,11 +119,33 @@ void tsc_csess_handshake(struct tsc_crypto_sess *s, int dir, const uint8_t *msg,
 
 void tsc_csess_client_hello(struct tsc_crypto_sess *s, const uint8_t random[32],
                             bool offers_early_data, const uint8_t *psk_identity, size_t psk_id_len);
+/*
+ * An SSLv2-format CLIENT-HELLO that starts a TLS session (RFC 5246 E.2, RFC 6101
+ * E.1): the challenge (16..32 bytes) becomes the client random, and msg, the
+ * message as sent (msg_type through challenge, no record header), opens the
+ * transcript. Used instead of tsc_csess_client_hello + tsc_csess_handshake.
+ */
+void tsc_csess_client_hello_v2(struct tsc_crypto_sess *s, const uint8_t *challenge, size_t clen,
+                               const uint8_t *msg, size_t len);
 void tsc_csess_server_hello(struct tsc_crypto_sess *s, uint16_t version, uint16_t cipher_suite,
                             const uint8_t random[32], uint8_t compression, bool ems, bool etm,
                             bool hrr, bool psk_selected);
-/* TLS 1.3 EncryptedExtensions contained early_data (the server accepted 0-RTT). */
+/*
+ * TLS 1.3 EncryptedExtensions with early_data (the server accepted 0-RTT) or
+ * without (rejected, RFC 8446 4.2.10). Decrypted early data is held until one
+ * of these (or the client's EndOfEarlyData, RFC 8446 4.5, which only follows an
+ * acceptance) is known; a HelloRetryRequest or a TLS <= 1.2 ServerHello rejects.
+ */
 void tsc_csess_early_data_accepted(struct tsc_crypto_sess *s);
+void tsc_csess_early_data_rejected(struct tsc_crypto_sess *s);
+/*
+ * After an acceptance: the held early records, in order (i = 0, 1, ...), for
+ * the caller's app_data events; false past the last. tsc_csess_early_release_done
+ * frees them. The hashing was already done.
+ */
+bool tsc_csess_early_released(const struct tsc_crypto_sess *s, size_t i, const uint8_t **p,
+                              size_t *len, uint64_t *pkt, struct tsc_ts *ts);
+void tsc_csess_early_release_done(struct tsc_crypto_sess *s);
 /* Leaf certificate of the server (DER), to match an RSA key. */
 void tsc_csess_server_certificate(struct tsc_crypto_sess *s, const uint8_t *der, size_t len);
 /* ClientKeyExchange body (RFC 5246 7.4.7 / RFC 4279 for PSK). */
@@ -183,9 +220,22 @@ TSC_MUST_USE enum tsc_err tsc_csess_decrypt_resync(struct tsc_crypto_sess *s, in
                                                    uint64_t estimate, struct tsc_buf *out,
                                                    uint8_t *inner_type, uint64_t *skipped);
 
-/* Decrypted application data of dir (for the app_data hash and -d output). Called by the
- * dissector for each decrypted application_data record, in order. */
-void tsc_csess_app_data(struct tsc_crypto_sess *s, int dir, const uint8_t *p, size_t len);
+/* What happened to a decrypted application_data record's plaintext. */
+enum tsc_app_verdict {
+    TSC_APP_COUNTED = 0, /* hashed into app_data now: report it (events, -d) */
+    TSC_APP_HELD,        /* 0-RTT whose acceptance is not known yet: held (see above) */
+    TSC_APP_DROPPED,     /* rejected 0-RTT: not application data of this connection */
+};
+/*
+ * Decrypted application data of dir (for the app_data hash and -d output). Called by the
+ * dissector for each decrypted application_data record, in order; pkt and ts say where
+ * the record was (kept for held early data).
+ */
+enum tsc_app_verdict tsc_csess_app_record(struct tsc_crypto_sess *s, int dir, const uint8_t *p,
+                                          size_t len, uint64_t pkt, struct tsc_ts ts);
+/* The same without a position (held records then report packet 0). */
+enum tsc_app_verdict tsc_csess_app_data(struct tsc_crypto_sess *s, int dir, const uint8_t *p,
+                                        size_t len);
 
 const struct tsc_crypto_facts *tsc_csess_facts(const struct tsc_crypto_sess *s);
 /*
@@ -194,7 +244,7 @@ const struct tsc_crypto_facts *tsc_csess_facts(const struct tsc_crypto_sess *s);
  * md_name: "SHA256", "SHA384", or "MD5-SHA1" for the 36-byte MD5 || SHA-1
  * of SSLv3 to TLS 1.1. false while the hash is not known or was lost.
  */
-bool tsc_csess_transcript_hash(const struct tsc_crypto_sess *s, uint8_t *out, size_t cap,
+bool tsc_csess_transcript_hash(struct tsc_crypto_sess *s, uint8_t *out, size_t cap,
                                size_t *len, const char **md_name);
 
 

@@ -63,6 +63,10 @@ void tsc_keys_free(struct tsc_keys *k)
         OPENSSL_cleanse(k->kl_old, (size_t)k->kl_old_cap * sizeof(*k->kl_old));
         free(k->kl_old);
     }
+    if (k->kl_long != NULL) {
+        OPENSSL_cleanse(k->kl_long, k->kl_long_cap);
+        free(k->kl_long);
+    }
     for (uint32_t i = 0; i < k->n_rsa; i++) {
         EVP_PKEY_free(k->rsa[i]);
     }
@@ -82,6 +86,7 @@ void tsc_keys_get_stats(const struct tsc_keys *k, struct tsc_keys_stats *st)
     st->keylog_dropped = k->kl_dropped;
     st->keylog_bad_lines = k->kl_bad;
     st->psks = k->n_psk;
+    st->rsa_private_ops = atomic_load(&k->rsa_ops);
 }
 
 /* ---- hash index ---- */
@@ -188,9 +193,43 @@ static const struct tsc_kl_entry *tsc_kl_find(const struct tsc_keys *k, uint8_t 
     return NULL;
 }
 
+/* Appends a long secret to the arena (growing it, wiping the old copy); offset in *off. */
+static enum tsc_err tsc_kl_long_add(struct tsc_keys *k, const uint8_t *secret, size_t n,
+                                    uint32_t *off)
+{
+    TSC_ENSURE(k->kl_long_len + n <= TSC_KEYLOG_LONG_ARENA_MAX, TSC_ERR_LIMIT);
+    if (k->kl_long_len + n > k->kl_long_cap) {
+        size_t ncap = k->kl_long_cap == 0 ? 16384 : k->kl_long_cap * 2;
+        while (ncap < k->kl_long_len + n) {
+            ncap *= 2;
+        }
+        if (ncap > TSC_KEYLOG_LONG_ARENA_MAX) {
+            ncap = TSC_KEYLOG_LONG_ARENA_MAX;
+        }
+        uint8_t *na = malloc(ncap);
+        TSC_ENSURE(na != NULL, TSC_ERR_NOMEM);
+        if (k->kl_long != NULL) {
+            memcpy(na, k->kl_long, k->kl_long_len);
+            OPENSSL_cleanse(k->kl_long, k->kl_long_cap);
+            free(k->kl_long);
+        }
+        k->kl_long = na;
+        k->kl_long_cap = ncap;
+    }
+    memcpy(k->kl_long + k->kl_long_len, secret, n);
+    *off = (uint32_t)k->kl_long_len;
+    k->kl_long_len += n;
+    return TSC_OK;
+}
+
 static enum tsc_err tsc_kl_put(struct tsc_keys *k, uint8_t label, const uint8_t *key, size_t keylen,
                                const uint8_t *secret, size_t seclen)
 {
+    uint32_t off = 0;
+    if (seclen > TSC_MAX_SECRET) {
+        /* A repeated key with a long secret appends again: bounded by the arena cap. */
+        TSC_TRY(tsc_kl_long_add(k, secret, seclen, &off));
+    }
     if (k->kl_gen_max > 0 && k->kl_count >= k->kl_gen_max) {
         tsc_kl_age(k);
     }
@@ -213,20 +252,31 @@ static enum tsc_err tsc_kl_put(struct tsc_keys *k, uint8_t label, const uint8_t 
     e->keylen = (uint8_t)keylen;
     memcpy(e->key, key, keylen);
     OPENSSL_cleanse(e->secret, sizeof(e->secret));
-    memcpy(e->secret, secret, seclen);
-    e->seclen = (uint8_t)seclen;
+    if (seclen > TSC_MAX_SECRET) {
+        e->long_off = off;
+    } else {
+        memcpy(e->secret, secret, seclen);
+    }
+    e->seclen = (uint16_t)seclen;
     return TSC_OK;
+}
+
+static const struct tsc_kl_entry *tsc_kl_lookup(const struct tsc_keys *k,
+                                                enum tsc_keylog_label label, const uint8_t *key,
+                                                size_t keylen)
+{
+    if (k == NULL || key == NULL || keylen == 0 || keylen > 32 ||
+        (unsigned)label >= TSC_KL__COUNT) {
+        return NULL;
+    }
+    return tsc_kl_find(k, (uint8_t)label, key, keylen);
 }
 
 bool tsc_keys_keylog_find(const struct tsc_keys *k, enum tsc_keylog_label label, const uint8_t *key,
                           size_t keylen, uint8_t *out, size_t *len)
 {
-    if (k == NULL || key == NULL || keylen == 0 || keylen > 32 ||
-        (unsigned)label >= TSC_KL__COUNT) {
-        return false;
-    }
-    const struct tsc_kl_entry *e = tsc_kl_find(k, (uint8_t)label, key, keylen);
-    if (e == NULL) {
+    const struct tsc_kl_entry *e = tsc_kl_lookup(k, label, key, keylen);
+    if (e == NULL || e->seclen > TSC_MAX_SECRET) {
         return false;
     }
     memcpy(out, e->secret, e->seclen);
@@ -234,14 +284,22 @@ bool tsc_keys_keylog_find(const struct tsc_keys *k, enum tsc_keylog_label label,
     return true;
 }
 
+bool tsc_keys_keylog_get(const struct tsc_keys *k, enum tsc_keylog_label label, const uint8_t *key,
+                         size_t keylen, const uint8_t **secret, size_t *len)
+{
+    const struct tsc_kl_entry *e = tsc_kl_lookup(k, label, key, keylen);
+    if (e == NULL) {
+        return false;
+    }
+    *secret = e->seclen > TSC_MAX_SECRET ? k->kl_long + e->long_off : e->secret;
+    *len = e->seclen;
+    return true;
+}
+
 bool tsc_keys_keylog_from_dsb(const struct tsc_keys *k, enum tsc_keylog_label label,
                               const uint8_t *key, size_t keylen)
 {
-    if (k == NULL || key == NULL || keylen == 0 || keylen > 32 ||
-        (unsigned)label >= TSC_KL__COUNT) {
-        return false;
-    }
-    const struct tsc_kl_entry *e = tsc_kl_find(k, (uint8_t)label, key, keylen);
+    const struct tsc_kl_entry *e = tsc_kl_lookup(k, label, key, keylen);
     return e != NULL && e->dsb;
 }
 
@@ -349,7 +407,7 @@ enum tsc_err tsc_keys_add_keylog_line(struct tsc_keys *k, const char *line, size
         len--;
     }
     if (len > TSC_KEYLOG_MAX_LINE) {
-        tsc_kl_bad(k, origin, line_no, "line longer than 1024 characters");
+        tsc_kl_bad(k, origin, line_no, "line longer than " TSC_KEYLOG_MAX_LINE_STR " characters");
         return TSC_ERR_LIMIT;
     }
     struct tsc_tok tok[4];
@@ -374,7 +432,7 @@ enum tsc_err tsc_keys_add_keylog_line(struct tsc_keys *k, const char *line, size
         return TSC_ERR_DECODE;
     }
     uint8_t key[32];
-    uint8_t secret[TSC_MAX_SECRET];
+    uint8_t secret[TSC_MAX_PREMASTER];
     size_t keylen = label == TSC_KL_RSA ? 8 : 32;
     if (tok[1].len != keylen * 2 || !tsc_unhex(tok[1].p, tok[1].len, key, sizeof(key))) {
         tsc_kl_bad(k, origin, line_no,
@@ -390,7 +448,8 @@ enum tsc_err tsc_keys_add_keylog_line(struct tsc_keys *k, const char *line, size
         len_ok = sl == 48; /* master secret / RSA premaster (RFC 5246 8.1, 7.4.7.1) */
         break;
     case TSC_KL_PMS_CLIENT_RANDOM:
-        len_ok = sl >= 1 && sl <= TSC_MAX_SECRET;
+        /* RSA (48), ECDHE (the x coordinate, <= 66) or finite-field DHE (the size of p). */
+        len_ok = sl >= 1 && sl <= TSC_MAX_PREMASTER;
         break;
     default:
         len_ok = sl == 32 || sl == 48; /* SHA-256 or SHA-384 traffic secrets */
@@ -419,6 +478,18 @@ enum tsc_err tsc_keys_add_keylog_line(struct tsc_keys *k, const char *line, size
         e = TSC_ERR_LIMIT;
     } else {
         e = tsc_kl_put(k, (uint8_t)label, key, keylen, secret, sl);
+        if (e == TSC_ERR_LIMIT) {
+            k->kl_bad++;
+            if (!k->kl_long_limit_reported && k->sink != NULL) {
+                struct tsc_where w = {origin, 0, TSC_NO_CONN, -1, -1};
+                tsc_diag(k->sink, TSC_DIAG_KEY_LIMIT, &w,
+                         "%s:%llu: key log secrets longer than %d bytes fill their %u MiB cap; "
+                         "further long secrets ignored",
+                         origin != NULL ? origin : "keylog", (unsigned long long)line_no,
+                         TSC_MAX_SECRET, TSC_KEYLOG_LONG_ARENA_MAX >> 20);
+            }
+            k->kl_long_limit_reported = true;
+        }
     }
     OPENSSL_cleanse(secret, sizeof(secret));
     return e;
@@ -449,7 +520,7 @@ enum tsc_err tsc_keys_load_keylog_file(struct tsc_keys *k, const char *path)
             int ch;
             while ((ch = fgetc(f)) != EOF && ch != '\n') {
             }
-            tsc_kl_bad(k, path, line_no, "line longer than 1024 characters");
+            tsc_kl_bad(k, path, line_no, "line longer than " TSC_KEYLOG_MAX_LINE_STR " characters");
             continue;
         }
         enum tsc_err le = tsc_keys_add_keylog_line(k, buf, n, path, line_no);

@@ -18,6 +18,8 @@
 #include "util/err.h"
 
 #define TSC_MAX_SECRET 64 /* bytes: the longest secret (SHA-384 traffic secret is 48) */
+/* PMS_CLIENT_RANDOM premaster: finite-field DHE gives the size of p (RFC 7919 ffdhe8192: 1024). */
+#define TSC_MAX_PREMASTER 1024
 
 /* NSS key log labels. */
 #define TSC_KEYLOG_LABELS(X)                                                                       \
@@ -115,16 +117,25 @@ struct tsc_keys_stats {
     uint64_t keylog_bad_lines;
     uint64_t keylog_dropped; /* entries dropped with an old generation (bounded index) */
     uint32_t psks;
+    uint64_t rsa_private_ops; /* RSA private-key operations done (premaster decryptions) */
 };
 void tsc_keys_get_stats(const struct tsc_keys *k, struct tsc_keys_stats *st);
 
 /*
  * Key log lookup by label and 32-byte client random (for TSC_KL_RSA the key is
  * the first 8 bytes of the encrypted premaster, passed in client_random[0..7]).
- * Copies the secret into out (TSC_MAX_SECRET bytes) and sets *len.
+ * Copies the secret into out (TSC_MAX_SECRET bytes) and sets *len; an entry
+ * longer than that (only PMS_CLIENT_RANDOM can be) is not copied: false.
  */
 bool tsc_keys_keylog_find(const struct tsc_keys *k, enum tsc_keylog_label label,
                           const uint8_t *key, size_t keylen, uint8_t *out, size_t *len);
+/*
+ * The same lookup without a copy, for secrets of any length (up to
+ * TSC_MAX_PREMASTER): *secret points into the index and stays valid until the
+ * next key log line is added.
+ */
+bool tsc_keys_keylog_get(const struct tsc_keys *k, enum tsc_keylog_label label,
+                         const uint8_t *key, size_t keylen, const uint8_t **secret, size_t *len);
 /* PSK by identity (exact match first, then an identity-less PSK). */
 bool tsc_keys_psk_find(const struct tsc_keys *k, const uint8_t *identity, size_t idlen,
                        uint8_t *out, size_t *len);

@@ -7,13 +7,19 @@
 
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "keys/keys.h"
 
 #define TSC_KEYLOG_MAX_ENTRIES 10000000u /* memory bound: ~1 GiB of entries */
-#define TSC_KEYLOG_MAX_LINE 1024u        /* characters, line ending excluded */
+/* characters, line ending excluded: room for PMS_CLIENT_RANDOM with a 1024-byte premaster */
+#define TSC_KEYLOG_MAX_LINE 2200u
+#define TSC_KEYLOG_MAX_LINE_STR "2200"
+/* Premaster secrets longer than TSC_MAX_SECRET (finite-field DHE, RFC 7919: ffdhe8192 gives
+ * 1024 bytes) live in a side arena, so ordinary entries stay small; the arena is capped. */
+#define TSC_KEYLOG_LONG_ARENA_MAX (64u << 20)
 #define TSC_RSA_MAX_KEYS 64u
 #define TSC_PSK_MAX 64u
 #define TSC_PSK_ID_MAX 128u
@@ -24,8 +30,9 @@ struct tsc_kl_entry {
     uint8_t used;
     uint8_t label;
     uint8_t keylen;
-    uint8_t seclen;
-    uint8_t dsb; /* came from a pcapng Decryption Secrets Block */
+    uint8_t dsb;     /* came from a pcapng Decryption Secrets Block */
+    uint16_t seclen; /* > TSC_MAX_SECRET: the secret is in the long arena at long_off */
+    uint32_t long_off;
     uint8_t key[32];
     uint8_t secret[TSC_MAX_SECRET];
 };
@@ -63,8 +70,14 @@ struct tsc_keys {
     uint64_t kl_gen_max; /* 0: one unbounded generation */
     uint64_t kl_added;   /* new entries ever (monotonic) */
     uint64_t kl_dropped; /* entries dropped with an old generation */
+    uint8_t *kl_long; /* secrets longer than TSC_MAX_SECRET, appended */
+    size_t kl_long_len;
+    size_t kl_long_cap;
+    bool kl_long_limit_reported;
     EVP_PKEY *rsa[TSC_RSA_MAX_KEYS];
     uint32_t n_rsa;
+    /* RSA private-key operations so far; counted through a const struct tsc_keys *. */
+    _Atomic uint64_t rsa_ops;
     struct tsc_psk_entry psk[TSC_PSK_MAX];
     uint32_t n_psk;
     /*

@@ -226,7 +226,8 @@ uint32_t tsc_keys_rsa_count(const struct tsc_keys *k)
  * ClientHello's; we do not enforce it (RFC 5246 7.4.7.1 lets servers relax
  * it for old clients) and let the Finished check decide.
  */
-static bool tsc_rsa_decrypt(EVP_PKEY *pk, const uint8_t *enc, size_t enc_len, uint8_t pms[48])
+static bool tsc_rsa_decrypt(const struct tsc_keys *k, EVP_PKEY *pk, const uint8_t *enc,
+                            size_t enc_len, uint8_t pms[48])
 {
     EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL);
     uint8_t out[1024];
@@ -246,6 +247,8 @@ static bool tsc_rsa_decrypt(EVP_PKEY *pk, const uint8_t *enc, size_t enc_len, ui
     p[0] = OSSL_PARAM_construct_uint("rsa_pkcs1_implicit_rejection", &no);
     p[1] = OSSL_PARAM_construct_end();
     (void)EVP_PKEY_CTX_set_params(c, p);
+    /* The counter is the only other state written through a const struct tsc_keys *. */
+    atomic_fetch_add(&((struct tsc_keys *)k)->rsa_ops, 1);
     if (EVP_PKEY_decrypt(c, out, &ol, enc, enc_len) == 1 && ol == 48) {
         memcpy(pms, out, 48);
         ok = true;
@@ -263,7 +266,7 @@ bool tsc_keys_rsa_decrypt_pms_with(const struct tsc_keys *k, uint32_t i, const u
     if (k == NULL || i >= k->n_rsa || enc == NULL) {
         return false;
     }
-    return tsc_rsa_decrypt(k->rsa[i], enc, enc_len, pms);
+    return tsc_rsa_decrypt(k, k->rsa[i], enc, enc_len, pms);
 }
 
 /* Index of the key whose public half is the certificate's, -1 none; cached per cert hash. */
@@ -334,10 +337,10 @@ bool tsc_keys_rsa_decrypt_pms(const struct tsc_keys *k, const uint8_t *cert_der,
             *key_index = idx;
         }
         /* The certificate names the key: one private operation, no trials. */
-        return tsc_rsa_decrypt(k->rsa[idx], enc, enc_len, pms);
+        return tsc_rsa_decrypt(k, k->rsa[idx], enc, enc_len, pms);
     }
     for (uint32_t i = 0; i < k->n_rsa; i++) {
-        if (tsc_rsa_decrypt(k->rsa[i], enc, enc_len, pms)) {
+        if (tsc_rsa_decrypt(k, k->rsa[i], enc, enc_len, pms)) {
             if (key_index != NULL) {
                 *key_index = (int)i;
             }

@@ -547,6 +547,7 @@ static void decrypt_json(struct tsc_jw *j, const struct tsc_decrypt_facts *dec)
     tsc_jw_obj_end(j);
     tsc_jw_kuint(j, "bad_records", dec->bad_records);
     tsc_jw_kuint(j, "early_data_bytes", dec->early_data_bytes);
+    tsc_jw_kuint(j, "early_data_rejected_bytes", dec->early_data_rejected_bytes);
     kname(j, "undecrypted_reason", dec->undecrypted_reason);
     tsc_jw_key(j, "app_data");
     if (dec->have_app_data[0] || dec->have_app_data[1]) {
@@ -849,6 +850,7 @@ void tsc_jsonl_stats(struct tsc_writer *w, const struct tsc_run_stats *st)
     tsc_jw_kuint(&j, "decrypted_connections", st->decrypted_connections);
     tsc_jw_kuint(&j, "bad_records", st->bad_records);
     tsc_jw_kuint(&j, "keylog_lines_exported", st->keylog_lines_exported);
+    tsc_jw_kuint(&j, "rsa_private_ops", st->rsa_private_ops);
     tsc_jw_obj_end(&j);
     tsc_jw_key(&j, "export");
     tsc_jw_obj_begin(&j);

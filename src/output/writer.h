@@ -83,6 +83,8 @@ struct tsc_run_stats {
     uint64_t data_files;             /* --data-dir: plaintext files, bytes, holes recorded */
     uint64_t data_bytes;
     uint64_t data_holes;
+    uint64_t rsa_private_ops;       /* RSA premaster decryptions (one per RSA session when the
+                                       certificate names the key) */
     uint64_t versions[TSC_VERSION_BUCKETS]; /* connections per tsc_version_bucket() */
     const uint64_t *suite_counts;  /* 65536 entries, connections per negotiated suite */
     const uint64_t *diag_counts;   /* TSC_DIAG__COUNT entries */

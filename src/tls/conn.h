@@ -84,9 +84,10 @@ struct tsc_tls_conn {
     /* Decryption (only with key material): created on the first TLS record. */
     struct tsc_crypto_sess *cs;
     bool cs_failed;       /* could not be created: the connection stays keyless */
+    bool cs_released;     /* reported and released at close: never created again */
     bool closed;          /* tsc_tls_conn_close done */
     bool secrets_out;     /* on_secrets reported for the current handshake */
-    struct tsc_buf plain; /* plaintext of the record being processed */
+    struct tsc_buf *plain; /* plaintext of the record being processed (the crypto session's) */
     struct tsc_tls_verify *v; /* --verify state (verify.c), NULL without cfg.verify */
     /* Records held for late keys (cfg.hold, records.c): entries of a
      * struct tsc_held header then the record body, in arrival order. */
@@ -124,6 +125,9 @@ void tsc_tls_crypto_message(struct tsc_tls_conn *t, int dir, const struct tsc_hs
                             const uint8_t *raw, size_t raw_len);
 /* Session of the connection, created on first use; NULL when keyless. */
 struct tsc_crypto_sess *tsc_tls_crypto_sess(struct tsc_tls_conn *t);
+/* An SSLv2-format CLIENT-HELLO (raw: the record body as sent) that may start a TLS session. */
+void tsc_tls_crypto_v2_hello(struct tsc_tls_conn *t, const struct tsc_hs_msg *m,
+                             struct tsc_slice raw);
 void tsc_tls_crypto_close(struct tsc_tls_conn *t);
 
 /* resume.c: resumption cache links (cfg.sessions); each is a no-op without a cache. */

@@ -19,7 +19,7 @@
 
 struct tsc_crypto_sess *tsc_tls_crypto_sess(struct tsc_tls_conn *t)
 {
-    if (t->cs != NULL || t->cfg.keys == NULL || t->cs_failed) {
+    if (t->cs != NULL || t->cfg.keys == NULL || t->cs_failed || t->cs_released) {
         return t->cs;
     }
     if (tsc_csess_new(&t->cs, t->cfg.keys) != TSC_OK) {
@@ -32,8 +32,29 @@ struct tsc_crypto_sess *tsc_tls_crypto_sess(struct tsc_tls_conn *t)
         }
         return NULL;
     }
-    tsc_buf_init(&t->plain, (size_t)t->cfg.max_record_len + TSC_PLAIN_EXTRA);
+    t->plain = tsc_csess_plain(t->cs, (size_t)t->cfg.max_record_len + TSC_PLAIN_EXTRA);
     return t->cs;
+}
+
+/*
+ * The server accepted 0-RTT: the early records the session held back become
+ * application data now; their app_data events go out with the packet and time
+ * each record had.
+ */
+static void tsc_tls_crypto_early_accepted(struct tsc_tls_conn *t, struct tsc_crypto_sess *cs)
+{
+    tsc_csess_early_data_accepted(cs);
+    const uint8_t *p = NULL;
+    size_t n = 0;
+    uint64_t pkt = 0;
+    struct tsc_ts ts;
+    /* Bounded by the session's held-record cap. */
+    for (size_t i = 0; t->cfg.events.on_app_data != NULL &&
+                       tsc_csess_early_released(cs, i, &p, &n, &pkt, &ts);
+         i++) {
+        t->cfg.events.on_app_data(t->cfg.events.ud, t->id, TSC_DIR_C2S, p, n, pkt, ts);
+    }
+    tsc_csess_early_release_done(cs);
 }
 
 /*
@@ -115,11 +136,17 @@ void tsc_tls_crypto_message(struct tsc_tls_conn *t, int dir, const struct tsc_hs
                             const uint8_t *raw, size_t raw_len)
 {
     if (m->sslv2) {
-        return; /* SSLv2 sessions are not decrypted; see tsc_tls_crypto_close */
+        /* An SSLv2-compatible hello goes through tsc_tls_crypto_v2_hello; SSLv2
+         * sessions themselves are not decrypted (see tsc_tls_crypto_close). */
+        return;
     }
     struct tsc_crypto_sess *cs = tsc_tls_crypto_sess(t);
     if (cs == NULL) {
         return;
+    }
+    if (m->type == TSC_HS_END_OF_EARLY_DATA && dir == TSC_DIR_C2S) {
+        /* RFC 8446 4.5: the client sends it only after the server accepted 0-RTT. */
+        tsc_tls_crypto_early_accepted(t, cs);
     }
     if (m->type == TSC_HS_CLIENT_KEY_EXCHANGE && dir == TSC_DIR_C2S && !m->skipped) {
         /* The session reads the body by the negotiated key exchange (RFC 5246 7.4.7). */
@@ -150,9 +177,14 @@ void tsc_tls_crypto_message(struct tsc_tls_conn *t, int dir, const struct tsc_hs
             break;
         }
         case TSC_HS_ENCRYPTED_EXTENSIONS:
-            /* RFC 8446 4.2.10: early_data in EncryptedExtensions accepts the 0-RTT data. */
-            if (dir == TSC_DIR_S2C && tsc_ext_find(&m->u.ee, TSC_EXT_EARLY_DATA) != NULL) {
-                tsc_csess_early_data_accepted(cs);
+            /* RFC 8446 4.2.10: early_data in EncryptedExtensions accepts the 0-RTT data,
+             * its absence rejects it. */
+            if (dir == TSC_DIR_S2C) {
+                if (tsc_ext_find(&m->u.ee, TSC_EXT_EARLY_DATA) != NULL) {
+                    tsc_tls_crypto_early_accepted(t, cs);
+                } else {
+                    tsc_csess_early_data_rejected(cs);
+                }
             }
             break;
         case TSC_HS_CERTIFICATE:
@@ -174,6 +206,19 @@ void tsc_tls_crypto_message(struct tsc_tls_conn *t, int dir, const struct tsc_hs
                 tsc_tls_report_secrets(t);
             }
         }
+    }
+}
+
+void tsc_tls_crypto_v2_hello(struct tsc_tls_conn *t, const struct tsc_hs_msg *m,
+                             struct tsc_slice raw)
+{
+    if (!m->sslv2 || m->type != TSC_V2_CLIENT_HELLO || !m->parsed) {
+        return;
+    }
+    struct tsc_crypto_sess *cs = tsc_tls_crypto_sess(t);
+    if (cs != NULL) {
+        const struct tsc_v2_client_hello *ch = &m->u.v2ch;
+        tsc_csess_client_hello_v2(cs, ch->challenge.p, ch->challenge.len, raw.p, raw.len);
     }
 }
 
@@ -220,8 +265,19 @@ void tsc_tls_crypto_close(struct tsc_tls_conn *t)
     df->bad_records = cf->bad_records;
     df->undecrypted_reason = tsc_undecrypted_name(cf->undecrypted_reason);
     df->early_data_bytes = cf->early_data_bytes;
+    df->early_data_rejected_bytes = cf->early_data_rejected_bytes;
     df->have_master_secret = cf->have_master_secret;
     if (cf->have_master_secret) {
         memcpy(df->master_secret, cf->master_secret, 48);
     }
+    /*
+     * The facts are copied: the session (its contexts, buffers, secrets) goes
+     * back to the pool now rather than when the connection's state is freed,
+     * which for closed flows waits for the time-wait sweep: released there in
+     * batches, sessions would miss the pool.
+     */
+    tsc_csess_free(t->cs);
+    t->cs = NULL;
+    t->plain = NULL;
+    t->cs_released = true;
 }

@@ -91,7 +91,6 @@ void tsc_tls_conn_free(struct tsc_tls_conn *t)
     }
     tsc_buf_free(&t->held);
     tsc_csess_free(t->cs);
-    tsc_buf_free(&t->plain);
     tsc_verify_free(t);
     free(t);
 }
@@ -364,7 +363,7 @@ static enum tsc_err tsc_record_decrypt(struct tsc_tls_conn *t, int dir, const st
         uint64_t est = avg > 0 ? (between + avg / 2) / avg : 0;
         uint64_t skipped = 0;
         e = tsc_csess_decrypt_resync(t->cs, dir, h->type, h->version, body.p, body.len, est,
-                                     &t->plain, inner, &skipped);
+                                     t->plain, inner, &skipped);
         if (e == TSC_OK) {
             d->dec_resync = false;
             tsc_tls_fail(t, dir, off, TSC_DIAG_TLS_DECRYPT_RESYNC, false,
@@ -383,7 +382,7 @@ static enum tsc_err tsc_record_decrypt(struct tsc_tls_conn *t, int dir, const st
             return TSC_ERR_UNSUPPORTED; /* opaque, not a bad record */
         }
     } else {
-        e = tsc_csess_decrypt(t->cs, dir, h->type, h->version, body.p, body.len, &t->plain, inner);
+        e = tsc_csess_decrypt(t->cs, dir, h->type, h->version, body.p, body.len, t->plain, inner);
     }
     if (e != TSC_ERR_UNSUPPORTED) {
         d->dec_started = true;
@@ -427,8 +426,9 @@ static void tsc_plain_record(struct tsc_tls_conn *t, int dir, uint8_t type, uint
         }
         break;
     case 23:
-        tsc_csess_app_data(t->cs, dir, pt.p, pt.len);
-        if (t->cfg.events.on_app_data != NULL) {
+        /* Held or rejected 0-RTT is reported later or not at all (session.h). */
+        if (tsc_csess_app_record(t->cs, dir, pt.p, pt.len, t->pkt, t->ts) == TSC_APP_COUNTED &&
+            t->cfg.events.on_app_data != NULL) {
             t->cfg.events.on_app_data(t->cfg.events.ud, t->id, dir, pt.p, pt.len, t->pkt, t->ts);
         }
         break;
@@ -555,7 +555,7 @@ static void tsc_record_now(struct tsc_tls_conn *t, int dir, const struct tsc_rec
         t->cfg.events.on_record(t->cfg.events.ud, t->id, dir, &ri);
     }
     if (dec) {
-        struct tsc_slice pt = {t->plain.p, t->plain.len};
+        struct tsc_slice pt = {t->plain->p, t->plain->len};
         tsc_plain_record(t, dir, inner, h->version, pt, off);
         return;
     }

@@ -151,6 +151,9 @@ void tsc_sslv2_record(struct tsc_tls_conn *t, int dir, struct tsc_slice body, in
         tsc_tls_fail(t, dir, off, TSC_DIAG_TLS_MALFORMED, true, "SSLv2 message %u: %s", m.type,
                      tsc_err_name(e));
     }
+    if (dir == TSC_DIR_C2S) {
+        tsc_tls_crypto_v2_hello(t, &m, body); /* RFC 5246 E.2: may start a TLS session */
+    }
     if (m.type == TSC_V2_CLIENT_MASTER_KEY) {
         d->v2_encrypted = true;
     } else if (m.type == TSC_V2_SERVER_HELLO) {

@@ -487,6 +487,10 @@ def compare_manifest(rep, entry, ours, caps):
                     rep.eq(tag + "." + f, e[f], c[f])
                 else:
                     rep.pending(tag + "." + f, f, "not in docs/json-schema.md output", e[f])
+        # 0-RTT bytes: accepted ones are in app_data.c2s, rejected ones are not.
+        for f in ("early_data_bytes", "early_data_rejected_bytes"):
+            if f in e and have_decrypt:
+                rep.eq(tag + "." + f, e[f], c.get(f))
         tls13 = is_tls13(e.get("version"))
         for d, side in (("c2s", "client"), ("s2c", "server")):
             lf = DIR_LIST_FIELD[d]

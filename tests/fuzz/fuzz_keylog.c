@@ -41,6 +41,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int l = 0; l < TSC_KL__COUNT; l++) {
         (void)tsc_keys_keylog_find(k, (enum tsc_keylog_label)l, key, l == TSC_KL_RSA ? 8 : 32, out,
                                    &n);
+        const uint8_t *sec = NULL;
+        if (tsc_keys_keylog_get(k, (enum tsc_keylog_label)l, key, l == TSC_KL_RSA ? 8 : 32, &sec,
+                                &n) &&
+            n > 0) {
+            out[0] ^= sec[n - 1]; /* touch the whole secret's end */
+        }
     }
     struct tsc_keys_stats st;
     tsc_keys_get_stats(k, &st);

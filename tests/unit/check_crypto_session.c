@@ -119,16 +119,42 @@ struct opts {
     bool no_cke;
     int flip_record; /* index of the protected app-data record to damage, -1 none */
     int force_suite; /* replace the ServerHello's suite, -1 keep */
+    bool ignore_ee;  /* do not report EncryptedExtensions' early_data answer */
+    int stop_after;  /* replay only this many events, -1 all */
+    int v2_mode;     /* SSLv2-format hello: 0 as captured, 1 random without the transcript,
+                        2 challenge cut by one byte */
 };
 
-static const struct opts k_default = {true, -1, false, false, -1, -1};
+static const struct opts k_default = {true, -1, false, false, -1, -1, false, -1, 0};
+
+/* What the replay saw of 0-RTT handling. */
+struct early_seen {
+    int held;              /* records tsc_csess_app_data held back */
+    int dropped;           /* records it refused */
+    size_t released_bytes; /* held bytes handed back after an acceptance */
+};
+static struct early_seen g_early;
+
+/* The dissector's part after an acceptance: take the held records back. */
+static void take_released(struct tsc_crypto_sess *s)
+{
+    const uint8_t *p = NULL;
+    size_t n = 0;
+    uint64_t pkt = 0;
+    struct tsc_ts ts;
+    for (size_t i = 0; tsc_csess_early_released(s, i, &p, &n, &pkt, &ts); i++) {
+        g_early.released_bytes += n;
+    }
+    tsc_csess_early_release_done(s);
+}
 
 /* The dissector's part: split decrypted handshake records into messages. */
 struct hsbuf {
     struct tsc_buf b[2];
 };
 
-static void feed_hs(struct tsc_crypto_sess *s, struct hsbuf *h, int d, const uint8_t *p, size_t n)
+static void feed_hs(struct tsc_crypto_sess *s, struct hsbuf *h, int d, const uint8_t *p, size_t n,
+                    const struct opts *o)
 {
     ck_assert_int_eq(tsc_buf_append(&h->b[d], p, n), TSC_OK);
     /* bounded: every message consumes at least its 4-byte header */
@@ -138,19 +164,28 @@ static void feed_hs(struct tsc_crypto_sess *s, struct hsbuf *h, int d, const uin
         if (h->b[d].len < ml) {
             break;
         }
-        if (m[0] == 8 && d == 1) {
-            /* EncryptedExtensions: extensions<0..2^16-1>; early_data (42) accepts 0-RTT */
+        if (m[0] == 8 && d == 1 && !o->ignore_ee) {
+            /* EncryptedExtensions: extensions<0..2^16-1>; early_data (42) accepts 0-RTT,
+             * its absence rejects it */
             size_t i = 6;
+            bool accepted = false;
             while (i + 4 <= ml) {
                 unsigned t = (unsigned)m[i] << 8 | m[i + 1];
                 size_t el = (size_t)m[i + 2] << 8 | m[i + 3];
-                if (t == 42) {
-                    tsc_csess_early_data_accepted(s);
-                }
+                accepted = accepted || t == 42;
                 i += 4 + el;
+            }
+            if (accepted) {
+                tsc_csess_early_data_accepted(s);
+                take_released(s);
+            } else {
+                tsc_csess_early_data_rejected(s);
             }
         }
         tsc_csess_handshake(s, d, m, ml);
+        if (m[0] == 5 && d == 0) {
+            take_released(s);
+        }
         tsc_buf_consume(&h->b[d], ml);
     }
 }
@@ -178,9 +213,25 @@ static struct tsc_crypto_sess *replay(const struct script *sc, struct tsc_keys *
             }
         }
     }
-    for (int i = 0; i < sc->n; i++) {
+    memset(&g_early, 0, sizeof(g_early));
+    for (int i = 0; i < sc->n && (o->stop_after < 0 || i < o->stop_after); i++) {
         const struct event *e = &sc->ev[i];
-        if (strcmp(e->kind, "CH") == 0) {
+        if (strcmp(e->kind, "CH2") == 0) {
+            /* "CH2 <challenge hex> <CLIENT-HELLO message hex>" (RFC 5246 E.2) */
+            const char *sp = strchr(e->text, ' ');
+            ck_assert_ptr_nonnull(sp);
+            uint8_t *msg = malloc(strlen(sp) / 2 + 1);
+            size_t ml = unhex(sp + 1, msg);
+            size_t cl = e->n;
+            if (o->v2_mode == 1) {
+                uint8_t r[32] = {0};
+                memcpy(r + 32 - cl, e->bin, cl);
+                tsc_csess_client_hello(s, r, false, NULL, 0);
+            } else {
+                tsc_csess_client_hello_v2(s, e->bin, o->v2_mode == 2 ? cl - 1 : cl, msg, ml);
+            }
+            free(msg);
+        } else if (strcmp(e->kind, "CH") == 0) {
             unsigned early = 0;
             sscanf(e->text + 65, "%u", &early);
             tsc_csess_client_hello(s, e->bin, early != 0, NULL, 0);
@@ -227,9 +278,11 @@ static struct tsc_crypto_sess *replay(const struct script *sc, struct tsc_keys *
                 tsc_csess_decrypt(s, e->dir, e->type, e->version, frag, e->n, &out, &inner);
             ck_assert(r == TSC_OK || r == TSC_ERR_CRYPTO || r == TSC_ERR_UNSUPPORTED);
             if (r == TSC_OK && inner == 22) {
-                feed_hs(s, &h, e->dir, out.p, out.len);
+                feed_hs(s, &h, e->dir, out.p, out.len, o);
             } else if (r == TSC_OK && inner == 23) {
-                tsc_csess_app_data(s, e->dir, out.p, out.len);
+                enum tsc_app_verdict v = tsc_csess_app_data(s, e->dir, out.p, out.len);
+                g_early.held += v == TSC_APP_HELD;
+                g_early.dropped += v == TSC_APP_DROPPED;
             }
             free(frag);
         }
@@ -386,6 +439,120 @@ START_TEST(test_flipped_byte)
 }
 END_TEST
 
+/* 0-RTT: connection 1 of tls13-early-data (accepted, 300 bytes). */
+START_TEST(test_early_data_accepted)
+{
+    struct script sc;
+    load(&sc, "tls13-early-data-1");
+    struct tsc_keys *k = keys();
+    struct opts o = k_default;
+    /* _i 1: EncryptedExtensions not reported; the client's EndOfEarlyData accepts instead. */
+    o.ignore_ee = _i == 1;
+    struct tsc_crypto_sess *s = replay(&sc, k, &o);
+    const struct tsc_crypto_facts *f = tsc_csess_facts(s);
+    assert_complete(&sc, f); /* c2s: early data + normal data, as the server received it */
+    ck_assert_uint_eq(f->early_data_bytes, 300);
+    ck_assert_uint_eq(f->early_data_rejected_bytes, 0);
+    ck_assert_int_eq(g_early.held, 1);
+    ck_assert_int_eq(g_early.dropped, 0);
+    ck_assert_uint_eq(g_early.released_bytes, 300);
+    tsc_csess_free(s);
+    tsc_keys_free(k);
+    unload(&sc);
+}
+END_TEST
+
+/* Connection 2 of tls13-early-data-rejected: the server's anti-replay rejected its 0-RTT. */
+START_TEST(test_early_data_rejected)
+{
+    struct script sc;
+    load(&sc, "tls13-early-data-rejected-2");
+    struct tsc_keys *k = keys();
+    struct tsc_crypto_sess *s = replay(&sc, k, &k_default);
+    const struct tsc_crypto_facts *f = tsc_csess_facts(s);
+    assert_complete(&sc, f); /* c2s: the 1200 normal bytes only */
+    ck_assert_uint_eq(f->early_data_bytes, 0);
+    ck_assert_uint_eq(f->early_data_rejected_bytes, 300);
+    ck_assert_int_eq(g_early.held, 1);
+    ck_assert_uint_eq(g_early.released_bytes, 0);
+    /* Nothing comes back after the rejection. */
+    const uint8_t *p = NULL;
+    size_t n = 0;
+    uint64_t pkt = 0;
+    struct tsc_ts ts;
+    ck_assert(!tsc_csess_early_released(s, 0, &p, &n, &pkt, &ts));
+    tsc_csess_free(s);
+    tsc_keys_free(k);
+    unload(&sc);
+}
+END_TEST
+
+/* Capture cut after the 0-RTT record: acceptance never seen, nothing counted. */
+START_TEST(test_early_data_unanswered)
+{
+    struct script sc;
+    load(&sc, "tls13-early-data-1");
+    int first_rec = -1;
+    for (int i = 0; i < sc.n && first_rec < 0; i++) {
+        if (strcmp(sc.ev[i].kind, "REC") == 0) {
+            first_rec = i;
+        }
+    }
+    ck_assert_int_ge(first_rec, 0);
+    struct tsc_keys *k = keys();
+    struct opts o = k_default;
+    o.stop_after = first_rec + 1;
+    struct tsc_crypto_sess *s = replay(&sc, k, &o);
+    const struct tsc_crypto_facts *f = tsc_csess_facts(s);
+    ck_assert_int_eq(g_early.held, 1);
+    ck_assert_uint_eq(f->app_bytes[0], 0);
+    ck_assert_uint_eq(f->early_data_bytes, 0);
+    ck_assert_uint_eq(f->early_data_rejected_bytes, 300);
+    ck_assert_int_eq(f->undecrypted_reason, TSC_UNDEC_HANDSHAKE_NOT_CAPTURED);
+    tsc_csess_free(s);
+    tsc_keys_free(k);
+    unload(&sc);
+}
+END_TEST
+
+/*
+ * SSLv2-compatible ClientHello (pcaps/raw, tools/mkrawcaps): 16-byte challenge,
+ * RSA key exchange. _i 0: server key, 1: key log, 2: key log but the hello's
+ * message left out of the transcript (both Finished must fail), 3: the challenge
+ * one byte short (too short for RFC 6101: no client random, nothing verifies).
+ */
+START_TEST(test_sslv2_hello)
+{
+    struct script sc;
+    load(&sc, "raw-sslv2-hello-tls12-rsa-aes128-gcm");
+    struct tsc_keys *k = keys();
+    struct opts o = k_default;
+    o.keylog = _i != 0;
+    o.v2_mode = _i >= 2 ? _i - 1 : 0;
+    if (_i == 0) {
+        load_server_key(k);
+    }
+    struct tsc_crypto_sess *s = replay(&sc, k, &o);
+    const struct tsc_crypto_facts *f = tsc_csess_facts(s);
+    if (_i < 2) {
+        assert_complete(&sc, f);
+        ck_assert_int_eq(f->key_source, _i == 0 ? TSC_KEYSRC_RSA : TSC_KEYSRC_KEYLOG);
+    } else if (_i == 2) {
+        /* Keys right (the random is), transcript wrong: records decrypt, Finished do not. */
+        ck_assert(f->decrypted);
+        ck_assert_int_eq(f->finished[0], TSC_FIN_MISMATCH);
+        ck_assert_int_eq(f->finished[1], TSC_FIN_MISMATCH);
+    } else {
+        ck_assert(!f->decrypted);
+        ck_assert_int_ne(f->finished[0], TSC_FIN_VERIFIED);
+        ck_assert_int_ne(f->undecrypted_reason, TSC_UNDEC_NONE);
+    }
+    tsc_csess_free(s);
+    tsc_keys_free(k);
+    unload(&sc);
+}
+END_TEST
+
 START_TEST(test_truncated_keylog)
 {
     /* Fewer key log lines than the connection needs. */
@@ -479,6 +646,10 @@ static Suite *session_suite(void)
     tcase_add_test(tc, test_wrong_rsa_key);
     tcase_add_loop_test(tc, test_flipped_byte, 0, 2);
     tcase_add_test(tc, test_unsupported_suite_and_resumed);
+    tcase_add_loop_test(tc, test_early_data_accepted, 0, 2);
+    tcase_add_test(tc, test_early_data_rejected);
+    tcase_add_test(tc, test_early_data_unanswered);
+    tcase_add_loop_test(tc, test_sslv2_hello, 0, 4);
     suite_add_tcase(s, tc);
     tc = tcase_create("truncated");
     tcase_add_loop_test(tc, test_truncated_keylog, 0, 6);

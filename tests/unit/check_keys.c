@@ -253,7 +253,7 @@ START_TEST(test_keylog_file)
     ck_assert_ptr_nonnull(f);
     fprintf(f, "# SSL/TLS secrets log file\n");
     fprintf(f, "CLIENT_RANDOM %s %s\r\n", CR, S48);
-    for (int i = 0; i < 1100; i++) {
+    for (unsigned i = 0; i < TSC_KEYLOG_MAX_LINE + 100; i++) {
         fputc('A', f); /* line 3: overlong */
     }
     fputc('\n', f);
@@ -300,12 +300,136 @@ END_TEST
 START_TEST(test_keylog_limits)
 {
     struct tsc_keys *k = new_keys();
-    char line[2048];
+    char line[TSC_KEYLOG_MAX_LINE + 16];
     memset(line, 'A', sizeof(line));
-    ck_assert_int_eq(tsc_keys_add_keylog_line(k, line, 1025, "t", 7), TSC_ERR_LIMIT);
+    ck_assert_int_eq(tsc_keys_add_keylog_line(k, line, TSC_KEYLOG_MAX_LINE + 1, "t", 7),
+                     TSC_ERR_LIMIT);
     ck_assert_ptr_nonnull(strstr(g_cap.last, "t:7:"));
-    /* 1024 characters is still a line (here a bad one, one field). */
-    ck_assert_int_eq(tsc_keys_add_keylog_line(k, line, 1024, "t", 8), TSC_ERR_DECODE);
+    ck_assert_ptr_nonnull(strstr(g_cap.last, "longer than " TSC_KEYLOG_MAX_LINE_STR));
+    /* TSC_KEYLOG_MAX_LINE characters is still a line (here a bad one, one field). */
+    ck_assert_int_eq(tsc_keys_add_keylog_line(k, line, TSC_KEYLOG_MAX_LINE, "t", 8),
+                     TSC_ERR_DECODE);
+    tsc_keys_free(k);
+}
+END_TEST
+
+/* "PMS_CLIENT_RANDOM <cr> <n bytes: byte i = (i * 7 + seed) & 0xff>" */
+static size_t pms_line(char *out, size_t cap, const uint8_t cr[32], size_t n, unsigned seed)
+{
+    size_t o = (size_t)snprintf(out, cap, "PMS_CLIENT_RANDOM ");
+    for (int i = 0; i < 32; i++) {
+        o += (size_t)snprintf(out + o, cap - o, "%02x", cr[i]);
+    }
+    out[o++] = ' ';
+    for (size_t i = 0; i < n; i++) {
+        o += (size_t)snprintf(out + o, cap - o, "%02x", (unsigned)((i * 7 + seed) & 0xff));
+    }
+    return o;
+}
+
+static void check_pms(struct tsc_keys *k, const uint8_t cr[32], size_t n, unsigned seed)
+{
+    const uint8_t *sec = NULL;
+    size_t len = 0;
+    ck_assert(tsc_keys_keylog_get(k, TSC_KL_PMS_CLIENT_RANDOM, cr, 32, &sec, &len));
+    ck_assert_uint_eq(len, n);
+    for (size_t i = 0; i < n; i++) {
+        ck_assert_uint_eq(sec[i], (i * 7 + seed) & 0xff);
+    }
+}
+
+/* Finite-field DHE premasters (RFC 7919: 256 bytes for ffdhe2048 up to 1024 for ffdhe8192). */
+START_TEST(test_keylog_long_pms)
+{
+    struct tsc_keys *k = new_keys();
+    static char line[TSC_KEYLOG_MAX_LINE + 64];
+    uint8_t cr[32], out[TSC_MAX_SECRET];
+    size_t n = 0;
+    const size_t sizes[] = {1, 48, 64, 65, 256, 384, 512, 768, 1024};
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        cr_bytes(cr);
+        cr[0] = (uint8_t)(0x80 + i);
+        size_t ll = pms_line(line, sizeof(line), cr, sizes[i], (unsigned)i);
+        ck_assert_int_eq(tsc_keys_add_keylog_line(k, line, ll, "t", i + 1), TSC_OK);
+    }
+    ck_assert_int_eq(g_cap.n, 0);
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        cr_bytes(cr);
+        cr[0] = (uint8_t)(0x80 + i);
+        check_pms(k, cr, sizes[i], (unsigned)i);
+        /* The copying lookup serves only secrets that fit TSC_MAX_SECRET. */
+        ck_assert(tsc_keys_keylog_find(k, TSC_KL_PMS_CLIENT_RANDOM, cr, 32, out, &n) ==
+                  (sizes[i] <= TSC_MAX_SECRET));
+    }
+    /* The same client random with another long secret: the later one wins. */
+    cr_bytes(cr);
+    cr[0] = 0x80 + 6;
+    size_t ll = pms_line(line, sizeof(line), cr, 300, 99);
+    ck_assert_int_eq(tsc_keys_add_keylog_line(k, line, ll, "t", 20), TSC_OK);
+    check_pms(k, cr, 300, 99);
+    /* One byte over the cap is a bad line that names file and line, without the secret. */
+    cr[0] = 0x01;
+    ll = pms_line(line, sizeof(line), cr, TSC_MAX_PREMASTER + 1, 3);
+    ck_assert_uint_le(ll, TSC_KEYLOG_MAX_LINE);
+    ck_assert_int_eq(tsc_keys_add_keylog_line(k, line, ll, "t", 21), TSC_ERR_DECODE);
+    ck_assert_int_eq(g_cap.n, 1);
+    ck_assert_ptr_nonnull(strstr(g_cap.last, "t:21:"));
+    ck_assert_ptr_null(strstr(g_cap.last, "030a11"));
+    const uint8_t *sec = NULL;
+    ck_assert(!tsc_keys_keylog_get(k, TSC_KL_PMS_CLIENT_RANDOM, cr, 32, &sec, &n));
+    /* Cut inside the secret: odd hex. */
+    ll = pms_line(line, sizeof(line), cr, 700, 3);
+    ck_assert_int_eq(tsc_keys_add_keylog_line(k, line, ll - 1, "t", 22), TSC_ERR_DECODE);
+    /* Index growth moves entries, not the long secrets they point to. */
+    for (int i = 0; i < 5000; i++) {
+        char l2[256];
+        snprintf(l2, sizeof(l2), "CLIENT_RANDOM %056x%08x %s", 1, i, S48);
+        ck_assert_int_eq(add(k, l2, 100 + (uint64_t)i), TSC_OK);
+    }
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        cr_bytes(cr);
+        cr[0] = (uint8_t)(0x80 + i);
+        if (i != 6) {
+            check_pms(k, cr, sizes[i], (unsigned)i);
+        }
+    }
+    tsc_keys_free(k);
+}
+END_TEST
+
+/* The long-secret arena is capped: beyond it, one key-limit diagnostic and the lines are skipped. */
+START_TEST(test_keylog_long_pms_cap)
+{
+    struct tsc_keys *k = new_keys();
+    static char line[TSC_KEYLOG_MAX_LINE + 64];
+    uint8_t cr[32];
+    cr_bytes(cr);
+    uint32_t fit = TSC_KEYLOG_LONG_ARENA_MAX / TSC_MAX_PREMASTER;
+    /* One line, its client random's first 4 bytes rewritten per entry (hex at offset 18). */
+    size_t ll = pms_line(line, sizeof(line), cr, TSC_MAX_PREMASTER, 5);
+    for (uint32_t i = 0; i < fit + 3; i++) {
+        char hx[9];
+        snprintf(hx, sizeof(hx), "%08x", i);
+        memcpy(line + 18, hx, 8);
+        enum tsc_err e = tsc_keys_add_keylog_line(k, line, ll, "big.log", i + 1);
+        ck_assert_int_eq(e, i < fit ? TSC_OK : TSC_ERR_LIMIT);
+    }
+    ck_assert_int_eq(g_cap.n, 1);
+    ck_assert_ptr_nonnull(strstr(g_cap.last, "big.log:"));
+    struct tsc_keys_stats st;
+    tsc_keys_get_stats(k, &st);
+    ck_assert_uint_eq(st.keylog_entries, fit);
+    ck_assert_uint_eq(st.keylog_bad_lines, 3);
+    uint32_t last = fit - 1;
+    cr[0] = (uint8_t)(last >> 24);
+    cr[1] = (uint8_t)(last >> 16);
+    cr[2] = (uint8_t)(last >> 8);
+    cr[3] = (uint8_t)last;
+    check_pms(k, cr, TSC_MAX_PREMASTER, 5);
+    /* Short secrets still go in. */
+    char l2[256];
+    snprintf(l2, sizeof(l2), "CLIENT_RANDOM %s %s", CR, S48);
+    ck_assert_int_eq(add(k, l2, 1), TSC_OK);
     tsc_keys_free(k);
 }
 END_TEST
@@ -548,18 +672,28 @@ START_TEST(test_rsa_match_and_decrypt)
         ck_assert(matched);
         ck_assert_mem_eq(got, pms, 48);
     }
+    /* The certificate named the key: one private operation per premaster. */
+    struct tsc_keys_stats st;
+    tsc_keys_get_stats(k, &st);
+    ck_assert_uint_eq(st.rsa_private_ops, 2);
     /* Certificate of an unknown key: no key is used. */
     ck_assert(!tsc_keys_rsa_decrypt_pms(k, dc, lc, enc, el, got, &idx, &matched));
     ck_assert(!matched);
     ck_assert_int_eq(idx, -1);
+    tsc_keys_get_stats(k, &st);
+    ck_assert_uint_eq(st.rsa_private_ops, 2);
     /* No certificate: every key is tried, the one that decrypts wins. */
     ck_assert(tsc_keys_rsa_decrypt_pms(k, NULL, 0, enc, el, got, &idx, &matched));
     ck_assert_int_eq(idx, 1);
     ck_assert(!matched);
+    tsc_keys_get_stats(k, &st);
+    ck_assert_uint_eq(st.rsa_private_ops, 4); /* key 0 (fails), then key 1 */
     /* The foreign key alone fails; so do bad lengths and garbage certificates. */
     ck_assert(!tsc_keys_rsa_decrypt_pms_with(k, 0, enc, el, got));
     ck_assert(!tsc_keys_rsa_decrypt_pms_with(k, 1, enc, el - 1, got));
     ck_assert(!tsc_keys_rsa_decrypt_pms_with(k, 2, enc, el, got));
+    tsc_keys_get_stats(k, &st);
+    ck_assert_uint_eq(st.rsa_private_ops, 5); /* a wrong length is refused before any */
     uint8_t junk[40] = {0x30, 0x82};
     ck_assert(!tsc_keys_rsa_decrypt_pms(k, junk, sizeof(junk), enc, el, got, &idx, &matched));
     /* A 47-byte plaintext is not a premaster. */
@@ -604,6 +738,8 @@ static Suite *keys_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("limits");
     tcase_add_test(tc, test_keylog_limits);
+    tcase_add_test(tc, test_keylog_long_pms);
+    tcase_add_test(tc, test_keylog_long_pms_cap);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -197,6 +197,19 @@ def captures(payload, psk_hex):
         connections=[conn(n, 0, client_args=["-sess_out", "sess.pem"]),
                      conn(n, 1, client_args=["-sess_in", "sess.pem", "-early_data", "early.bin"],
                           resumes=0, early_data=early, early_file="early.bin")])
+    n = "tls13-early-data-rejected"
+    early = payload(n + "/early", 300)
+    add(n, "TLS 1.3: connection 1 resumes with 0-RTT early data (300 bytes) that the server "
+        "accepts; connection 2 replays the same ticket with early data, which the server's "
+        "anti-replay protection rejects (full handshake, no early_data in EncryptedExtensions): "
+        "its c2s is the normal data only",
+        client_args=["-tls1_3"],
+        server_args=["-tls1_3", "-early_data", "-num_tickets", "1"],
+        connections=[conn(n, 0, client_args=["-sess_out", "sess.pem"]),
+                     conn(n, 1, client_args=["-sess_in", "sess.pem", "-early_data", "early.bin"],
+                          resumes=0, early_data=early, early_file="early.bin"),
+                     conn(n, 2, client_args=["-sess_in", "sess.pem", "-early_data", "early.bin"],
+                          early_data=early, early_file="early.bin", early_rejected=True)])
     add("tls13-hello-retry-request", "TLS 1.3: client offers an X25519 key share, server only "
         "accepts P-256, so the server sends a HelloRetryRequest",
         client_args=["-tls1_3", "-groups", "X25519:P-256"],

@@ -8,15 +8,16 @@ dissector would report, every plaintext handshake message, ChangeCipherSpec,
 and every protected record in wire order; plus the key log lines of that
 connection and the manifest's expected app_data length and SHA-256.
 
-usage: extract_session.py NAME > tests/data/crypto/NAME.events
+usage: extract_session.py NAME [INDEX] > tests/data/crypto/NAME[-INDEX].events
+(INDEX: which connection of the capture, default 0)
 """
 import json, subprocess, sys
 
 HRR_RANDOM = bytes.fromhex('cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c')
 
 
-def follow(pcap):
-    out = subprocess.run(['tshark', '-r', pcap, '-q', '-z', 'follow,tcp,raw,0'],
+def follow(pcap, stream):
+    out = subprocess.run(['tshark', '-r', pcap, '-q', '-z', 'follow,tcp,raw,%d' % stream],
                          capture_output=True, text=True, check=True).stdout
     chunks = []
     started = False
@@ -44,11 +45,21 @@ def exts(b):
 
 def main():
     name = sys.argv[1]
-    man = json.load(open('pcaps/manifest.json'))['captures']
-    cap = [c for c in man if c['name'] == name][0]
-    conn = cap['connections'][0]
+    index = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+    raw = name.startswith('raw/')  # pcaps/raw/ (tools/mkrawcaps): one connection each
+    if raw:
+        man = json.load(open('pcaps/raw/expected.json'))['captures']
+        cap = [c for c in man if c['name'] == name[4:]][0]
+        cap = dict(cap, file='raw/' + cap['file'],
+                   keys={'keylog': 'raw/' + name[4:] + '.keylog'})
+        conn = cap
+    else:
+        man = json.load(open('pcaps/manifest.json'))['captures']
+        cap = [c for c in man if c['name'] == name][0]
+        conn = cap['connections'][index]
     ev = []
-    ev.append('# extracted from pcaps/%s.pcap by tests/data/crypto/extract_session.py' % name)
+    ev.append('# extracted from pcaps/%s.pcap (connection %d) by '
+              'tests/data/crypto/extract_session.py' % (name, index))
     for d in ('c2s', 's2c'):
         ev.append('EXPECT %s %d %s' % (d, conn['app_data'][d]['bytes'], conn['app_data'][d]['sha256']))
     cr = None
@@ -58,8 +69,19 @@ def main():
     tls13 = False  # version 1.3 negotiated (HelloRetryRequest included)
     sh_real = False  # the real ServerHello was seen
     ch_ems = ch_etm = False
-    for d, data in follow('pcaps/' + cap['file']):
+    early = False  # the ClientHello offered 0-RTT
+    first = True
+    for d, data in follow('pcaps/' + cap['file'], index):
         buf[d] += data
+        if first and d == 0 and len(buf[0]) >= 3 and buf[0][0] & 0x80 and buf[0][2] == 1:
+            # RFC 5246 E.2: SSLv2-compatible CLIENT-HELLO, 2-byte header, no padding
+            n = ((buf[0][0] & 0x7f) << 8) | buf[0][1]
+            msg, buf[0] = buf[0][2:2 + n], buf[0][2 + n:]
+            csl, sidl, chl = (int.from_bytes(msg[i:i + 2], 'big') for i in (3, 5, 7))
+            challenge = msg[9 + csl + sidl:9 + csl + sidl + chl]
+            cr = bytes(32 - len(challenge)) + challenge
+            ev.append('CH2 %s %s' % (challenge.hex(), msg.hex()))
+        first = False
         while len(buf[d]) >= 5:
             n = int.from_bytes(buf[d][3:5], 'big')
             if len(buf[d]) < 5 + n:
@@ -71,7 +93,9 @@ def main():
                 if not tls13:
                     ccs[d] = True
                 continue
-            protected = (tls13 and sh_real and typ == 23) or (not tls13 and ccs[d])
+            # 0-RTT: the client's application_data records before the ServerHello
+            protected = ((tls13 and sh_real and typ == 23) or (not tls13 and ccs[d]) or
+                         (early and d == 0 and typ == 23 and not sh_real))
             if protected:
                 ev.append('REC %d %d %04x %s' % (d, typ, ver, frag.hex()))
                 continue
@@ -93,6 +117,7 @@ def main():
                     i += 1 + body[i]
                     e = exts(body[i + 2:])
                     ch_ems, ch_etm = 23 in e, 22 in e
+                    early = 42 in e
                     ev.append('CH %s %d' % (cr.hex(), 1 if 42 in e else 0))
                 elif t == 2:
                     ver2 = int.from_bytes(body[0:2], 'big')
