@@ -263,6 +263,41 @@ static enum tsc_sigerr tsc_sig_setup(const struct tsc_vcert *cert, const struct 
     return TSC_SIGERR_NONE;
 }
 
+/*
+ * Digests fetched once per run (pthread_once), so a verification does not
+ * look its algorithm up by name each time.
+ */
+static const char *const tsc_vmd_names[] = {"MD5", "SHA1", "SHA224", "SHA256",
+                                            "SHA384", "SHA512", "MD5-SHA1"};
+#define TSC_VMD_N (sizeof(tsc_vmd_names) / sizeof(tsc_vmd_names[0]))
+static EVP_MD *tsc_vmd[TSC_VMD_N];
+static pthread_once_t tsc_vmd_once = PTHREAD_ONCE_INIT;
+
+static void tsc_vmd_fetch(void)
+{
+    for (size_t i = 0; i < TSC_VMD_N; i++) {
+        tsc_vmd[i] = EVP_MD_fetch(NULL, tsc_vmd_names[i], NULL); /* NULL: not available */
+    }
+}
+
+/* The fetched digest for a scheme's name; NULL for EdDSA (no digest) or when missing. */
+static const EVP_MD *tsc_vmd_get(const char *name, bool *missing)
+{
+    *missing = false;
+    if (name == NULL) {
+        return NULL;
+    }
+    pthread_once(&tsc_vmd_once, tsc_vmd_fetch);
+    for (size_t i = 0; i < TSC_VMD_N; i++) {
+        if (strcmp(tsc_vmd_names[i], name) == 0) {
+            *missing = tsc_vmd[i] == NULL;
+            return tsc_vmd[i];
+        }
+    }
+    *missing = true;
+    return NULL;
+}
+
 /* Signature over data (hashed here with the scheme's digest; EdDSA signs data itself). */
 static enum tsc_sigerr tsc_verify_data(EVP_PKEY *pk, const struct tsc_scheme *s,
                                        const struct tsc_sig_in *in, const uint8_t *data,
@@ -274,8 +309,9 @@ static enum tsc_sigerr tsc_verify_data(EVP_PKEY *pk, const struct tsc_scheme *s,
         return TSC_SIGERR_INTERNAL;
     }
     enum tsc_sigerr r = TSC_SIGERR_INTERNAL;
-    if (EVP_DigestVerifyInit_ex(mc, &pc, s->md, NULL, NULL, pk, NULL) == 1 &&
-        tsc_set_padding(pc, s)) {
+    bool missing = false;
+    const EVP_MD *md = tsc_vmd_get(s->md, &missing);
+    if (!missing && EVP_DigestVerifyInit(mc, &pc, md, NULL, pk) == 1 && tsc_set_padding(pc, s)) {
         r = EVP_DigestVerify(mc, in->sig, in->sig_len, data, len) == 1 ? TSC_SIGERR_NONE
                                                                        : TSC_SIGERR_BAD_SIGNATURE;
     }
@@ -369,7 +405,8 @@ enum tsc_sigerr tsc_verify_cv12(const struct tsc_vcert *cert, const struct tsc_s
     } else if (md_name == NULL || strcmp(md_name, s.md) != 0) {
         return TSC_SIGERR_NO_TRANSCRIPT;
     }
-    EVP_MD *md = EVP_MD_fetch(NULL, s.md, NULL);
+    bool missing = false;
+    const EVP_MD *md = tsc_vmd_get(s.md, &missing);
     EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL);
     enum tsc_sigerr r = TSC_SIGERR_INTERNAL;
     if (md != NULL && pc != NULL && EVP_PKEY_verify_init(pc) == 1 && tsc_set_padding(pc, &s) &&
@@ -378,7 +415,6 @@ enum tsc_sigerr tsc_verify_cv12(const struct tsc_vcert *cert, const struct tsc_s
                                                                   : TSC_SIGERR_BAD_SIGNATURE;
     }
     EVP_PKEY_CTX_free(pc);
-    EVP_MD_free(md);
     return r;
 }
 

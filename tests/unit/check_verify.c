@@ -4,7 +4,10 @@
  * wrong key, scheme not matching the key, truncated, TLS 1.3 rules, legacy
  * MD5+SHA-1), the certificate cache, chains at a given time, host names; and
  * the verdict logic (src/verify/verdict.c): ledger failures, findings,
- * incomplete evidence.
+ * incomplete evidence; and findings and the record ledger of the dissector
+ * side (src/tls/verify.c) on crafted keyless records: fallback SCSV,
+ * downgrade sentinel, missing renegotiation_info, a message out of order,
+ * an early CCS, an overlong heartbeat, a protected record nobody can decrypt.
  */
 #include <check.h>
 #include <openssl/evp.h>
@@ -16,6 +19,7 @@
 #include <string.h>
 
 #include "crypto/verify.h"
+#include "tls/tls.h"
 #include "verify/verdict.h"
 
 static char *path_of(const char *name)
@@ -415,6 +419,132 @@ START_TEST(verdict_incomplete)
 }
 END_TEST
 
+/* ---- findings and ledger through the dissector (keyless, crafted records) ---- */
+
+static size_t put(uint8_t *b, size_t at, const uint8_t *p, size_t n)
+{
+    memcpy(b + at, p, n);
+    return at + n;
+}
+
+/* A record of type with body; returns its length. */
+static size_t record(uint8_t *out, uint8_t type, const uint8_t *body, size_t n)
+{
+    uint8_t h[5] = {type, 3, 3, (uint8_t)(n >> 8), (uint8_t)n};
+    size_t at = put(out, 0, h, 5);
+    return put(out, at, body, n);
+}
+
+static size_t hs(uint8_t *out, uint8_t type, const uint8_t *body, size_t n)
+{
+    uint8_t h[4] = {type, (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
+    size_t at = put(out, 0, h, 4);
+    return put(out, at, body, n);
+}
+
+static const struct tsc_finding *finding(const struct tsc_verify_facts *v, const char *code)
+{
+    for (uint32_t i = 0; i < v->n_findings; i++) {
+        if (strcmp(v->findings[i].code, code) == 0) {
+            return &v->findings[i];
+        }
+    }
+    return NULL;
+}
+
+START_TEST(dissector_findings_and_ledger)
+{
+    struct tsc_verify_config vc = {cache, NULL};
+    struct tsc_tls_config cfg;
+    tsc_tls_config_default(&cfg);
+    cfg.verify = &vc;
+    struct tsc_tls_conn *t = NULL;
+    ck_assert_int_eq(tsc_tls_conn_new(&t, &cfg, 1), TSC_OK);
+    struct tsc_ts ts = {1700000000, 0};
+    uint8_t body[512], msg[600], rec[700];
+    /* ClientHello: suites ECDHE-RSA-AES128-GCM, TLS_FALLBACK_SCSV, EMPTY_RENEGOTIATION_INFO;
+     * supported_versions 1.3, 1.2. */
+    size_t n = 0;
+    static const uint8_t v12[2] = {3, 3};
+    n = put(body, n, v12, 2);
+    memset(body + n, 0x11, 32);
+    n += 32;
+    static const uint8_t rest[] = {0, 0, 6, 0xc0, 0x2f, 0x56, 0x00, 0x00, 0xff, 1, 0,
+                                   0, 9, 0x00, 0x2b, 0, 5, 4, 3, 4, 3, 3};
+    n = put(body, n, rest, sizeof(rest));
+    size_t m = hs(msg, 1, body, n);
+    size_t r = record(rec, 22, msg, m);
+    tsc_tls_conn_data(t, TSC_DIR_C2S, rec, r, 4, ts, NULL);
+    /* ServerHello with the TLS 1.2 downgrade sentinel, no renegotiation_info; then
+     * ServerHelloDone, then a Certificate after it (out of order). */
+    n = put(body, 0, v12, 2);
+    memset(body + n, 0x22, 24);
+    n += 24;
+    static const uint8_t dg[8] = {'D', 'O', 'W', 'N', 'G', 'R', 'D', 1};
+    n = put(body, n, dg, 8);
+    static const uint8_t sh_rest[] = {0, 0xc0, 0x2f, 0, 0, 0};
+    n = put(body, n, sh_rest, sizeof(sh_rest));
+    m = hs(msg, 2, body, n);
+    m += hs(msg + m, 14, NULL, 0);
+    static const uint8_t empty_chain[3] = {0, 0, 0};
+    m += hs(msg + m, 11, empty_chain, 3);
+    r = record(rec, 22, msg, m);
+    tsc_tls_conn_data(t, TSC_DIR_S2C, rec, r, 6, ts, NULL);
+    /* Client: an overlong heartbeat (payload_length 16384 in a 3-byte record), a CCS before
+     * any ClientKeyExchange, then a protected handshake record nobody can decrypt. */
+    static const uint8_t hb[3] = {1, 0x40, 0x00};
+    r = record(rec, 24, hb, 3);
+    tsc_tls_conn_data(t, TSC_DIR_C2S, rec, r, 8, ts, NULL);
+    static const uint8_t ccs[1] = {1};
+    r = record(rec, 20, ccs, 1);
+    tsc_tls_conn_data(t, TSC_DIR_C2S, rec, r, 9, ts, NULL);
+    memset(body, 0x5a, 40);
+    r = record(rec, 22, body, 40);
+    tsc_tls_conn_data(t, TSC_DIR_C2S, rec, r, 10, ts, NULL);
+    tsc_tls_conn_end(t, TSC_DIR_C2S);
+    tsc_tls_conn_end(t, TSC_DIR_S2C);
+    tsc_tls_conn_close(t);
+    const struct tsc_verify_facts *v = tsc_tls_conn_verify(t);
+    ck_assert_ptr_nonnull(v);
+    ck_assert(v->client_offered_tls13);
+    const struct tsc_finding *x = finding(v, "downgrade_sentinel");
+    ck_assert_ptr_nonnull(x);
+    ck_assert_str_eq(x->severity, "critical");
+    ck_assert_uint_eq(x->pkt, 6);
+    ck_assert_ptr_nonnull(finding(v, "fallback_scsv"));
+    ck_assert_ptr_nonnull(finding(v, "insecure_renegotiation"));
+    x = finding(v, "out_of_order_message");
+    ck_assert_ptr_nonnull(x);
+    ck_assert_ptr_nonnull(strstr(x->detail, "certificate from the server"));
+    x = finding(v, "unexpected_ccs");
+    ck_assert_ptr_nonnull(x);
+    ck_assert_ptr_nonnull(strstr(x->detail, "before its ClientKeyExchange"));
+    ck_assert_uint_eq(x->pkt, 9);
+    ck_assert_ptr_nonnull(finding(v, "heartbleed"));
+    ck_assert_ptr_nonnull(finding(v, "heartbeat"));
+    ck_assert_ptr_null(finding(v, "weak_cipher_suite"));
+    /* Ledger: client 4 records (hello, heartbeat, CCS plaintext; one protected, opaque). */
+    const struct tsc_ledger *l = &v->ledger[TSC_DIR_C2S];
+    ck_assert_uint_eq(l->records, 4);
+    ck_assert_uint_eq(l->plaintext, 3);
+    ck_assert_uint_eq(l->protected_records, 1);
+    ck_assert_uint_eq(l->undecryptable, 1);
+    ck_assert_uint_eq(l->failed, 0);
+    ck_assert_uint_eq(l->decrypted, 0);
+    ck_assert_uint_eq(l->authenticated, 0); /* no verified Finished */
+    ck_assert_uint_eq(v->ledger[TSC_DIR_S2C].records, 1);
+    /* The verdict: critical findings fail it. */
+    struct tsc_tcp_dir_stats st[2];
+    memset(st, 0, sizeof(st));
+    struct tsc_verdict_in in = {tsc_tls_conn_facts(t), v, st, true, false};
+    struct tsc_verdict vd;
+    tsc_verdict_compute(&in, &vd);
+    ck_assert_int_eq(vd.kind, TSC_VERDICT_FAILED);
+    ck_assert_int_eq(result_of(&vd, "findings"), TSC_CHECK_FAIL);
+    tsc_tls_conn_free(t);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("verify");
@@ -430,6 +560,10 @@ static Suite *suite(void)
     tcase_add_test(tv, verdict_verified_and_failures);
     tcase_add_test(tv, verdict_incomplete);
     suite_add_tcase(s, tv);
+    TCase *td = tcase_create("dissector");
+    tcase_add_checked_fixture(td, setup, teardown);
+    tcase_add_test(td, dissector_findings_and_ledger);
+    suite_add_tcase(s, td);
     return s;
 }
 
