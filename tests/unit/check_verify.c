@@ -423,7 +423,9 @@ END_TEST
 
 static size_t put(uint8_t *b, size_t at, const uint8_t *p, size_t n)
 {
-    memcpy(b + at, p, n);
+    if (n > 0) {
+        memcpy(b + at, p, n);
+    }
     return at + n;
 }
 
