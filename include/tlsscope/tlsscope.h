@@ -53,7 +53,7 @@ enum tsc_event_type {
     TSC_EV_DIAGNOSTIC,    /* a problem with the input, with where it was found */
     TSC_EV_CONNECTION,    /* a TLS connection ended: its summary */
     TSC_EV_STATS,         /* statistics (final, or periodic when live) */
-    TSC_EV_VERDICT,       /* --verify: the verdict of one connection (before its summary) */
+    TSC_EV_VERDICT,       /* --verify: the verdict of one connection (after its summary) */
     TSC_EV_PRELUDE,       /* a STARTTLS dialogue or proxy tunnel ("starttls" / "tunnel") */
     TSC_EV__COUNT
 };
@@ -86,7 +86,7 @@ struct tsc_event {
     size_t data_len;                   /* TSC_EV_APP_DATA; TSC_EV_GAP: bytes missing */
     const char *diag_kind;             /* TSC_EV_DIAGNOSTIC: e.g. "tls-malformed" */
     const char *message;               /* TSC_EV_DIAGNOSTIC */
-    const struct tsc_tls_facts *facts; /* TSC_EV_CONNECTION: everything the summary says */
+    const struct tsc_tls_facts *facts; /* TSC_EV_CONNECTION, TSC_EV_VERDICT: the summary's facts */
     const char *verdict;               /* TSC_EV_VERDICT: "verified", "incomplete", "failed" */
     const struct tsc_prelude_facts *prelude; /* TSC_EV_PRELUDE: the dialogue (docs/discovery.md) */
     /* The event as the JSON object -j writes (NUL-terminated, no newline): every
