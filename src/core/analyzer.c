@@ -1404,7 +1404,7 @@ static void feed_frame(struct tsc_analyzer *a, const struct tsc_frame *f)
     tsc_tcp_process(a->tcp, &seg);
 }
 
-#define TSC_HOLD_MAX (32u << 20)
+#define TSC_HOLD_MAX (64u << 20)
 static void write_run_record(struct tsc_analyzer *a);
 static bool hashes_ready(const struct tsc_analyzer *a);
 
