@@ -10,22 +10,6 @@
 
 #include "crypto/kdf.h"
 
-static const char *tsc_md_param_name(enum tsc_md m)
-{
-    switch (m) {
-    case TSC_MD_MD5:
-        return "MD5";
-    case TSC_MD_SHA1:
-        return "SHA1";
-    case TSC_MD_SHA256:
-        return "SHA2-256";
-    case TSC_MD_SHA384:
-        return "SHA2-384";
-    default:
-        return NULL;
-    }
-}
-
 /*
  * Keys mc with key under digest hash (key NULL: keep the current key).
  * The digest parameter is passed only when it changes: with a parameter,
@@ -51,7 +35,7 @@ EVP_MAC_CTX *tsc_hmac_ctx_new(void)
     /* A digest from the start, so the size query above never meets an empty context. */
     OSSL_PARAM params[2];
     params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                                 (char *)tsc_md_param_name(TSC_MD_SHA256), 0);
+                                                 (char *)tsc_md_name(TSC_MD_SHA256), 0);
     params[1] = OSSL_PARAM_construct_end();
     if (EVP_MAC_CTX_set_params(mc, params) != 1) {
         EVP_MAC_CTX_free(mc);
@@ -67,7 +51,7 @@ static enum tsc_err tsc_hmac_key(EVP_MAC_CTX *mc, enum tsc_md hash, const uint8_
         TSC_ENSURE(EVP_MAC_init(mc, NULL, 0, NULL) == 1, TSC_ERR_CRYPTO);
         return TSC_OK;
     }
-    const char *name = tsc_md_param_name(hash);
+    const char *name = tsc_md_name(hash);
     TSC_ENSURE(name != NULL, TSC_ERR_ARG);
     /* HMAC with an empty key is legal (RFC 2104 2); libcrypto wants a non-NULL pointer. */
     static const uint8_t empty[1] = {0};

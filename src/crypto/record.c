@@ -54,22 +54,6 @@ void tsc_rec_recycle(struct tsc_rec *r)
     *r = keep;
 }
 
-static const char *tsc_rec_md_name(enum tsc_md m)
-{
-    switch (m) {
-    case TSC_MD_MD5:
-        return "MD5";
-    case TSC_MD_SHA1:
-        return "SHA1";
-    case TSC_MD_SHA256:
-        return "SHA2-256";
-    case TSC_MD_SHA384:
-        return "SHA2-384";
-    default:
-        return NULL;
-    }
-}
-
 static enum tsc_err tsc_rec_setup_mac(struct tsc_rec *r, const struct tsc_suite *s)
 {
     if (s->mac == TSC_MD_NONE) {
@@ -97,7 +81,7 @@ static enum tsc_err tsc_rec_setup_mac(struct tsc_rec *r, const struct tsc_suite 
     }
     OSSL_PARAM params[2];
     params[0] =
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)tsc_rec_md_name(s->mac), 0);
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)tsc_md_name(s->mac), 0);
     params[1] = OSSL_PARAM_construct_end();
     TSC_ENSURE(EVP_MAC_init(r->mac, r->mac_key, s->mac_len, params) == 1, TSC_ERR_CRYPTO);
     return TSC_OK;

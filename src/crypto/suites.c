@@ -34,6 +34,11 @@ static const char *const tsc_md_names[TSC_MD__COUNT] = {
     [TSC_MD_SHA256] = "SHA2-256", [TSC_MD_SHA384] = "SHA2-384",
 };
 
+const char *tsc_md_name(enum tsc_md m)
+{
+    return (unsigned)m < TSC_MD__COUNT ? tsc_md_names[m] : NULL;
+}
+
 struct tsc_kex_def {
     const char *token;
     enum tsc_kex kex;

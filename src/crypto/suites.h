@@ -109,5 +109,7 @@ const EVP_CIPHER *tsc_alg_cipher(enum tsc_bulk b);
 const EVP_MD *tsc_alg_md(enum tsc_md m);
 EVP_MAC *tsc_alg_hmac(void);
 size_t tsc_md_len(enum tsc_md m);
+/* OpenSSL's name of the digest ("SHA2-256"), NULL for TSC_MD_NONE. */
+const char *tsc_md_name(enum tsc_md m);
 
 #endif
