@@ -179,6 +179,19 @@ struct tsc_decrypt_facts {
     uint64_t early_data_rejected_bytes; /* decrypted 0-RTT the server did not accept (not in it) */
     bool have_master_secret;        /* TLS <= 1.2 */
     uint8_t master_secret[48];
+    /* How the keys were found: "handshake" (by the hellos' client random, RSA, PSK,
+     * cache), "trial" (midstream: key log secrets tried on the first records), NULL. */
+    const char *matched_by;
+    bool trial;                     /* a midstream trial ran (the fields below) */
+    bool trial_matched;
+    bool trial_cap_hit;             /* stopped at --trial-max candidates */
+    bool trial_roles_swapped;       /* the presumed client sent with the server's secret */
+    uint8_t trial_client_random[32];
+    uint16_t trial_cipher_suite;
+    uint32_t trial_secrets_tried;
+    bool trial_synced[2];           /* direction decrypted from trial_first_seq on */
+    uint64_t trial_first_seq[2];
+    uint32_t trial_generation[2];   /* KeyUpdate generation of that record */
 };
 
 /*

@@ -20,6 +20,7 @@
 #include "crypto/kdf.h"
 #include "crypto/record.h"
 #include "crypto/suites.h"
+#include "crypto/trial.h"
 #include "util/cursor.h"
 
 #define TSC_TX_PENDING_MAX (256u * 1024u) /* buffered hellos before the hash is known */
@@ -37,6 +38,35 @@ enum {
     TSC_HT_CLIENT_KEY_EXCHANGE = 16,
     TSC_HT_FINISHED = 20,
     TSC_HT_KEY_UPDATE = 24,
+};
+
+/* Midstream trial, per direction. */
+enum tsc_trial_dir {
+    TSC_TR_NONE = 0, /* no protected record yet */
+    TSC_TR_SCANNED,  /* candidates tried, none verified */
+    TSC_TR_SYNCED,   /* decrypting */
+    TSC_TR_LOST,     /* paired secret missing, or no sequence number verified */
+};
+/* Records of the paired direction tried with its secret before giving up (as after a gap). */
+#define TSC_TRIAL_PAIRED_RECORDS 8u
+
+struct tsc_trial_st {
+    bool mode; /* protected records came and no hello was seen */
+    bool matched;
+    bool match_taken; /* the dissector heard of the match */
+    bool tls12;       /* TLS <= 1.2 evidence: no TLS 1.3 trial possible */
+    bool cap_hit;
+    bool swapped;
+    bool scanned;
+    bool accounted;
+    uint8_t dstate[2];
+    uint32_t paired_fails[2];
+    uint64_t next[2][2];     /* [dir][0 own label, 1 other]: next candidate position */
+    uint64_t added_at_scan;  /* tsc_keys_keylog_added at the last scan */
+    uint32_t tried;
+    uint64_t records;        /* protected records seen while undecided */
+    bool all_block_multiple; /* ... every one a multiple of 16 bytes (CBC) */
+    uint64_t cost[TSC_TRIAL_COST__COUNT];
 };
 
 enum tsc_epoch13 {
@@ -125,6 +155,8 @@ struct tsc_crypto_sess {
 
     struct tsc_rec rec[2];
     EVP_MD_CTX *app_md[2];
+
+    struct tsc_trial_st tr;
 
     /* reused storage (see tsc_csess_free) */
     EVP_MD_CTX *md_spare[TSC_MD_SPARE];
@@ -393,6 +425,7 @@ void tsc_csess_pool_drain(void)
         free(s);
     }
     tsc_buf_free(&tsc_plain_buf);
+    tsc_trial_thread_drain();
 }
 
 struct tsc_buf *tsc_csess_plain(struct tsc_crypto_sess *s, size_t limit)
@@ -662,6 +695,7 @@ static void tsc_sh13(struct tsc_crypto_sess *s)
                                         s->cr, 32);
     if (app) {
         s->f.keys_known = true;
+        tsc_keys_keylog_bind(s->keys, s->cr); /* midstream trials skip these secrets */
     }
     if (hs) {
         enum tsc_err e = tsc_setup13(s, &s->rec[1], st, s->hs_secret[1], hl);
@@ -1122,8 +1156,13 @@ bool tsc_csess_protected(const struct tsc_crypto_sess *s, int dir)
  */
 static void tsc_enter_app13(struct tsc_crypto_sess *s, int dir);
 
+static bool tsc_trial_undecided(const struct tsc_crypto_sess *s, int dir);
+
 bool tsc_csess_awaiting_keys(const struct tsc_crypto_sess *s, int dir)
 {
+    if (tsc_trial_undecided(s, dir)) {
+        return true; /* midstream: a followed key log may still bring the secret */
+    }
     if (s == NULL || s->keys == NULL || (dir != 0 && dir != 1) || !s->sh_seen ||
         s->suite == NULL || s->finished_called) {
         return false;
@@ -1147,6 +1186,10 @@ bool tsc_csess_awaiting_keys(const struct tsc_crypto_sess *s, int dir)
 
 bool tsc_csess_retry_keys(struct tsc_crypto_sess *s)
 {
+    if (tsc_trial_undecided(s, 0) || tsc_trial_undecided(s, 1)) {
+        /* The trial itself needs a record: worth one when candidates came since the last. */
+        return !s->tr.scanned || tsc_keys_keylog_added(s->keys) != s->tr.added_at_scan;
+    }
     if (!tsc_csess_awaiting_keys(s, 0) && !tsc_csess_awaiting_keys(s, 1)) {
         return false;
     }
@@ -1170,6 +1213,7 @@ bool tsc_csess_retry_keys(struct tsc_crypto_sess *s)
         }
         s->have_app = true;
         s->f.keys_known = true;
+        tsc_keys_keylog_bind(s->keys, s->cr);
         for (int d = 0; d < 2; d++) {
             if (s->fin_seen[d] && s->epoch[d] == TSC_EP_NONE) {
                 tsc_enter_app13(s, d);
@@ -1436,6 +1480,250 @@ static enum tsc_err tsc_try_app13(struct tsc_crypto_sess *s, int dir, uint8_t ty
     return TSC_OK;
 }
 
+/* ---- midstream trial ---- */
+
+/* No hello of any kind was seen: a protected record can only be keyed by trial. */
+static bool tsc_trial_applies(const struct tsc_crypto_sess *s)
+{
+    return !s->have_cr && !s->sh_seen && !s->tls13 && !s->offers_early;
+}
+
+static bool tsc_trial_undecided(const struct tsc_crypto_sess *s, int dir)
+{
+    if (s == NULL || s->keys == NULL || (dir != 0 && dir != 1) || s->finished_called ||
+        !(s->tr.mode || tsc_trial_applies(s))) {
+        return false;
+    }
+    return !s->tr.matched && !s->tr.tls12 && !s->tr.cap_hit;
+}
+
+/*
+ * TLS <= 1.2 cannot be keyed from a key log without its handshake: the key
+ * block needs the server random too (RFC 5246 6.3). Its records show it: a
+ * protected record whose outer type is not application_data (TLS 1.3 gives
+ * every protected record that type, RFC 8446 5.2), or a GCM/CCM explicit
+ * nonce holding a small sequence number (RFC 5288 3), where TLS 1.3 has
+ * ciphertext (a false alarm takes 32 zero bits there: 1 in 2^32).
+ */
+static void tsc_trial_version_evidence(struct tsc_crypto_sess *s, const struct tsc_trial_record *rec)
+{
+    if (rec->type != 23 && rec->len > 2) {
+        s->tr.tls12 = true;
+        return;
+    }
+    if (rec->len >= 8 + 16 + 1 && rec->p[0] == 0 && rec->p[1] == 0 && rec->p[2] == 0 &&
+        rec->p[3] == 0) {
+        s->tr.tls12 = true;
+    }
+}
+
+/* The trial verified `label`'s secret of cr on dir's record: the connection is TLS 1.3 with it. */
+static void tsc_trial_bind(struct tsc_crypto_sess *s, int dir, enum tsc_keylog_label label,
+                           const uint8_t cr[32], const uint8_t *secret, size_t slen,
+                           const struct tsc_trial_hit *hit)
+{
+    enum tsc_keylog_label own =
+        dir == 0 ? TSC_KL_CLIENT_TRAFFIC_SECRET_0 : TSC_KL_SERVER_TRAFFIC_SECRET_0;
+    enum tsc_keylog_label pair = label == TSC_KL_CLIENT_TRAFFIC_SECRET_0
+                                     ? TSC_KL_SERVER_TRAFFIC_SECRET_0
+                                     : TSC_KL_CLIENT_TRAFFIC_SECRET_0;
+    struct tsc_trial_st *t = &s->tr;
+    t->matched = true;
+    t->swapped = label != own;
+    memcpy(s->cr, cr, 32);
+    s->have_cr = true;
+    s->suite = hit->suite;
+    s->suite_id = hit->suite->id;
+    s->version = 0x0304;
+    s->tls13 = true;
+    s->slen = slen;
+    s->have_app = true;
+    /* After the handshake: later handshake messages (NewSessionTicket, KeyUpdate) are
+     * post-handshake, not transcript. */
+    s->tx_closed = true;
+    s->fin_seen[0] = s->fin_seen[1] = true;
+    s->f.keys_known = true;
+    s->f.key_source = tsc_keylog_source(s->keys, label, cr, 32);
+    memcpy(s->app_secret[dir], secret, slen);
+    s->epoch[dir] = TSC_EP_APP; /* s->rec[dir] was keyed by the trial */
+    t->dstate[dir] = TSC_TR_SYNCED;
+    s->f.trial = true;
+    s->f.trial_matched = true;
+    s->f.trial_roles_swapped = t->swapped;
+    s->f.trial_secrets_tried = t->tried;
+    memcpy(s->f.trial_client_random, cr, 32);
+    s->f.trial_cipher_suite = s->suite_id;
+    s->f.trial_synced[dir] = true;
+    s->f.trial_first_seq[dir] = hit->seq;
+    s->f.trial_generation[dir] = hit->generation;
+    size_t n = 0;
+    if (!tsc_keys_keylog_find(s->keys, pair, cr, 32, s->app_secret[1 - dir], &n) || n != slen) {
+        t->dstate[1 - dir] = TSC_TR_LOST; /* the key log has one half of the pair */
+    }
+    tsc_keys_keylog_bind(s->keys, cr);
+}
+
+/* Scans the candidates of one label not tried yet in dir; TSC_OK on a match. */
+static enum tsc_err tsc_trial_scan(struct tsc_crypto_sess *s, int dir, int which,
+                                   const struct tsc_trial_record *rec, struct tsc_buf *out,
+                                   uint8_t *inner)
+{
+    bool client = (dir == 0) != (which == 1);
+    enum tsc_keylog_label label =
+        client ? TSC_KL_CLIENT_TRAFFIC_SECRET_0 : TSC_KL_SERVER_TRAFFIC_SECRET_0;
+    struct tsc_trial_st *t = &s->tr;
+    uint32_t max = tsc_keys_trial_max(s->keys);
+    uint64_t first = 0;
+    uint64_t end = 0;
+    tsc_keys_trial_span(s->keys, label, &first, &end);
+    uint64_t pos = t->next[dir][which] > first ? t->next[dir][which] : first;
+    enum tsc_err res = TSC_ERR_CRYPTO;
+    /* Bounded by the span and by the per-connection cap. */
+    for (; pos < end; pos++) {
+        uint8_t cr[32];
+        uint8_t secret[TSC_MAX_SECRET];
+        size_t slen = 0;
+        bool bound = false;
+        if (!tsc_keys_trial_get(s->keys, label, pos, cr, secret, &slen, &bound) || bound) {
+            continue;
+        }
+        if (t->tried >= max) {
+            t->cap_hit = true;
+            OPENSSL_cleanse(secret, sizeof(secret));
+            break;
+        }
+        t->tried++;
+        t->cost[TSC_TRIAL_SECRETS]++;
+        struct tsc_trial_hit hit;
+        if (tsc_trial_secret(s->mc, rec, secret, slen, NULL, TSC_TRIAL_GENERATIONS,
+                             TSC_TRIAL_WINDOW, &s->rec[dir], out, inner, &hit,
+                             t->cost) == TSC_OK) {
+            tsc_trial_bind(s, dir, label, cr, secret, slen, &hit);
+            OPENSSL_cleanse(secret, sizeof(secret));
+            pos++;
+            res = TSC_OK;
+            break;
+        }
+        OPENSSL_cleanse(secret, sizeof(secret));
+    }
+    t->next[dir][which] = pos;
+    return res;
+}
+
+/* The other direction after a match: its paired secret, a wider window of sequence numbers. */
+static enum tsc_err tsc_trial_paired(struct tsc_crypto_sess *s, int dir,
+                                     const struct tsc_trial_record *rec, struct tsc_buf *out,
+                                     uint8_t *inner)
+{
+    struct tsc_trial_st *t = &s->tr;
+    if (t->dstate[dir] == TSC_TR_LOST) {
+        return TSC_ERR_UNSUPPORTED;
+    }
+    uint8_t secret[TSC_MAX_SECRET];
+    struct tsc_trial_hit hit;
+    memcpy(secret, s->app_secret[dir], s->slen);
+    enum tsc_err e = tsc_trial_secret(s->mc, rec, secret, s->slen, s->suite,
+                                      TSC_TRIAL_GENERATIONS, TSC_RESYNC_TRIALS, &s->rec[dir],
+                                      out, inner, &hit, t->cost);
+    if (e == TSC_OK) {
+        memcpy(s->app_secret[dir], secret, s->slen);
+        s->epoch[dir] = TSC_EP_APP;
+        t->dstate[dir] = TSC_TR_SYNCED;
+        s->f.trial_synced[dir] = true;
+        s->f.trial_first_seq[dir] = hit.seq;
+        s->f.trial_generation[dir] = hit.generation;
+    } else if (++t->paired_fails[dir] >= TSC_TRIAL_PAIRED_RECORDS) {
+        t->dstate[dir] = TSC_TR_LOST;
+    }
+    OPENSSL_cleanse(secret, sizeof(secret));
+    return e == TSC_OK ? TSC_OK : TSC_ERR_UNSUPPORTED;
+}
+
+/* A protected record of a connection with no hello: trial, or opaque (never a bad record). */
+static enum tsc_err tsc_trial_record(struct tsc_crypto_sess *s, int dir,
+                                     const struct tsc_trial_record *rec, struct tsc_buf *out,
+                                     uint8_t *inner)
+{
+    struct tsc_trial_st *t = &s->tr;
+    if (!t->mode) {
+        t->mode = true;
+        t->all_block_multiple = true;
+    }
+    if (t->matched) {
+        return tsc_trial_paired(s, dir, rec, out, inner);
+    }
+    t->records++;
+    if (rec->len % 16 != 0) {
+        t->all_block_multiple = false;
+    }
+    tsc_trial_version_evidence(s, rec);
+    if (t->tls12 || t->cap_hit || s->mc == NULL) {
+        return TSC_ERR_UNSUPPORTED;
+    }
+    t->scanned = true;
+    t->added_at_scan = tsc_keys_keylog_added(s->keys);
+    t->dstate[dir] = TSC_TR_SCANNED;
+    for (int which = 0; which < 2 && !t->cap_hit; which++) {
+        if (tsc_trial_scan(s, dir, which, rec, out, inner) == TSC_OK) {
+            return TSC_OK;
+        }
+    }
+    tsc_buf_reset(out);
+    return TSC_ERR_UNSUPPORTED;
+}
+
+bool tsc_csess_trial_take_match(struct tsc_crypto_sess *s, uint16_t *cipher_suite)
+{
+    if (s == NULL || !s->tr.matched || s->tr.match_taken) {
+        return false;
+    }
+    s->tr.match_taken = true;
+    *cipher_suite = s->suite_id;
+    return true;
+}
+
+bool tsc_csess_client_random(const struct tsc_crypto_sess *s, uint8_t out[32])
+{
+    if (s == NULL || !s->have_cr) {
+        return false;
+    }
+    memcpy(out, s->cr, 32);
+    return true;
+}
+
+/* Close out the trial: facts, reason, run-wide cost. */
+static void tsc_trial_finish(struct tsc_crypto_sess *s)
+{
+    struct tsc_trial_st *t = &s->tr;
+    struct tsc_crypto_facts *f = &s->f;
+    if (!t->mode) {
+        return;
+    }
+    f->trial = t->scanned || t->tls12;
+    f->trial_matched = t->matched;
+    f->trial_cap_hit = t->cap_hit && !t->matched;
+    f->trial_secrets_tried = t->tried;
+    f->trial_roles_swapped = t->swapped;
+    /* Every protected record a multiple of 16 bytes, four or more: CBC (TLS <= 1.2). */
+    f->trial_tls12 = !t->matched && (t->tls12 || (t->records >= 4 && t->all_block_multiple));
+    if (t->matched) {
+        /* The match facts were set when it happened (tsc_trial_bind, tsc_trial_paired). */
+    } else if (f->trial_tls12) {
+        tsc_set_reason(s, TSC_UNDEC_MIDSTREAM_TLS12);
+    } else if (f->trial_cap_hit) {
+        tsc_set_reason(s, TSC_UNDEC_MIDSTREAM_TRIAL_CAP);
+    } else {
+        tsc_set_reason(s, TSC_UNDEC_MIDSTREAM_NO_MATCH);
+    }
+    if (!t->accounted && f->trial) {
+        t->accounted = true;
+        t->cost[TSC_TRIAL_CONNECTIONS] = 1;
+        t->cost[TSC_TRIAL_MATCHED] = t->matched ? 1 : 0;
+        t->cost[TSC_TRIAL_CAP_HITS] = f->trial_cap_hit ? 1 : 0;
+        tsc_keys_trial_account(s->keys, t->cost);
+    }
+}
+
 enum tsc_err tsc_csess_decrypt(struct tsc_crypto_sess *s, int dir, uint8_t content_type,
                                uint16_t record_version, const uint8_t *in, size_t len,
                                struct tsc_buf *out, uint8_t *inner_type)
@@ -1449,7 +1737,10 @@ enum tsc_err tsc_csess_decrypt(struct tsc_crypto_sess *s, int dir, uint8_t conte
     if (s->keys == NULL) {
         return TSC_ERR_UNSUPPORTED;
     }
-    if (s->tls13 || (!s->sh_seen && dir == 0 && s->offers_early)) {
+    if ((s->tr.mode || tsc_trial_applies(s)) && s->tr.dstate[dir] != TSC_TR_SYNCED) {
+        struct tsc_trial_record rec = {content_type, record_version, in, len};
+        e = tsc_trial_record(s, dir, &rec, out, inner_type);
+    } else if (s->tls13 || (!s->sh_seen && dir == 0 && s->offers_early)) {
         if (dir == 0 && s->offers_early && s->epoch[0] != TSC_EP_HANDSHAKE &&
             s->epoch[0] != TSC_EP_APP) {
             e = tsc_decrypt13_client_early(s, content_type, record_version, in, len, out,
@@ -1660,9 +1951,14 @@ void tsc_csess_finish(struct tsc_crypto_sess *s)
         }
     }
     struct tsc_crypto_facts *f = &s->f;
+    if (s->keys != NULL) {
+        tsc_trial_finish(s);
+    }
     if (s->keys == NULL) {
         tsc_set_reason(s, TSC_UNDEC_NO_KEY_MATERIAL);
-    } else if (!s->sh_seen) {
+    } else if (s->tr.mode && !s->tr.matched) {
+        /* The reason was set by the trial. */
+    } else if (!s->sh_seen && !s->tr.matched) {
         tsc_set_reason(s, TSC_UNDEC_HANDSHAKE_NOT_CAPTURED);
     } else if (!f->keys_known) {
         bool rsa_loaded = tsc_keys_rsa_count(s->keys) > 0;

@@ -51,7 +51,10 @@ const char *tsc_finished_state_name(enum tsc_finished_state s); /* "unverified" 
     X(TSC_UNDEC_RESUMED_PARENT_UNDECRYPTED, "resumed_parent_undecrypted")                          \
     X(TSC_UNDEC_DECRYPT_FAILED, "decrypt_failed")                                                  \
     X(TSC_UNDEC_SSLV2, "sslv2_not_supported")                                                      \
-    X(TSC_UNDEC_COMPRESSION, "unsupported_compression")
+    X(TSC_UNDEC_COMPRESSION, "unsupported_compression")                                          \
+    X(TSC_UNDEC_MIDSTREAM_NO_MATCH, "midstream_no_matching_secret")                                \
+    X(TSC_UNDEC_MIDSTREAM_TRIAL_CAP, "midstream_trial_cap")                                        \
+    X(TSC_UNDEC_MIDSTREAM_TLS12, "midstream_tls12")
 
 enum tsc_undecrypted {
 #define TSC_UNDEC_ENUM(e, s) e,
@@ -84,6 +87,19 @@ struct tsc_crypto_facts {
      * bytes (tsc_csess_decrypt_resync), per direction, and how often. */
     uint64_t records_skipped[2];
     uint32_t resyncs[2];
+    /* Midstream trial: no hello was seen, so the keys were searched by trying
+     * the key log's TLS 1.3 application secrets on the first records. */
+    bool trial;               /* a trial ran */
+    bool trial_matched;       /* ... and a secret verified */
+    bool trial_cap_hit;       /* stopped at tsc_keys_trial_max candidates */
+    bool trial_tls12;         /* records show TLS <= 1.2 (no trial possible) */
+    bool trial_roles_swapped; /* the presumed client's records carry the server's secret */
+    uint8_t trial_client_random[32];
+    uint16_t trial_cipher_suite;
+    uint32_t trial_secrets_tried;
+    bool trial_synced[2];        /* this direction decrypts */
+    uint64_t trial_first_seq[2]; /* sequence number of its first decrypted record */
+    uint32_t trial_generation[2]; /* KeyUpdate generation of it (0: _TRAFFIC_SECRET_0) */
 };
 
 struct tsc_crypto_sess;
@@ -176,6 +192,26 @@ void tsc_csess_change_cipher_spec(struct tsc_crypto_sess *s, int dir);
  * been passed to tsc_csess_decrypt (the dissector holds them meanwhile).
  */
 bool tsc_csess_awaiting_keys(const struct tsc_crypto_sess *s, int dir);
+/*
+ * Midstream (protected records and no hello seen): the keys are searched by
+ * trial on the first record of each direction (src/crypto/trial.h): every
+ * unbound CLIENT_/SERVER_TRAFFIC_SECRET_0 of the key log (the direction's own
+ * label first, then the other in case the roles were guessed wrong), at most
+ * tsc_keys_trial_max per connection; the tag decides. A match binds the
+ * client random's secret pair to the connection, the other direction's first
+ * records are searched with its paired secret over a wider window, and
+ * decryption goes on as after a handshake. While undecided, the connection
+ * awaits keys like a handshake whose secrets are not logged yet, and
+ * tsc_csess_retry_keys says whether new candidates came. True once, when the
+ * trial has just matched (the dissector then treats the connection as TLS 1.3).
+ */
+/* Sequence numbers tried per (secret, suite, generation) when scanning candidates. */
+#define TSC_TRIAL_WINDOW 16u
+/* KeyUpdate generations tried: application_traffic_secret_0 and _1. */
+#define TSC_TRIAL_GENERATIONS 2u
+bool tsc_csess_trial_take_match(struct tsc_crypto_sess *s, uint16_t *cipher_suite);
+/* The client random of the current keys (handshake or trial): false when unknown. */
+bool tsc_csess_client_random(const struct tsc_crypto_sess *s, uint8_t out[32]);
 bool tsc_csess_retry_keys(struct tsc_crypto_sess *s);
 
 /* Is the next record of dir protected (keys or not)? Lets the dissector count opaque records. */

@@ -43,6 +43,7 @@ enum tsc_err tsc_keys_new(struct tsc_keys **out, struct tsc_diag_sink *sink)
         return TSC_ERR_NOMEM;
     }
     k->sink = sink;
+    k->trial_max = TSC_TRIAL_MAX_DEFAULT;
     if (RAND_bytes((unsigned char *)&k->seed, sizeof(k->seed)) != 1) {
         k->seed = 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)k;
     }
@@ -67,6 +68,10 @@ void tsc_keys_free(struct tsc_keys *k)
         OPENSSL_cleanse(k->kl_long, k->kl_long_cap);
         free(k->kl_long);
     }
+    for (int i = 0; i < 2; i++) {
+        free(k->tl[i].cr);
+        free(k->tl_old[i].cr);
+    }
     for (uint32_t i = 0; i < k->n_rsa; i++) {
         EVP_PKEY_free(k->rsa[i]);
     }
@@ -87,6 +92,12 @@ void tsc_keys_get_stats(const struct tsc_keys *k, struct tsc_keys_stats *st)
     st->keylog_bad_lines = k->kl_bad;
     st->psks = k->n_psk;
     st->rsa_private_ops = atomic_load(&k->rsa_ops);
+    for (int i = 0; i < TSC_TRIAL_COST__COUNT; i++) {
+        st->trial[i] = atomic_load_explicit(&k->trial_cost[i], memory_order_relaxed);
+    }
+    for (int i = 0; i < 2; i++) {
+        st->trial_candidates += k->tl[i].n + k->tl_old[i].n;
+    }
 }
 
 /* ---- hash index ---- */
@@ -159,6 +170,13 @@ static void tsc_kl_age(struct tsc_keys *k)
     k->kl = NULL;
     k->kl_cap = 0;
     k->kl_count = 0;
+    /* The candidate lists age with their generation; positions go on from where they were. */
+    for (int i = 0; i < 2; i++) {
+        free(k->tl_old[i].cr);
+        k->tl_old[i] = k->tl[i];
+        memset(&k->tl[i], 0, sizeof(k->tl[i]));
+        k->tl[i].base = k->tl_old[i].base + k->tl_old[i].n;
+    }
 }
 
 void tsc_keys_keylog_bound(struct tsc_keys *k, uint64_t gen_entries)
@@ -222,6 +240,32 @@ static enum tsc_err tsc_kl_long_add(struct tsc_keys *k, const uint8_t *secret, s
     return TSC_OK;
 }
 
+/* Which trial candidate list a label feeds: 0, 1, or -1 for none. */
+static int tsc_kl_list_of(unsigned label)
+{
+    if (label == TSC_KL_CLIENT_TRAFFIC_SECRET_0) {
+        return 0;
+    }
+    if (label == TSC_KL_SERVER_TRAFFIC_SECRET_0) {
+        return 1;
+    }
+    return -1;
+}
+
+/* Room for one more candidate (doubling; bounded by the entry cap). */
+static enum tsc_err tsc_kl_list_reserve(struct tsc_kl_list *l)
+{
+    if (l->n < l->cap) {
+        return TSC_OK;
+    }
+    uint64_t ncap = l->cap == 0 ? 256 : l->cap * 2;
+    uint8_t(*ncr)[32] = realloc(l->cr, (size_t)ncap * sizeof(*ncr));
+    TSC_ENSURE(ncr != NULL, TSC_ERR_NOMEM);
+    l->cr = ncr;
+    l->cap = ncap;
+    return TSC_OK;
+}
+
 static enum tsc_err tsc_kl_put(struct tsc_keys *k, uint8_t label, const uint8_t *key, size_t keylen,
                                const uint8_t *secret, size_t seclen)
 {
@@ -238,9 +282,17 @@ static enum tsc_err tsc_kl_put(struct tsc_keys *k, uint8_t label, const uint8_t 
     }
     struct tsc_kl_entry *e = tsc_kl_slot(k->kl, k->kl_cap, k->seed, label, key, keylen);
     TSC_ENSURE(e != NULL, TSC_ERR_STATE);
+    int li = tsc_kl_list_of(label);
     if (!e->used) {
+        if (li >= 0) {
+            /* A new application secret is a trial candidate (a repeated line is not). */
+            struct tsc_kl_list *l = &k->tl[li];
+            TSC_TRY(tsc_kl_list_reserve(l));
+            memcpy(l->cr[l->n++], key, 32);
+        }
         k->kl_count++;
         k->kl_added++;
+        atomic_store_explicit(&e->bound, 0, memory_order_relaxed);
     }
     /* A repeated (label, key) keeps the last secret: later lines win, as in NSS tools. */
     e->used = 1;
@@ -535,6 +587,99 @@ enum tsc_err tsc_keys_load_keylog_file(struct tsc_keys *k, const char *path)
     OPENSSL_cleanse(buf, sizeof(buf));
     fclose(f);
     return e;
+}
+
+/* ---- trial decryption candidates ---- */
+
+static const char *const tsc_tc_names[TSC_TRIAL_COST__COUNT] = {
+#define TSC_TC_NAME(e, s) [e] = s,
+    TSC_TRIAL_COSTS(TSC_TC_NAME)
+#undef TSC_TC_NAME
+};
+
+const char *tsc_trial_cost_name(enum tsc_trial_cost_kind c)
+{
+    return (unsigned)c < TSC_TRIAL_COST__COUNT ? tsc_tc_names[c] : NULL;
+}
+
+void tsc_keys_trial_span(const struct tsc_keys *k, enum tsc_keylog_label label, uint64_t *first,
+                         uint64_t *end)
+{
+    *first = *end = 0;
+    int li = tsc_kl_list_of((unsigned)label);
+    if (k == NULL || li < 0) {
+        return;
+    }
+    const struct tsc_kl_list *old = &k->tl_old[li];
+    const struct tsc_kl_list *cur = &k->tl[li];
+    *first = old->n > 0 ? old->base : cur->base;
+    *end = cur->base + cur->n;
+}
+
+bool tsc_keys_trial_get(const struct tsc_keys *k, enum tsc_keylog_label label, uint64_t pos,
+                        uint8_t cr[32], uint8_t *secret, size_t *len, bool *bound)
+{
+    int li = tsc_kl_list_of((unsigned)label);
+    if (k == NULL || li < 0) {
+        return false;
+    }
+    const struct tsc_kl_list *l = &k->tl[li];
+    if (pos < l->base) {
+        l = &k->tl_old[li];
+    }
+    if (pos < l->base || pos - l->base >= l->n) {
+        return false;
+    }
+    memcpy(cr, l->cr[pos - l->base], 32);
+    const struct tsc_kl_entry *e = tsc_kl_find(k, (uint8_t)label, cr, 32);
+    if (e == NULL || e->seclen > TSC_MAX_SECRET) {
+        return false;
+    }
+    memcpy(secret, e->secret, e->seclen);
+    *len = e->seclen;
+    *bound = atomic_load_explicit(&e->bound, memory_order_relaxed) != 0;
+    return true;
+}
+
+void tsc_keys_keylog_bind(const struct tsc_keys *k, const uint8_t cr[32])
+{
+    static const uint8_t labels[2] = {TSC_KL_CLIENT_TRAFFIC_SECRET_0,
+                                      TSC_KL_SERVER_TRAFFIC_SECRET_0};
+    if (k == NULL || cr == NULL) {
+        return;
+    }
+    for (int i = 0; i < 2; i++) {
+        const struct tsc_kl_entry *e = tsc_kl_find(k, labels[i], cr, 32);
+        if (e != NULL) {
+            /* The entry is not const (the index owns it); only this flag is written. */
+            atomic_store_explicit(&((struct tsc_kl_entry *)e)->bound, 1, memory_order_relaxed);
+        }
+    }
+}
+
+void tsc_keys_set_trial_max(struct tsc_keys *k, uint32_t n)
+{
+    if (k != NULL) {
+        k->trial_max = n == 0 ? TSC_TRIAL_MAX_DEFAULT : n;
+    }
+}
+
+uint32_t tsc_keys_trial_max(const struct tsc_keys *k)
+{
+    return k != NULL ? k->trial_max : 0;
+}
+
+void tsc_keys_trial_account(const struct tsc_keys *k, const uint64_t cost[TSC_TRIAL_COST__COUNT])
+{
+    if (k == NULL) {
+        return;
+    }
+    struct tsc_keys *w = (struct tsc_keys *)k; /* counters only, atomic */
+    for (int i = 0; i < TSC_TRIAL_COST__COUNT; i++) {
+        if (cost[i] != 0) {
+            atomic_fetch_add_explicit(&w->trial_cost[i], cost[i], memory_order_relaxed);
+        }
+    }
 }
 
 /* ---- PSK ---- */

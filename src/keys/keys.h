@@ -110,6 +110,49 @@ void tsc_keylog_follow_free(struct tsc_keylog_follow *f);
 TSC_MUST_USE enum tsc_err tsc_keys_add_psk(struct tsc_keys *k, const uint8_t *psk, size_t len,
                                            const char *identity);
 
+/*
+ * Trial decryption (midstream pickup, src/crypto/trial.c): the TLS 1.3
+ * application traffic secrets of the key log are candidates, kept per label
+ * (CLIENT_TRAFFIC_SECRET_0, SERVER_TRAFFIC_SECRET_0) in the order added, so a
+ * trial scans those and not the whole log. Positions are absolute: a
+ * connection remembers where it stopped and later scans (a followed key log
+ * grew) start there. tsc_keys_trial_span: positions [*first, *end) exist now.
+ */
+void tsc_keys_trial_span(const struct tsc_keys *k, enum tsc_keylog_label label, uint64_t *first,
+                         uint64_t *end);
+/*
+ * The candidate at pos: client random, secret (TSC_MAX_SECRET bytes of room)
+ * and whether a connection already found it (*bound). false when pos is out
+ * of range or the entry is gone (an aged index generation).
+ */
+bool tsc_keys_trial_get(const struct tsc_keys *k, enum tsc_keylog_label label, uint64_t pos,
+                        uint8_t cr[32], uint8_t *secret, size_t *len, bool *bound);
+/* A connection found the TLS 1.3 application secrets of this client random (its
+ * handshake was seen, or a trial matched them): later trials skip them. */
+void tsc_keys_keylog_bind(const struct tsc_keys *k, const uint8_t cr[32]);
+/* Candidate secrets a connection tries at most (0: the default, 4096). */
+void tsc_keys_set_trial_max(struct tsc_keys *k, uint32_t n);
+uint32_t tsc_keys_trial_max(const struct tsc_keys *k);
+
+/* What trials cost, summed over the run (any thread may add). */
+#define TSC_TRIAL_COSTS(X)                                                                         \
+    X(TSC_TRIAL_CONNECTIONS, "connections") /* connections whose keys were searched by trial */    \
+    X(TSC_TRIAL_MATCHED, "matched")         /* ... and found */                                    \
+    X(TSC_TRIAL_SECRETS, "secrets_tried")   /* candidate secrets tried on a record */              \
+    X(TSC_TRIAL_DERIVATIONS, "key_derivations") /* HKDF-Expand-Label calls */                      \
+    X(TSC_TRIAL_PROBES, "probes") /* (key, sequence number) pairs tested on one keystream block */ \
+    X(TSC_TRIAL_TAG_CHECKS, "tag_checks") /* full AEAD decryptions (probes that passed) */         \
+    X(TSC_TRIAL_CAP_HITS, "cap_hits")     /* connections that stopped at the cap */
+
+enum tsc_trial_cost_kind {
+#define TSC_TC_ENUM(e, s) e,
+    TSC_TRIAL_COSTS(TSC_TC_ENUM)
+#undef TSC_TC_ENUM
+        TSC_TRIAL_COST__COUNT
+};
+const char *tsc_trial_cost_name(enum tsc_trial_cost_kind c);
+void tsc_keys_trial_account(const struct tsc_keys *k, const uint64_t cost[TSC_TRIAL_COST__COUNT]);
+
 /* Counts for the run record and statistics. */
 struct tsc_keys_stats {
     uint32_t rsa_keys;
@@ -118,6 +161,8 @@ struct tsc_keys_stats {
     uint64_t keylog_dropped; /* entries dropped with an old generation (bounded index) */
     uint32_t psks;
     uint64_t rsa_private_ops; /* RSA private-key operations done (premaster decryptions) */
+    uint64_t trial[TSC_TRIAL_COST__COUNT]; /* trial decryption cost (above) */
+    uint64_t trial_candidates;             /* TLS 1.3 application secrets indexed as candidates */
 };
 void tsc_keys_get_stats(const struct tsc_keys *k, struct tsc_keys_stats *st);
 

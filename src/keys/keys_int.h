@@ -31,11 +31,30 @@ struct tsc_kl_entry {
     uint8_t label;
     uint8_t keylen;
     uint8_t dsb;     /* came from a pcapng Decryption Secrets Block */
+    /* TLS 1.3 application secret that a connection found (handshake seen or
+     * trial matched): trial decryption skips it. Set through const pointers. */
+    _Atomic uint8_t bound;
     uint16_t seclen; /* > TSC_MAX_SECRET: the secret is in the long arena at long_off */
     uint32_t long_off;
     uint8_t key[32];
     uint8_t secret[TSC_MAX_SECRET];
 };
+
+/*
+ * Candidates for trial decryption (midstream pickup): the client randoms of
+ * one TLS 1.3 application secret label, in the order they were added.
+ * Positions are absolute and only grow; a list ages with the index
+ * generation it belongs to, so positions below the old list's base are gone.
+ */
+struct tsc_kl_list {
+    uint8_t (*cr)[32];
+    uint64_t n;
+    uint64_t cap;
+    uint64_t base; /* position of cr[0] */
+};
+
+/* Default cap on candidate secrets tried per connection (tsc_keys_set_trial_max). */
+#define TSC_TRIAL_MAX_DEFAULT 4096u
 
 struct tsc_psk_entry {
     bool any_identity;
@@ -70,6 +89,12 @@ struct tsc_keys {
     uint64_t kl_gen_max; /* 0: one unbounded generation */
     uint64_t kl_added;   /* new entries ever (monotonic) */
     uint64_t kl_dropped; /* entries dropped with an old generation */
+    /* Trial candidates: [0] CLIENT_TRAFFIC_SECRET_0, [1] SERVER_TRAFFIC_SECRET_0,
+     * for the current and the previous generation. */
+    struct tsc_kl_list tl[2];
+    struct tsc_kl_list tl_old[2];
+    uint32_t trial_max;
+    _Atomic uint64_t trial_cost[TSC_TRIAL_COST__COUNT];
     uint8_t *kl_long; /* secrets longer than TSC_MAX_SECRET, appended */
     size_t kl_long_len;
     size_t kl_long_cap;

@@ -536,6 +536,44 @@ void tsc_jsonl_app_data_obj(struct tsc_jw *j, const struct tsc_decrypt_facts *de
     tsc_jw_obj_end(j);
 }
 
+/* The midstream trial (docs/json-schema.md), or null when none ran. */
+static void trial_json(struct tsc_jw *j, const struct tsc_decrypt_facts *dec)
+{
+    if (!dec->trial) {
+        tsc_jw_null(j);
+        return;
+    }
+    tsc_jw_obj_begin(j);
+    tsc_jw_kbool(j, "matched", dec->trial_matched);
+    khex_or_null(j, "client_random", dec->trial_matched, dec->trial_client_random, 32);
+    tsc_jw_key(j, "cipher_suite");
+    if (dec->trial_matched) {
+        tsc_jw_uint(j, dec->trial_cipher_suite);
+    } else {
+        tsc_jw_null(j);
+    }
+    kname(j, "cipher_suite_name",
+          dec->trial_matched ? tsc_name_cipher_suite(dec->trial_cipher_suite) : NULL);
+    tsc_jw_kuint(j, "secrets_tried", dec->trial_secrets_tried);
+    tsc_jw_kbool(j, "cap_hit", dec->trial_cap_hit);
+    tsc_jw_kbool(j, "roles_swapped", dec->trial_roles_swapped);
+    static const char *const dirs[2] = {"c2s", "s2c"};
+    for (int k = 0; k < 2; k++) {
+        tsc_jw_key(j, k == 0 ? "first_sequence" : "generation");
+        tsc_jw_obj_begin(j);
+        for (int d = 0; d < 2; d++) {
+            tsc_jw_key(j, dirs[d]);
+            if (!dec->trial_synced[d]) {
+                tsc_jw_null(j);
+            } else {
+                tsc_jw_uint(j, k == 0 ? dec->trial_first_seq[d] : dec->trial_generation[d]);
+            }
+        }
+        tsc_jw_obj_end(j);
+    }
+    tsc_jw_obj_end(j);
+}
+
 static void decrypt_json(struct tsc_jw *j, const struct tsc_decrypt_facts *dec)
 {
     tsc_jw_kbool(j, "decrypted", dec->decrypted);
@@ -549,6 +587,9 @@ static void decrypt_json(struct tsc_jw *j, const struct tsc_decrypt_facts *dec)
     tsc_jw_kuint(j, "early_data_bytes", dec->early_data_bytes);
     tsc_jw_kuint(j, "early_data_rejected_bytes", dec->early_data_rejected_bytes);
     kname(j, "undecrypted_reason", dec->undecrypted_reason);
+    kname(j, "matched_by", dec->matched_by);
+    tsc_jw_key(j, "trial");
+    trial_json(j, dec);
     tsc_jw_key(j, "app_data");
     if (dec->have_app_data[0] || dec->have_app_data[1]) {
         tsc_jw_obj_begin(j);

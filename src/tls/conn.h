@@ -87,6 +87,7 @@ struct tsc_tls_conn {
     bool cs_released;     /* reported and released at close: never created again */
     bool closed;          /* tsc_tls_conn_close done */
     bool secrets_out;     /* on_secrets reported for the current handshake */
+    bool trial_bound;     /* midstream: keys found by trial (tsc_tls_crypto_after_decrypt) */
     struct tsc_buf *plain; /* plaintext of the record being processed (the crypto session's) */
     struct tsc_tls_verify *v; /* --verify state (verify.c), NULL without cfg.verify */
     /* Records held for late keys (cfg.hold, records.c): entries of a
@@ -129,6 +130,8 @@ struct tsc_crypto_sess *tsc_tls_crypto_sess(struct tsc_tls_conn *t);
 void tsc_tls_crypto_v2_hello(struct tsc_tls_conn *t, const struct tsc_hs_msg *m,
                              struct tsc_slice raw);
 void tsc_tls_crypto_close(struct tsc_tls_conn *t);
+/* After a record decrypted: a midstream trial that just matched makes the connection TLS 1.3. */
+void tsc_tls_crypto_after_decrypt(struct tsc_tls_conn *t, int dir, int64_t off);
 
 /* resume.c: resumption cache links (cfg.sessions); each is a no-op without a cache. */
 void tsc_resume_client_hello(struct tsc_tls_conn *t, const struct tsc_hs_msg *m);

@@ -13,6 +13,7 @@
 
 #include "crypto/session.h"
 #include "tls/conn.h"
+#include "tls/names.h"
 
 /* Room for one plaintext fragment: RFC 5246 6.2.3 bounds a fragment by 2^14 + 2048. */
 #define TSC_PLAIN_EXTRA 4096u
@@ -94,18 +95,21 @@ static const enum tsc_keylog_label tsc_tls13_labels[] = {
 
 static void tsc_tls_report_secrets(struct tsc_tls_conn *t)
 {
-    if (t->cfg.events.on_secrets == NULL || t->cs == NULL || t->secrets_out ||
-        t->f.n_hellos == 0) {
+    if (t->cfg.events.on_secrets == NULL || t->cs == NULL || t->secrets_out) {
         return;
     }
-    const struct tsc_hello_fact *h = &t->f.hellos[t->f.n_hellos - 1];
     const struct tsc_crypto_facts *cf = tsc_csess_facts(t->cs);
-    if (!h->have_client_hello || h->sslv2) {
-        return;
-    }
     struct tsc_tls_secrets out;
     memset(&out, 0, sizeof(out));
-    memcpy(out.client_random, h->client_random, 32);
+    if (t->f.n_hellos > 0) {
+        const struct tsc_hello_fact *h = &t->f.hellos[t->f.n_hellos - 1];
+        if (!h->have_client_hello || h->sslv2) {
+            return;
+        }
+        memcpy(out.client_random, h->client_random, 32);
+    } else if (!t->trial_bound || !tsc_csess_client_random(t->cs, out.client_random)) {
+        return; /* no hello: only a trial match names the client random */
+    }
     if (!t->tls13) {
         if (!cf->have_master_secret) {
             return;
@@ -209,6 +213,40 @@ void tsc_tls_crypto_message(struct tsc_tls_conn *t, int dir, const struct tsc_hs
     }
 }
 
+void tsc_tls_crypto_after_decrypt(struct tsc_tls_conn *t, int dir, int64_t off)
+{
+    uint16_t suite = 0;
+    if (t->cs == NULL || !tsc_csess_trial_take_match(t->cs, &suite)) {
+        return;
+    }
+    /* The tag verified under the TLS 1.3 key schedule: the connection is TLS 1.3 with
+     * this suite (its records and post-handshake messages are read as such from now). */
+    t->trial_bound = true;
+    t->tls13 = true;
+    t->version = 0x0304;
+    t->f.version = 0x0304;
+    t->f.cipher_suite = suite;
+    const struct tsc_crypto_facts *cf = tsc_csess_facts(t->cs);
+    if (t->cfg.sink != NULL) {
+        uint8_t cr[32];
+        char hex[17];
+        if (!tsc_csess_client_random(t->cs, cr)) {
+            memset(cr, 0, sizeof(cr));
+        }
+        for (int i = 0; i < 8; i++) {
+            snprintf(hex + 2 * i, 3, "%02x", cr[i]);
+        }
+        const char *name = tsc_name_cipher_suite(suite);
+        struct tsc_where w = {t->cfg.file, t->pkt, t->id, dir, off};
+        tsc_diag(t->cfg.sink, TSC_DIAG_TLS_TRIAL_MATCH, &w,
+                 "midstream: keys found by trial: the key log's secrets for client random "
+                 "%s... verify this record as %s at sequence number %llu "
+                 "(%u candidate secrets tried)",
+                 hex, name != NULL ? name : "a TLS 1.3 suite",
+                 (unsigned long long)cf->trial_first_seq[dir], cf->trial_secrets_tried);
+    }
+}
+
 void tsc_tls_crypto_v2_hello(struct tsc_tls_conn *t, const struct tsc_hs_msg *m,
                              struct tsc_slice raw)
 {
@@ -219,6 +257,48 @@ void tsc_tls_crypto_v2_hello(struct tsc_tls_conn *t, const struct tsc_hs_msg *m,
     if (cs != NULL) {
         const struct tsc_v2_client_hello *ch = &m->u.v2ch;
         tsc_csess_client_hello_v2(cs, ch->challenge.p, ch->challenge.len, raw.p, raw.len);
+    }
+}
+
+/* The midstream trial's facts for the summary, and a diagnostic when it found nothing. */
+static void tsc_tls_crypto_trial_facts(struct tsc_tls_conn *t, const struct tsc_crypto_facts *cf,
+                                       struct tsc_decrypt_facts *df)
+{
+    df->matched_by = cf->trial_matched ? "trial" : cf->keys_known ? "handshake" : NULL;
+    df->trial = cf->trial;
+    if (!cf->trial) {
+        return;
+    }
+    df->trial_matched = cf->trial_matched;
+    df->trial_cap_hit = cf->trial_cap_hit;
+    df->trial_roles_swapped = cf->trial_roles_swapped;
+    df->trial_secrets_tried = cf->trial_secrets_tried;
+    df->trial_cipher_suite = cf->trial_cipher_suite;
+    memcpy(df->trial_client_random, cf->trial_client_random, 32);
+    for (int d = 0; d < 2; d++) {
+        df->trial_synced[d] = cf->trial_synced[d];
+        df->trial_first_seq[d] = cf->trial_first_seq[d];
+        df->trial_generation[d] = cf->trial_generation[d];
+    }
+    if (cf->trial_matched || t->cfg.sink == NULL) {
+        return;
+    }
+    struct tsc_where w = {t->cfg.file, t->pkt, t->id, -1, -1};
+    if (cf->trial_tls12) {
+        tsc_diag(t->cfg.sink, TSC_DIAG_TLS_TRIAL_FAILED, &w,
+                 "midstream TLS <= 1.2 connection: not decryptable without its handshake (the "
+                 "key block needs the server random, which no key log line carries)");
+    } else if (cf->trial_cap_hit) {
+        tsc_diag(t->cfg.sink, TSC_DIAG_TLS_TRIAL_FAILED, &w,
+                 "midstream: stopped after %u candidate secrets (--trial-max) without a match; "
+                 "the key log has more",
+                 cf->trial_secrets_tried);
+    } else {
+        tsc_diag(t->cfg.sink, TSC_DIAG_TLS_TRIAL_FAILED, &w,
+                 "midstream: none of the %u unbound TLS 1.3 application secrets of the key log "
+                 "verifies the first record of either direction (sequence numbers 0..%u, "
+                 "%u key generations)",
+                 cf->trial_secrets_tried, TSC_TRIAL_WINDOW - 1, TSC_TRIAL_GENERATIONS);
     }
 }
 
@@ -270,6 +350,7 @@ void tsc_tls_crypto_close(struct tsc_tls_conn *t)
     if (cf->have_master_secret) {
         memcpy(df->master_secret, cf->master_secret, 48);
     }
+    tsc_tls_crypto_trial_facts(t, cf, df);
     /*
      * The facts are copied: the session (its contexts, buffers, secrets) goes
      * back to the pool now rather than when the connection's state is freed,

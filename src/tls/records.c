@@ -383,6 +383,9 @@ static enum tsc_err tsc_record_decrypt(struct tsc_tls_conn *t, int dir, const st
         }
     } else {
         e = tsc_csess_decrypt(t->cs, dir, h->type, h->version, body.p, body.len, t->plain, inner);
+        if (e == TSC_OK && !t->tls13) {
+            tsc_tls_crypto_after_decrypt(t, dir, off);
+        }
     }
     if (e != TSC_ERR_UNSUPPORTED) {
         d->dec_started = true;

@@ -45,6 +45,8 @@
     X(TSC_DIAG_TLS_DECRYPT_LOST, "tls-decrypt-lost", 1)                                            \
     X(TSC_DIAG_TLS_DECRYPT_RESYNC, "tls-decrypt-resync", 0)                                        \
     X(TSC_DIAG_TLS_MIDSTREAM, "tls-midstream", 0)                                                  \
+    X(TSC_DIAG_TLS_TRIAL_MATCH, "tls-trial-match", 0)                                              \
+    X(TSC_DIAG_TLS_TRIAL_FAILED, "tls-trial-failed", 1)                                            \
     X(TSC_DIAG_X509_MALFORMED, "x509-malformed", 1)                                                \
     /* ---- cleartext preludes: STARTTLS, proxy tunnels (src/prelude) ---- */                      \
     X(TSC_DIAG_PRELUDE_LIMIT, "prelude-limit", 1)                                                  \
