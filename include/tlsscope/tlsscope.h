@@ -115,6 +115,8 @@ struct tsc_config {
     uint32_t cert_cache_entries;
     uint32_t session_cache_entries; /* resumption cache (session IDs, tickets); 0 = default 65536 */
     bool no_session_cache;          /* no resumption cache: no resumed_from, no session-cache keys */
+    uint32_t trial_max;             /* midstream trial: key log secrets tried per connection;
+                                       0 = default 4096 */
     uint64_t max_memory;            /* --max-memory: budget the caps are derived from and the heap
                                        is held to (oldest flows evicted); 0 = none */
     /* Live capture. */

@@ -116,6 +116,8 @@ static void usage(FILE *f)
             "  --session-cache N       resumption cache entries, session IDs and tickets of\n"
             "                          every input (default 65536, least recently used\n"
             "                          dropped first; 0: off)\n"
+            "  --trial-max N           midstream TLS 1.3 connections (no handshake): key log\n"
+            "                          secrets tried per connection at most (default 4096)\n"
             "\n"
             "  -h, --help         this help\n"
             "  -V, --version      version\n"
@@ -189,6 +191,7 @@ enum {
     OPT_PSK,
     OPT_PSK_IDENTITY,
     OPT_SESSION_CACHE,
+    OPT_TRIAL_MAX,
     OPT_EXPORT_KEYLOG,
     OPT_DATA_DIR,
     OPT_VERIFY,
@@ -281,6 +284,7 @@ int main(int argc, char **argv)
         {"psk", required_argument, NULL, OPT_PSK},
         {"psk-identity", required_argument, NULL, OPT_PSK_IDENTITY},
         {"session-cache", required_argument, NULL, OPT_SESSION_CACHE},
+        {"trial-max", required_argument, NULL, OPT_TRIAL_MAX},
         {"export-keylog", required_argument, NULL, OPT_EXPORT_KEYLOG},
         {"data-dir", required_argument, NULL, OPT_DATA_DIR},
         {"verify", no_argument, NULL, OPT_VERIFY},
@@ -460,6 +464,13 @@ int main(int argc, char **argv)
             }
             cfg.session_cache_entries = u32;
             cfg.no_session_cache = u32 == 0;
+            break;
+        case OPT_TRIAL_MAX:
+            if (parse_u32(optarg, &u32) != 0 || u32 == 0) {
+                fprintf(stderr, "tlsscope: --trial-max wants a positive number of secrets\n");
+                return EXIT_USAGE;
+            }
+            cfg.trial_max = u32;
             break;
         case OPT_MAX_MEMORY:
             if (parse_size(optarg, &u64) != 0 || u64 == 0) {

@@ -732,6 +732,7 @@ static int load_keys(struct tsc_analyzer *a, char *errbuf, size_t errlen)
             tsc_diag(&a->sink, TSC_DIAG_RUN, &w, "SSLKEYLOGFILE not loaded");
         }
     }
+    tsc_keys_set_trial_max(a->keys, cfg->trial_max);
     if (cfg->psk != NULL &&
         tsc_keys_add_psk(a->keys, cfg->psk, cfg->psk_len, cfg->psk_identity) != TSC_OK) {
         snprintf(errbuf, errlen, "pre-shared key not accepted (%zu bytes)", cfg->psk_len);
@@ -1327,6 +1328,7 @@ static void fill_stats(struct tsc_analyzer *a, bool final)
     struct tsc_keys_stats ks;
     tsc_keys_get_stats(a->keys, &ks);
     a->st.rsa_private_ops = ks.rsa_private_ops;
+    memcpy(a->st.trial, ks.trial, sizeof(a->st.trial));
     a->st.suite_counts = a->suite_counts;
     a->st.diag_counts = a->sink.counts;
     struct timespec t;

@@ -66,6 +66,8 @@ struct tsc_trial_st {
     uint32_t tried;
     uint64_t records;        /* protected records seen while undecided */
     bool all_block_multiple; /* ... every one a multiple of 16 bytes (CBC) */
+    bool have_head[2];
+    uint64_t head[2]; /* first 8 bytes of dir's last protected record */
     uint64_t cost[TSC_TRIAL_COST__COUNT];
 };
 
@@ -1502,19 +1504,29 @@ static bool tsc_trial_undecided(const struct tsc_crypto_sess *s, int dir)
  * block needs the server random too (RFC 5246 6.3). Its records show it: a
  * protected record whose outer type is not application_data (TLS 1.3 gives
  * every protected record that type, RFC 8446 5.2), or a GCM/CCM explicit
- * nonce holding a small sequence number (RFC 5288 3), where TLS 1.3 has
- * ciphertext (a false alarm takes 32 zero bits there: 1 in 2^32).
+ * nonce (RFC 5288 3) where TLS 1.3 has ciphertext: one that counts up by one
+ * from a direction's previous record (OpenSSL starts it at random, 1 in 2^64
+ * by chance), or a small one (GnuTLS uses the sequence number; 32 zero bits,
+ * 1 in 2^32 by chance).
  */
-static void tsc_trial_version_evidence(struct tsc_crypto_sess *s, const struct tsc_trial_record *rec)
+static void tsc_trial_version_evidence(struct tsc_crypto_sess *s, int dir,
+                                       const struct tsc_trial_record *rec)
 {
+    struct tsc_trial_st *t = &s->tr;
     if (rec->type != 23 && rec->len > 2) {
-        s->tr.tls12 = true;
+        t->tls12 = true;
         return;
     }
-    if (rec->len >= 8 + 16 + 1 && rec->p[0] == 0 && rec->p[1] == 0 && rec->p[2] == 0 &&
-        rec->p[3] == 0) {
-        s->tr.tls12 = true;
+    struct tsc_cur c = tsc_cur_make(rec->p, rec->len);
+    uint64_t head = 0;
+    if (rec->len < 8 + 16 + 1 || tsc_cur_u64(&c, &head) != TSC_OK) {
+        return;
     }
+    if ((head >> 32) == 0 || (t->have_head[dir] && head == t->head[dir] + 1)) {
+        t->tls12 = true;
+    }
+    t->head[dir] = head;
+    t->have_head[dir] = true;
 }
 
 /* The trial verified `label`'s secret of cr on dir's record: the connection is TLS 1.3 with it. */
@@ -1656,7 +1668,7 @@ static enum tsc_err tsc_trial_record(struct tsc_crypto_sess *s, int dir,
     if (rec->len % 16 != 0) {
         t->all_block_multiple = false;
     }
-    tsc_trial_version_evidence(s, rec);
+    tsc_trial_version_evidence(s, dir, rec);
     if (t->tls12 || t->cap_hit || s->mc == NULL) {
         return TSC_ERR_UNSUPPORTED;
     }

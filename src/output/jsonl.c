@@ -892,6 +892,12 @@ void tsc_jsonl_stats(struct tsc_writer *w, const struct tsc_run_stats *st)
     tsc_jw_kuint(&j, "bad_records", st->bad_records);
     tsc_jw_kuint(&j, "keylog_lines_exported", st->keylog_lines_exported);
     tsc_jw_kuint(&j, "rsa_private_ops", st->rsa_private_ops);
+    tsc_jw_key(&j, "trial");
+    tsc_jw_obj_begin(&j);
+    for (int i = 0; i < TSC_TRIAL_COST__COUNT; i++) {
+        tsc_jw_kuint(&j, tsc_trial_cost_name((enum tsc_trial_cost_kind)i), st->trial[i]);
+    }
+    tsc_jw_obj_end(&j);
     tsc_jw_obj_end(&j);
     tsc_jw_key(&j, "export");
     tsc_jw_obj_begin(&j);

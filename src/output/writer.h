@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "crypto/sesscache.h"
+#include "keys/keys.h"
 #include "prelude/prelude.h"
 #include "tcp/tcp.h"
 #include "tls/tls.h"
@@ -85,6 +86,7 @@ struct tsc_run_stats {
     uint64_t data_holes;
     uint64_t rsa_private_ops;       /* RSA premaster decryptions (one per RSA session when the
                                        certificate names the key) */
+    uint64_t trial[TSC_TRIAL_COST__COUNT]; /* midstream trial decryption cost (keys.h) */
     uint64_t versions[TSC_VERSION_BUCKETS]; /* connections per tsc_version_bucket() */
     const uint64_t *suite_counts;  /* 65536 entries, connections per negotiated suite */
     const uint64_t *diag_counts;   /* TSC_DIAG__COUNT entries */

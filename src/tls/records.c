@@ -519,7 +519,8 @@ static void tsc_record_now(struct tsc_tls_conn *t, int dir, const struct tsc_rec
      * (RFC 5246 7.1); in TLS 1.3 protected records all carry the outer type
      * application_data (RFC 8446 5.2), and CCS is only a compatibility no-op.
      */
-    bool enc = h->type == 23 || (d->ccs && !t->tls13) || tsc_midstream_opaque(t, dir, h, body);
+    /* (The midstream check first: an application_data record decides the direction.) */
+    bool enc = tsc_midstream_opaque(t, dir, h, body) || h->type == 23 || (d->ccs && !t->tls13);
     bool dec = false;
     bool auth_failed = false;
     uint8_t inner = h->type;
