@@ -189,6 +189,7 @@ struct tsc_decrypt_facts {
     uint8_t trial_client_random[32];
     uint16_t trial_cipher_suite;
     uint32_t trial_secrets_tried;
+    uint64_t trial_window;          /* sequence numbers tried per candidate (widest scan) */
     bool trial_synced[2];           /* direction decrypted from trial_first_seq on */
     uint64_t trial_first_seq[2];
     uint32_t trial_generation[2];   /* KeyUpdate generation of that record */

@@ -1577,8 +1577,8 @@ static void tsc_trial_bind(struct tsc_crypto_sess *s, int dir, enum tsc_keylog_l
 
 /* Scans the candidates of one label not tried yet in dir; TSC_OK on a match. */
 static enum tsc_err tsc_trial_scan(struct tsc_crypto_sess *s, int dir, int which,
-                                   const struct tsc_trial_record *rec, struct tsc_buf *out,
-                                   uint8_t *inner)
+                                   const struct tsc_trial_record *rec, uint64_t window,
+                                   struct tsc_buf *out, uint8_t *inner)
 {
     bool client = (dir == 0) != (which == 1);
     enum tsc_keylog_label label =
@@ -1608,7 +1608,7 @@ static enum tsc_err tsc_trial_scan(struct tsc_crypto_sess *s, int dir, int which
         t->cost[TSC_TRIAL_SECRETS]++;
         struct tsc_trial_hit hit;
         if (tsc_trial_secret(s->mc, rec, secret, slen, NULL, TSC_TRIAL_GENERATIONS,
-                             TSC_TRIAL_WINDOW, &s->rec[dir], out, inner, &hit,
+                             window, &s->rec[dir], out, inner, &hit,
                              t->cost) == TSC_OK) {
             tsc_trial_bind(s, dir, label, cr, secret, slen, &hit);
             OPENSSL_cleanse(secret, sizeof(secret));
@@ -1651,6 +1651,32 @@ static enum tsc_err tsc_trial_paired(struct tsc_crypto_sess *s, int dir,
     return e == TSC_OK ? TSC_OK : TSC_ERR_UNSUPPORTED;
 }
 
+/*
+ * The window for dir's scan: the probe budget over the candidates left (both
+ * labels, up to the cap) times the suites and generations each is tried with.
+ */
+static uint64_t tsc_trial_window(const struct tsc_crypto_sess *s, int dir)
+{
+    uint64_t left = 0;
+    for (int which = 0; which < 2; which++) {
+        bool client = (dir == 0) != (which == 1);
+        uint64_t first = 0;
+        uint64_t end = 0;
+        tsc_keys_trial_span(s->keys,
+                            client ? TSC_KL_CLIENT_TRAFFIC_SECRET_0 : TSC_KL_SERVER_TRAFFIC_SECRET_0,
+                            &first, &end);
+        uint64_t pos = s->tr.next[dir][which] > first ? s->tr.next[dir][which] : first;
+        left += end > pos ? end - pos : 0;
+    }
+    uint32_t max = tsc_keys_trial_max(s->keys);
+    uint64_t room = max > s->tr.tried ? max - s->tr.tried : 0;
+    left = left < room ? left : room;
+    /* Four SHA-256 suites at most (AES-128-GCM, ChaCha20, CCM, CCM_8). */
+    uint64_t per = (left > 0 ? left : 1) * 4u * TSC_TRIAL_GENERATIONS;
+    uint64_t w = TSC_TRIAL_PROBE_BUDGET / per;
+    return w < TSC_TRIAL_WINDOW ? TSC_TRIAL_WINDOW : w > TSC_TRIAL_WINDOW_MAX ? TSC_TRIAL_WINDOW_MAX : w;
+}
+
 /* A protected record of a connection with no hello: trial, or opaque (never a bad record). */
 static enum tsc_err tsc_trial_record(struct tsc_crypto_sess *s, int dir,
                                      const struct tsc_trial_record *rec, struct tsc_buf *out,
@@ -1675,8 +1701,12 @@ static enum tsc_err tsc_trial_record(struct tsc_crypto_sess *s, int dir,
     t->scanned = true;
     t->added_at_scan = tsc_keys_keylog_added(s->keys);
     t->dstate[dir] = TSC_TR_SCANNED;
+    uint64_t window = tsc_trial_window(s, dir);
+    if (window > s->f.trial_window) {
+        s->f.trial_window = window;
+    }
     for (int which = 0; which < 2 && !t->cap_hit; which++) {
-        if (tsc_trial_scan(s, dir, which, rec, out, inner) == TSC_OK) {
+        if (tsc_trial_scan(s, dir, which, rec, window, out, inner) == TSC_OK) {
             return TSC_OK;
         }
     }

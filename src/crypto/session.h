@@ -97,6 +97,7 @@ struct tsc_crypto_facts {
     uint8_t trial_client_random[32];
     uint16_t trial_cipher_suite;
     uint32_t trial_secrets_tried;
+    uint64_t trial_window;       /* sequence numbers tried per candidate (the widest scan) */
     bool trial_synced[2];        /* this direction decrypts */
     uint64_t trial_first_seq[2]; /* sequence number of its first decrypted record */
     uint32_t trial_generation[2]; /* KeyUpdate generation of it (0: _TRAFFIC_SECRET_0) */
@@ -205,8 +206,15 @@ bool tsc_csess_awaiting_keys(const struct tsc_crypto_sess *s, int dir);
  * tsc_csess_retry_keys says whether new candidates came. True once, when the
  * trial has just matched (the dissector then treats the connection as TLS 1.3).
  */
-/* Sequence numbers tried per (secret, suite, generation) when scanning candidates. */
+/*
+ * Sequence numbers tried per (secret, suite, generation) when scanning
+ * candidates: a probe budget per record shared by the candidates left, so a
+ * key log of a few connections is searched deep into a stream and a large one
+ * at least the first TSC_TRIAL_WINDOW records of each key generation.
+ */
 #define TSC_TRIAL_WINDOW 16u
+#define TSC_TRIAL_WINDOW_MAX 65536u
+#define TSC_TRIAL_PROBE_BUDGET (1u << 20)
 /* KeyUpdate generations tried: application_traffic_secret_0 and _1. */
 #define TSC_TRIAL_GENERATIONS 2u
 bool tsc_csess_trial_take_match(struct tsc_crypto_sess *s, uint16_t *cipher_suite);

@@ -555,6 +555,7 @@ static void trial_json(struct tsc_jw *j, const struct tsc_decrypt_facts *dec)
     kname(j, "cipher_suite_name",
           dec->trial_matched ? tsc_name_cipher_suite(dec->trial_cipher_suite) : NULL);
     tsc_jw_kuint(j, "secrets_tried", dec->trial_secrets_tried);
+    tsc_jw_kuint(j, "window", dec->trial_window);
     tsc_jw_kbool(j, "cap_hit", dec->trial_cap_hit);
     tsc_jw_kbool(j, "roles_swapped", dec->trial_roles_swapped);
     static const char *const dirs[2] = {"c2s", "s2c"};

@@ -273,6 +273,7 @@ static void tsc_tls_crypto_trial_facts(struct tsc_tls_conn *t, const struct tsc_
     df->trial_cap_hit = cf->trial_cap_hit;
     df->trial_roles_swapped = cf->trial_roles_swapped;
     df->trial_secrets_tried = cf->trial_secrets_tried;
+    df->trial_window = cf->trial_window;
     df->trial_cipher_suite = cf->trial_cipher_suite;
     memcpy(df->trial_client_random, cf->trial_client_random, 32);
     for (int d = 0; d < 2; d++) {
@@ -298,7 +299,9 @@ static void tsc_tls_crypto_trial_facts(struct tsc_tls_conn *t, const struct tsc_
                  "midstream: none of the %u unbound TLS 1.3 application secrets of the key log "
                  "verifies the first record of either direction (sequence numbers 0..%u, "
                  "%u key generations)",
-                 cf->trial_secrets_tried, TSC_TRIAL_WINDOW - 1, TSC_TRIAL_GENERATIONS);
+                 cf->trial_secrets_tried,
+                 (unsigned)(cf->trial_window > 0 ? cf->trial_window - 1 : 0),
+                 TSC_TRIAL_GENERATIONS);
     }
 }
 
