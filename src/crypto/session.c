@@ -49,6 +49,9 @@ enum tsc_trial_dir {
 };
 /* Records of the paired direction tried with its secret before giving up (as after a gap). */
 #define TSC_TRIAL_PAIRED_RECORDS 8u
+/* Records of a direction scanned with every candidate: the first after a cut may be a
+ * handshake-epoch record (a Finished), the next ones application data. */
+#define TSC_TRIAL_SCAN_RECORDS 4u
 
 struct tsc_trial_st {
     bool mode; /* protected records came and no hello was seen */
@@ -61,6 +64,7 @@ struct tsc_trial_st {
     bool accounted;
     uint8_t dstate[2];
     uint32_t paired_fails[2];
+    uint32_t scans[2];       /* dir's records scanned with every candidate */
     uint64_t next[2][2];     /* [dir][0 own label, 1 other]: next candidate position */
     uint64_t added_at_scan;  /* tsc_keys_keylog_added at the last scan */
     uint32_t tried;
@@ -1698,6 +1702,10 @@ static enum tsc_err tsc_trial_record(struct tsc_crypto_sess *s, int dir,
     if (t->tls12 || t->cap_hit || s->mc == NULL) {
         return TSC_ERR_UNSUPPORTED;
     }
+    if (t->scans[dir] < TSC_TRIAL_SCAN_RECORDS) {
+        t->scans[dir]++;
+        t->next[dir][0] = t->next[dir][1] = 0; /* every candidate again */
+    } /* else only candidates added since (a followed key log) */
     t->scanned = true;
     t->added_at_scan = tsc_keys_keylog_added(s->keys);
     t->dstate[dir] = TSC_TR_SCANNED;

@@ -296,8 +296,8 @@ static void tsc_tls_crypto_trial_facts(struct tsc_tls_conn *t, const struct tsc_
                  cf->trial_secrets_tried);
     } else {
         tsc_diag(t->cfg.sink, TSC_DIAG_TLS_TRIAL_FAILED, &w,
-                 "midstream: none of the %u unbound TLS 1.3 application secrets of the key log "
-                 "verifies the first record of either direction (sequence numbers 0..%u, "
+                 "midstream: no unbound TLS 1.3 application secret of the key log verifies the "
+                 "first records of either direction (%u tried; sequence numbers 0..%u, "
                  "%u key generations)",
                  cf->trial_secrets_tried,
                  (unsigned)(cf->trial_window > 0 ? cf->trial_window - 1 : 0),
