@@ -19,6 +19,7 @@
 #include "crypto/record.h"
 #include "crypto/session.h"
 #include "crypto/suites.h"
+#include "crypto/trial.h"
 #include "keys/keys.h"
 
 #define MAXV 2048
@@ -393,6 +394,192 @@ START_TEST(test_session_rfc8448)
 }
 END_TEST
 
+/* ---- midstream trial (no hello) on the RFC 8448 application records ---- */
+
+static void add_decoys(struct tsc_keys *k, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char line[256];
+        char cr[65], sec[65];
+        for (int j = 0; j < 32; j++) {
+            sprintf(cr + 2 * j, "%02x", (unsigned)(0x40 + i + j));
+            sprintf(sec + 2 * j, "%02x", (unsigned)(0x90 + 3 * i + j) & 0xff);
+        }
+        for (int l = 0; l < 2; l++) {
+            snprintf(line, sizeof(line), "%s %s %s",
+                     l == 0 ? "CLIENT_TRAFFIC_SECRET_0" : "SERVER_TRAFFIC_SECRET_0", cr, sec);
+            ck_assert_int_eq(tsc_keys_add_keylog_line(k, line, strlen(line), "decoys", 1), TSC_OK);
+        }
+    }
+}
+
+static enum tsc_err dec_mid(struct tsc_crypto_sess *s, int dir, const char *rec,
+                            struct tsc_buf *out, uint8_t *inner)
+{
+    const struct vec *v = V(rec);
+    return tsc_csess_decrypt(s, dir, v->b[0], (uint16_t)(v->b[1] << 8 | v->b[2]), v->b + 5,
+                             v->n - 5, out, inner);
+}
+
+START_TEST(test_trial_engine)
+{
+    EVP_MAC_CTX *mc = new_mc();
+    struct tsc_rec r;
+    struct tsc_buf out;
+    uint8_t inner = 0;
+    uint64_t cost[TSC_TRIAL_COST__COUNT] = {0};
+    struct tsc_trial_hit hit;
+    tsc_rec_init(&r);
+    tsc_buf_init(&out, 1 << 16);
+    const struct vec *v = V("server_app_record"); /* the server's second application record */
+    struct tsc_trial_record rec = {v->b[0], (uint16_t)(v->b[1] << 8 | v->b[2]), v->b + 5, v->n - 5};
+    uint8_t sec[32];
+    memcpy(sec, V("s_ap_traffic")->b, 32);
+    ck_assert_int_eq(tsc_trial_secret(mc, &rec, sec, 32, NULL, 2, 16, &r, &out, &inner, &hit, cost),
+                     TSC_OK);
+    ck_assert_uint_eq(hit.seq, 1);
+    ck_assert_uint_eq(hit.generation, 0);
+    ck_assert_uint_eq(hit.suite->id, 0x1301);
+    ck_assert_uint_eq(inner, 23);
+    ck_assert_mem_eq(out.p, V("app_plaintext")->b, 50);
+    ck_assert_uint_eq(r.seq, 2); /* past the record */
+    ck_assert_uint_ge(cost[TSC_TRIAL_PROBES], 2);
+    ck_assert_uint_ge(cost[TSC_TRIAL_TAG_CHECKS], 1);
+    /* Window of one (sequence number 0 only), another secret, a cut record: no match. */
+    memcpy(sec, V("s_ap_traffic")->b, 32);
+    ck_assert_int_eq(tsc_trial_secret(mc, &rec, sec, 32, NULL, 2, 1, &r, &out, &inner, &hit, cost),
+                     TSC_ERR_CRYPTO);
+    memcpy(sec, V("c_ap_traffic")->b, 32);
+    ck_assert_int_eq(tsc_trial_secret(mc, &rec, sec, 32, NULL, 2, 64, &r, &out, &inner, &hit, cost),
+                     TSC_ERR_CRYPTO);
+    struct tsc_trial_record cut = rec;
+    cut.len = 16; /* shorter than a tag and a type byte */
+    memcpy(sec, V("s_ap_traffic")->b, 32);
+    ck_assert_int_eq(tsc_trial_secret(mc, &cut, sec, 32, NULL, 2, 16, &r, &out, &inner, &hit, cost),
+                     TSC_ERR_CRYPTO);
+    /* The secret one generation back finds the record at generation 1: that secret is
+     * not in RFC 8448, so check the other way: the next generation does not verify. */
+    memcpy(sec, V("s_ap_traffic")->b, 32);
+    ck_assert_int_eq(tsc_tls13_next_secret(mc, TSC_MD_SHA256, sec, 32), TSC_OK);
+    ck_assert_int_eq(tsc_trial_secret(mc, &rec, sec, 32, NULL, 2, 16, &r, &out, &inner, &hit, cost),
+                     TSC_ERR_CRYPTO);
+    tsc_rec_free(&r);
+    tsc_buf_free(&out);
+    EVP_MAC_CTX_free(mc);
+}
+END_TEST
+
+START_TEST(test_trial_session)
+{
+    struct tsc_keys *k = NULL;
+    struct tsc_buf out;
+    uint8_t inner = 0;
+    tsc_buf_init(&out, 1 << 16);
+    ck_assert_int_eq(tsc_keys_new(&k, NULL), TSC_OK);
+    add_decoys(k, 3);
+    add_kl(k, "CLIENT_TRAFFIC_SECRET_0", "c_ap_traffic");
+    add_kl(k, "SERVER_TRAFFIC_SECRET_0", "s_ap_traffic");
+    struct tsc_crypto_sess *s = NULL;
+    ck_assert_int_eq(tsc_csess_new(&s, k), TSC_OK);
+    /* No hello: the server's NewSessionTicket record is the first one seen. */
+    ck_assert_int_eq(dec_mid(s, 1, "server_ticket_record", &out, &inner), TSC_OK);
+    ck_assert_uint_eq(inner, 22);
+    uint16_t suite = 0;
+    ck_assert(tsc_csess_trial_take_match(s, &suite));
+    ck_assert_uint_eq(suite, 0x1301);
+    ck_assert(!tsc_csess_trial_take_match(s, &suite)); /* once */
+    ck_assert_int_eq(dec_mid(s, 1, "server_app_record", &out, &inner), TSC_OK);
+    ck_assert_int_eq(tsc_csess_app_data(s, 1, out.p, out.len), TSC_APP_COUNTED);
+    /* The other direction with the paired secret. */
+    ck_assert_int_eq(dec_mid(s, 0, "client_app_record", &out, &inner), TSC_OK);
+    ck_assert_int_eq(tsc_csess_app_data(s, 0, out.p, out.len), TSC_APP_COUNTED);
+    tsc_csess_finish(s);
+    const struct tsc_crypto_facts *f = tsc_csess_facts(s);
+    ck_assert(f->trial && f->trial_matched && f->decrypted && f->keys_known);
+    ck_assert_int_eq(f->undecrypted_reason, TSC_UNDEC_NONE);
+    ck_assert_int_eq(f->key_source, TSC_KEYSRC_KEYLOG);
+    ck_assert_uint_eq(f->trial_secrets_tried, 4); /* three decoys first */
+    ck_assert_mem_eq(f->trial_client_random, V("client_hello")->b + 6, 32);
+    ck_assert(f->trial_synced[0] && f->trial_synced[1]);
+    ck_assert_uint_eq(f->trial_first_seq[0], 0);
+    ck_assert_uint_eq(f->trial_first_seq[1], 0);
+    ck_assert(!f->trial_roles_swapped);
+    ck_assert_uint_eq(f->app_bytes[0], 50);
+    ck_assert_uint_eq(f->app_bytes[1], 50);
+    ck_assert_uint_eq(f->bad_records, 0);
+    tsc_csess_free(s);
+
+    /* The cap: two candidates tried, the right one is fourth. */
+    tsc_keys_set_trial_max(k, 2);
+    ck_assert_int_eq(tsc_csess_new(&s, k), TSC_OK);
+    ck_assert_int_eq(dec_mid(s, 1, "server_app_record", &out, &inner), TSC_ERR_UNSUPPORTED);
+    ck_assert(!tsc_csess_awaiting_keys(s, 1)); /* stopped: nothing to wait for */
+    tsc_csess_finish(s);
+    f = tsc_csess_facts(s);
+    ck_assert(f->trial_cap_hit && !f->trial_matched && !f->decrypted);
+    ck_assert_uint_eq(f->trial_secrets_tried, 2);
+    ck_assert_int_eq(f->undecrypted_reason, TSC_UNDEC_MIDSTREAM_TRIAL_CAP);
+    ck_assert_str_eq(tsc_undecrypted_name(f->undecrypted_reason), "midstream_trial_cap");
+    tsc_csess_free(s);
+    tsc_keys_set_trial_max(k, 0);
+
+    /* Bound by a connection whose handshake was seen: skipped, nothing else matches. */
+    tsc_keys_keylog_bind(k, V("client_hello")->b + 6);
+    ck_assert_int_eq(tsc_csess_new(&s, k), TSC_OK);
+    ck_assert_int_eq(dec_mid(s, 1, "server_app_record", &out, &inner), TSC_ERR_UNSUPPORTED);
+    ck_assert_int_eq(dec_mid(s, 0, "client_app_record", &out, &inner), TSC_ERR_UNSUPPORTED);
+    tsc_csess_finish(s);
+    f = tsc_csess_facts(s);
+    ck_assert(!f->trial_matched && !f->trial_cap_hit);
+    ck_assert_uint_eq(f->trial_secrets_tried, 12); /* 3 decoys x 2 labels x 2 directions */
+    ck_assert_uint_eq(f->bad_records, 0);
+    ck_assert_int_eq(f->undecrypted_reason, TSC_UNDEC_MIDSTREAM_NO_MATCH);
+    tsc_csess_free(s);
+    tsc_keys_free(k);
+    tsc_buf_free(&out);
+}
+END_TEST
+
+/* A followed key log: undecided connections wait, and retry once new candidates came. */
+START_TEST(test_trial_late_keys)
+{
+    struct tsc_keys *k = NULL;
+    struct tsc_buf out;
+    uint8_t inner = 0;
+    tsc_buf_init(&out, 1 << 16);
+    ck_assert_int_eq(tsc_keys_new(&k, NULL), TSC_OK);
+    add_decoys(k, 1);
+    struct tsc_crypto_sess *s = NULL;
+    ck_assert_int_eq(tsc_csess_new(&s, k), TSC_OK);
+    ck_assert(tsc_csess_awaiting_keys(s, 1));
+    ck_assert(tsc_csess_retry_keys(s)); /* never tried: worth a record */
+    ck_assert_int_eq(dec_mid(s, 1, "server_ticket_record", &out, &inner), TSC_ERR_UNSUPPORTED);
+    ck_assert(tsc_csess_awaiting_keys(s, 1));
+    ck_assert(!tsc_csess_retry_keys(s)); /* nothing new */
+    add_kl(k, "CLIENT_TRAFFIC_SECRET_0", "c_ap_traffic");
+    add_kl(k, "SERVER_TRAFFIC_SECRET_0", "s_ap_traffic");
+    ck_assert(tsc_csess_retry_keys(s));
+    ck_assert_int_eq(dec_mid(s, 1, "server_app_record", &out, &inner), TSC_OK);
+    ck_assert(!tsc_csess_awaiting_keys(s, 1));
+    ck_assert_mem_eq(out.p, V("app_plaintext")->b, 50);
+    tsc_csess_finish(s);
+    ck_assert_uint_eq(tsc_csess_facts(s)->trial_first_seq[1], 1);
+    tsc_csess_free(s);
+
+    /* A protected alert record (outer type 21): TLS <= 1.2, no trial. */
+    ck_assert_int_eq(tsc_csess_new(&s, k), TSC_OK);
+    const struct vec *v = V("server_app_record");
+    ck_assert_int_eq(tsc_csess_decrypt(s, 1, 21, 0x0303, v->b + 5, 26, &out, &inner),
+                     TSC_ERR_UNSUPPORTED);
+    ck_assert(!tsc_csess_awaiting_keys(s, 1));
+    tsc_csess_finish(s);
+    ck_assert_int_eq(tsc_csess_facts(s)->undecrypted_reason, TSC_UNDEC_MIDSTREAM_TLS12);
+    tsc_csess_free(s);
+    tsc_keys_free(k);
+    tsc_buf_free(&out);
+}
+END_TEST
+
 START_TEST(test_session_no_keys)
 {
     struct tsc_keys *k = NULL;
@@ -446,6 +633,9 @@ static Suite *tls13_suite(void)
     tcase_add_test(tc, test_key_update_secret);
     tcase_add_test(tc, test_session_rfc8448);
     tcase_add_test(tc, test_session_no_keys);
+    tcase_add_test(tc, test_trial_engine);
+    tcase_add_test(tc, test_trial_session);
+    tcase_add_test(tc, test_trial_late_keys);
     tcase_add_test(tc, test_names);
     suite_add_tcase(s, tc);
     tc = tcase_create("malformed");

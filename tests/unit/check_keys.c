@@ -717,6 +717,85 @@ START_TEST(test_rsa_match_and_decrypt)
 }
 END_TEST
 
+/* Trial candidates: per label, in the order added, repeats not listed twice, bound skipped,
+ * positions kept across an aged index generation. */
+START_TEST(test_trial_candidates)
+{
+    struct tsc_keys *k = new_keys();
+    char line[256];
+    uint64_t first = 0, end = 0;
+    uint8_t cr[32], want[32], sec[TSC_MAX_SECRET];
+    size_t n = 0;
+    bool bound = true;
+    tsc_keys_trial_span(k, TSC_KL_CLIENT_TRAFFIC_SECRET_0, &first, &end);
+    ck_assert_uint_eq(end - first, 0);
+    for (int i = 0; i < 3; i++) {
+        snprintf(line, sizeof(line), "CLIENT_TRAFFIC_SECRET_0 %02x%s %s", 0xa0 + i, CR + 2, S32);
+        ck_assert_int_eq(add(k, line, (uint64_t)i + 1), TSC_OK);
+    }
+    /* A repeated line and other labels do not add candidates to this list. */
+    snprintf(line, sizeof(line), "CLIENT_TRAFFIC_SECRET_0 a1%s %s", CR + 2, S48);
+    ck_assert_int_eq(add(k, line, 4), TSC_OK);
+    snprintf(line, sizeof(line), "SERVER_TRAFFIC_SECRET_0 a1%s %s", CR + 2, S32);
+    ck_assert_int_eq(add(k, line, 5), TSC_OK);
+    snprintf(line, sizeof(line), "CLIENT_HANDSHAKE_TRAFFIC_SECRET a1%s %s", CR + 2, S32);
+    ck_assert_int_eq(add(k, line, 6), TSC_OK);
+    tsc_keys_trial_span(k, TSC_KL_CLIENT_TRAFFIC_SECRET_0, &first, &end);
+    ck_assert_uint_eq(first, 0);
+    ck_assert_uint_eq(end, 3);
+    tsc_keys_trial_span(k, TSC_KL_SERVER_TRAFFIC_SECRET_0, &first, &end);
+    ck_assert_uint_eq(end - first, 1);
+    tsc_keys_trial_span(k, TSC_KL_CLIENT_HANDSHAKE_TRAFFIC_SECRET, &first, &end);
+    ck_assert_uint_eq(end - first, 0);
+    cr_bytes(want);
+    want[0] = 0xa1;
+    ck_assert(tsc_keys_trial_get(k, TSC_KL_CLIENT_TRAFFIC_SECRET_0, 1, cr, sec, &n, &bound));
+    ck_assert_mem_eq(cr, want, 32);
+    ck_assert_uint_eq(n, 48); /* the last line wins */
+    ck_assert(!bound);
+    ck_assert(!tsc_keys_trial_get(k, TSC_KL_CLIENT_TRAFFIC_SECRET_0, 3, cr, sec, &n, &bound));
+    tsc_keys_keylog_bind(k, want);
+    ck_assert(tsc_keys_trial_get(k, TSC_KL_CLIENT_TRAFFIC_SECRET_0, 1, cr, sec, &n, &bound));
+    ck_assert(bound);
+    ck_assert(tsc_keys_trial_get(k, TSC_KL_SERVER_TRAFFIC_SECRET_0, 0, cr, sec, &n, &bound));
+    ck_assert(bound); /* both halves of the pair */
+    ck_assert(tsc_keys_trial_get(k, TSC_KL_CLIENT_TRAFFIC_SECRET_0, 0, cr, sec, &n, &bound));
+    ck_assert(!bound);
+    /* Bounded index: generations of 4 entries; positions go on, the oldest go away. */
+    struct tsc_keys *b = new_keys();
+    tsc_keys_keylog_bound(b, 4);
+    for (int i = 0; i < 10; i++) {
+        snprintf(line, sizeof(line), "SERVER_TRAFFIC_SECRET_0 %02x%s %s", i, CR + 2, S32);
+        ck_assert_int_eq(add(b, line, (uint64_t)i + 1), TSC_OK);
+    }
+    tsc_keys_trial_span(b, TSC_KL_SERVER_TRAFFIC_SECRET_0, &first, &end);
+    ck_assert_uint_eq(first, 4);
+    ck_assert_uint_eq(end, 10);
+    ck_assert(!tsc_keys_trial_get(b, TSC_KL_SERVER_TRAFFIC_SECRET_0, 3, cr, sec, &n, &bound));
+    ck_assert(tsc_keys_trial_get(b, TSC_KL_SERVER_TRAFFIC_SECRET_0, 4, cr, sec, &n, &bound));
+    ck_assert_uint_eq(cr[0], 4);
+    ck_assert(tsc_keys_trial_get(b, TSC_KL_SERVER_TRAFFIC_SECRET_0, 9, cr, sec, &n, &bound));
+    ck_assert_uint_eq(cr[0], 9);
+    /* The cap and the cost counters. */
+    ck_assert_uint_eq(tsc_keys_trial_max(k), 4096);
+    tsc_keys_set_trial_max(k, 7);
+    ck_assert_uint_eq(tsc_keys_trial_max(k), 7);
+    tsc_keys_set_trial_max(k, 0);
+    ck_assert_uint_eq(tsc_keys_trial_max(k), 4096);
+    uint64_t cost[TSC_TRIAL_COST__COUNT] = {0};
+    cost[TSC_TRIAL_PROBES] = 5;
+    tsc_keys_trial_account(k, cost);
+    tsc_keys_trial_account(k, cost);
+    struct tsc_keys_stats st;
+    tsc_keys_get_stats(k, &st);
+    ck_assert_uint_eq(st.trial[TSC_TRIAL_PROBES], 10);
+    ck_assert_uint_eq(st.trial_candidates, 4);
+    ck_assert_str_eq(tsc_trial_cost_name(TSC_TRIAL_TAG_CHECKS), "tag_checks");
+    tsc_keys_free(b);
+    tsc_keys_free(k);
+}
+END_TEST
+
 static Suite *keys_suite(void)
 {
     Suite *s = suite_create("keys");
@@ -726,6 +805,7 @@ static Suite *keys_suite(void)
     tcase_add_test(tc, test_keylog_formats);
     tcase_add_test(tc, test_keylog_file);
     tcase_add_test(tc, test_psk);
+    tcase_add_test(tc, test_trial_candidates);
     tcase_add_loop_test(tc, test_rsa_formats, 0, F__COUNT);
     tcase_add_test(tc, test_rsa_match_and_decrypt);
     suite_add_tcase(s, tc);
