@@ -64,9 +64,9 @@ struct tsc_trial_st {
     bool accounted;
     uint8_t dstate[2];
     uint32_t paired_fails[2];
-    uint32_t scans[2];       /* dir's records scanned with every candidate */
-    uint64_t next[2][2];     /* [dir][0 own label, 1 other]: next candidate position */
-    uint64_t added_at_scan;  /* tsc_keys_keylog_added at the last scan */
+    uint32_t scans[2];      /* dir's records scanned with every candidate */
+    uint64_t next[2][2];    /* [dir][0 own label, 1 other]: next candidate position */
+    uint64_t added_at_scan; /* tsc_keys_keylog_added at the last scan */
     uint32_t tried;
     uint64_t records;        /* protected records seen while undecided */
     bool all_block_multiple; /* ... every one a multiple of 16 bytes (CBC) */
@@ -1611,9 +1611,8 @@ static enum tsc_err tsc_trial_scan(struct tsc_crypto_sess *s, int dir, int which
         t->tried++;
         t->cost[TSC_TRIAL_SECRETS]++;
         struct tsc_trial_hit hit;
-        if (tsc_trial_secret(s->mc, rec, secret, slen, NULL, TSC_TRIAL_GENERATIONS,
-                             window, &s->rec[dir], out, inner, &hit,
-                             t->cost) == TSC_OK) {
+        if (tsc_trial_secret(s->mc, rec, secret, slen, NULL, TSC_TRIAL_GENERATIONS, window,
+                             &s->rec[dir], out, inner, &hit, t->cost) == TSC_OK) {
             tsc_trial_bind(s, dir, label, cr, secret, slen, &hit);
             OPENSSL_cleanse(secret, sizeof(secret));
             pos++;
@@ -1638,9 +1637,8 @@ static enum tsc_err tsc_trial_paired(struct tsc_crypto_sess *s, int dir,
     uint8_t secret[TSC_MAX_SECRET];
     struct tsc_trial_hit hit;
     memcpy(secret, s->app_secret[dir], s->slen);
-    enum tsc_err e = tsc_trial_secret(s->mc, rec, secret, s->slen, s->suite,
-                                      TSC_TRIAL_GENERATIONS, TSC_RESYNC_TRIALS, &s->rec[dir],
-                                      out, inner, &hit, t->cost);
+    enum tsc_err e = tsc_trial_secret(s->mc, rec, secret, s->slen, s->suite, TSC_TRIAL_GENERATIONS,
+                                      TSC_RESYNC_TRIALS, &s->rec[dir], out, inner, &hit, t->cost);
     if (e == TSC_OK) {
         memcpy(s->app_secret[dir], secret, s->slen);
         s->epoch[dir] = TSC_EP_APP;
@@ -1666,9 +1664,9 @@ static uint64_t tsc_trial_window(const struct tsc_crypto_sess *s, int dir)
         bool client = (dir == 0) != (which == 1);
         uint64_t first = 0;
         uint64_t end = 0;
-        tsc_keys_trial_span(s->keys,
-                            client ? TSC_KL_CLIENT_TRAFFIC_SECRET_0 : TSC_KL_SERVER_TRAFFIC_SECRET_0,
-                            &first, &end);
+        tsc_keys_trial_span(
+            s->keys, client ? TSC_KL_CLIENT_TRAFFIC_SECRET_0 : TSC_KL_SERVER_TRAFFIC_SECRET_0,
+            &first, &end);
         uint64_t pos = s->tr.next[dir][which] > first ? s->tr.next[dir][which] : first;
         left += end > pos ? end - pos : 0;
     }
@@ -1678,7 +1676,9 @@ static uint64_t tsc_trial_window(const struct tsc_crypto_sess *s, int dir)
     /* Four SHA-256 suites at most (AES-128-GCM, ChaCha20, CCM, CCM_8). */
     uint64_t per = (left > 0 ? left : 1) * 4u * TSC_TRIAL_GENERATIONS;
     uint64_t w = TSC_TRIAL_PROBE_BUDGET / per;
-    return w < TSC_TRIAL_WINDOW ? TSC_TRIAL_WINDOW : w > TSC_TRIAL_WINDOW_MAX ? TSC_TRIAL_WINDOW_MAX : w;
+    return w < TSC_TRIAL_WINDOW       ? TSC_TRIAL_WINDOW
+           : w > TSC_TRIAL_WINDOW_MAX ? TSC_TRIAL_WINDOW_MAX
+                                      : w;
 }
 
 /* A protected record of a connection with no hello: trial, or opaque (never a bad record). */

@@ -51,7 +51,7 @@ const char *tsc_finished_state_name(enum tsc_finished_state s); /* "unverified" 
     X(TSC_UNDEC_RESUMED_PARENT_UNDECRYPTED, "resumed_parent_undecrypted")                          \
     X(TSC_UNDEC_DECRYPT_FAILED, "decrypt_failed")                                                  \
     X(TSC_UNDEC_SSLV2, "sslv2_not_supported")                                                      \
-    X(TSC_UNDEC_COMPRESSION, "unsupported_compression")                                          \
+    X(TSC_UNDEC_COMPRESSION, "unsupported_compression")                                            \
     X(TSC_UNDEC_MIDSTREAM_NO_MATCH, "midstream_no_matching_secret")                                \
     X(TSC_UNDEC_MIDSTREAM_TRIAL_CAP, "midstream_trial_cap")                                        \
     X(TSC_UNDEC_MIDSTREAM_TLS12, "midstream_tls12")
@@ -97,9 +97,9 @@ struct tsc_crypto_facts {
     uint8_t trial_client_random[32];
     uint16_t trial_cipher_suite;
     uint32_t trial_secrets_tried;
-    uint64_t trial_window;       /* sequence numbers tried per candidate (the widest scan) */
-    bool trial_synced[2];        /* this direction decrypts */
-    uint64_t trial_first_seq[2]; /* sequence number of its first decrypted record */
+    uint64_t trial_window;        /* sequence numbers tried per candidate (the widest scan) */
+    bool trial_synced[2];         /* this direction decrypts */
+    uint64_t trial_first_seq[2];  /* sequence number of its first decrypted record */
     uint32_t trial_generation[2]; /* KeyUpdate generation of it (0: _TRAFFIC_SECRET_0) */
 };
 

@@ -17,7 +17,12 @@
 static const uint16_t tsc_trial_ids[] = {0x1301, 0x1302, 0x1303, 0x1304, 0x1305};
 
 /* Keystream ciphers: AES-128-CTR, AES-256-CTR (GCM and CCM counter blocks), ChaCha20. */
-enum { TSC_KS_AES128 = 0, TSC_KS_AES256, TSC_KS_CHACHA, TSC_KS__COUNT };
+enum {
+    TSC_KS_AES128 = 0,
+    TSC_KS_AES256,
+    TSC_KS_CHACHA,
+    TSC_KS__COUNT
+};
 static const char *const tsc_ks_names[TSC_KS__COUNT] = {"AES-128-CTR", "AES-256-CTR", "ChaCha20"};
 static EVP_CIPHER *tsc_ks_cipher[TSC_KS__COUNT];
 static pthread_once_t tsc_ks_once = PTHREAD_ONCE_INIT;
@@ -60,8 +65,8 @@ static bool tsc_ks_key(int kind, const uint8_t *key)
         }
     }
     EVP_CIPHER_CTX *x = tsc_ks_ctx[kind];
-    const EVP_CIPHER *c = EVP_CIPHER_CTX_get0_cipher(x) == tsc_ks_cipher[kind] ? NULL
-                                                                              : tsc_ks_cipher[kind];
+    const EVP_CIPHER *c =
+        EVP_CIPHER_CTX_get0_cipher(x) == tsc_ks_cipher[kind] ? NULL : tsc_ks_cipher[kind];
     return EVP_EncryptInit_ex2(x, c, key, NULL, NULL) == 1;
 }
 
@@ -172,14 +177,14 @@ static enum tsc_err tsc_trial_suite(const struct tsc_suite *st, const uint8_t *k
     return TSC_ERR_CRYPTO;
 }
 
-enum tsc_err tsc_trial_secret(EVP_MAC_CTX *mc, const struct tsc_trial_record *rec,
-                              uint8_t *secret, size_t slen, const struct tsc_suite *only,
-                              uint32_t gens, uint64_t window, struct tsc_rec *r,
-                              struct tsc_buf *out, uint8_t *inner, struct tsc_trial_hit *hit,
-                              uint64_t *cost)
+enum tsc_err tsc_trial_secret(EVP_MAC_CTX *mc, const struct tsc_trial_record *rec, uint8_t *secret,
+                              size_t slen, const struct tsc_suite *only, uint32_t gens,
+                              uint64_t window, struct tsc_rec *r, struct tsc_buf *out,
+                              uint8_t *inner, struct tsc_trial_hit *hit, uint64_t *cost)
 {
     TSC_ENSURE(mc != NULL && rec != NULL && secret != NULL && r != NULL && out != NULL &&
-                   inner != NULL && hit != NULL && cost != NULL && (rec->p != NULL || rec->len == 0),
+                   inner != NULL && hit != NULL && cost != NULL &&
+                   (rec->p != NULL || rec->len == 0),
                TSC_ERR_ARG);
     TSC_ENSURE(slen == 32 || slen == 48, TSC_ERR_ARG);
     if (rec->len > TSC_REC_MAX_CIPHERTEXT) {

@@ -22,7 +22,6 @@
 #include "util/buf.h"
 #include "util/err.h"
 
-
 /* One protected record as it came (outer type and version are the AEAD's additional data). */
 struct tsc_trial_record {
     uint8_t type;
@@ -46,12 +45,10 @@ struct tsc_trial_hit {
  * verified (r may have been re-keyed: not usable). Costs are added to
  * cost[] (TSC_TRIAL_DERIVATIONS, _PROBES, _TAG_CHECKS).
  */
-TSC_MUST_USE enum tsc_err tsc_trial_secret(EVP_MAC_CTX *mc, const struct tsc_trial_record *rec,
-                                           uint8_t *secret, size_t slen,
-                                           const struct tsc_suite *only, uint32_t gens,
-                                           uint64_t window, struct tsc_rec *r,
-                                           struct tsc_buf *out, uint8_t *inner,
-                                           struct tsc_trial_hit *hit, uint64_t *cost);
+TSC_MUST_USE enum tsc_err
+tsc_trial_secret(EVP_MAC_CTX *mc, const struct tsc_trial_record *rec, uint8_t *secret, size_t slen,
+                 const struct tsc_suite *only, uint32_t gens, uint64_t window, struct tsc_rec *r,
+                 struct tsc_buf *out, uint8_t *inner, struct tsc_trial_hit *hit, uint64_t *cost);
 
 /* Frees the calling thread's keystream contexts (end of a run). */
 void tsc_trial_thread_drain(void);

@@ -363,7 +363,8 @@ void tsc_text_connection(struct tsc_writer *w, struct tsc_out_conn *c,
     const struct tsc_decrypt_facts *dec = &f->dec;
     if (dec->key_material) {
         if (dec->decrypted) {
-            tsc_bprintf(&w->buf, " decrypted (%s%s)", dec->key_source != NULL ? dec->key_source : "?",
+            tsc_bprintf(&w->buf, " decrypted (%s%s)",
+                        dec->key_source != NULL ? dec->key_source : "?",
                         dec->trial_matched ? ", keys found by trial" : "");
         } else {
             tsc_bprintf(&w->buf, " not decrypted (%s)",
