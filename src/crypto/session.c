@@ -1594,8 +1594,13 @@ static enum tsc_err tsc_trial_scan(struct tsc_crypto_sess *s, int dir, int which
     tsc_keys_trial_span(s->keys, label, &first, &end);
     uint64_t pos = t->next[dir][which] > first ? t->next[dir][which] : first;
     enum tsc_err res = TSC_ERR_CRYPTO;
-    /* Bounded by the span and by the per-connection cap. */
+    uint64_t visited = 0;
+    /* Bounded by the span, the per-connection cap, and (bound entries) 64 times the cap. */
     for (; pos < end; pos++) {
+        if (++visited > 64ull * max) {
+            t->cap_hit = true;
+            break;
+        }
         uint8_t cr[32];
         uint8_t secret[TSC_MAX_SECRET];
         size_t slen = 0;
@@ -1654,8 +1659,9 @@ static enum tsc_err tsc_trial_paired(struct tsc_crypto_sess *s, int dir,
 }
 
 /*
- * The window for dir's scan: the probe budget over the candidates left (both
- * labels, up to the cap) times the suites and generations each is tried with.
+ * The window for dir's scan: what is left of the connection's probe budget
+ * over the candidates left (both labels, up to the cap) times the suites and
+ * generations each is tried with.
  */
 static uint64_t tsc_trial_window(const struct tsc_crypto_sess *s, int dir)
 {
@@ -1675,7 +1681,8 @@ static uint64_t tsc_trial_window(const struct tsc_crypto_sess *s, int dir)
     left = left < room ? left : room;
     /* Four SHA-256 suites at most (AES-128-GCM, ChaCha20, CCM, CCM_8). */
     uint64_t per = (left > 0 ? left : 1) * 4u * TSC_TRIAL_GENERATIONS;
-    uint64_t w = TSC_TRIAL_PROBE_BUDGET / per;
+    uint64_t used = s->tr.cost[TSC_TRIAL_PROBES];
+    uint64_t w = used < TSC_TRIAL_PROBE_BUDGET ? (TSC_TRIAL_PROBE_BUDGET - used) / per : 0;
     return w < TSC_TRIAL_WINDOW       ? TSC_TRIAL_WINDOW
            : w > TSC_TRIAL_WINDOW_MAX ? TSC_TRIAL_WINDOW_MAX
                                       : w;

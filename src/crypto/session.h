@@ -208,13 +208,14 @@ bool tsc_csess_awaiting_keys(const struct tsc_crypto_sess *s, int dir);
  */
 /*
  * Sequence numbers tried per (secret, suite, generation) when scanning
- * candidates: a probe budget per record shared by the candidates left, so a
- * key log of a few connections is searched deep into a stream and a large one
- * at least the first TSC_TRIAL_WINDOW records of each key generation.
+ * candidates: a probe budget per connection shared by the candidates left, so
+ * a key log of a few connections is searched deep into a stream and a large
+ * one at least the first TSC_TRIAL_WINDOW records of each key generation
+ * (there the cap on secrets bounds the work).
  */
 #define TSC_TRIAL_WINDOW 16u
-#define TSC_TRIAL_WINDOW_MAX 65536u
-#define TSC_TRIAL_PROBE_BUDGET (1u << 20)
+#define TSC_TRIAL_WINDOW_MAX 32768u
+#define TSC_TRIAL_PROBE_BUDGET (1u << 18)
 /* KeyUpdate generations tried: application_traffic_secret_0 and _1. */
 #define TSC_TRIAL_GENERATIONS 2u
 bool tsc_csess_trial_take_match(struct tsc_crypto_sess *s, uint16_t *cipher_suite);
