@@ -17,26 +17,6 @@ typedef const char *(*tsc_namer16)(uint16_t v);
 
 /* ---- small helpers ---- */
 
-static void tsc_tprintf(struct tsc_buf *out, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-
-static void tsc_tprintf(struct tsc_buf *out, const char *fmt, ...)
-{
-    char tmp[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        return;
-    }
-    size_t len = (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1;
-    (void)!tsc_buf_append(out, tmp, len);
-}
-
 static void tsc_line(struct tsc_buf *out, const char *indent, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
@@ -45,18 +25,12 @@ static void tsc_line(struct tsc_buf *out, const char *indent, const char *fmt, .
 
 static void tsc_line(struct tsc_buf *out, const char *indent, const char *fmt, ...)
 {
-    char tmp[512];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        return;
-    }
-    size_t len = (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1;
     (void)!tsc_buf_append(out, indent, strlen(indent));
-    (void)!tsc_buf_append(out, tmp, len);
+    tsc_vbprintf(out, fmt, ap);
     (void)!tsc_buf_append(out, "\n", 1);
+    va_end(ap);
 }
 
 /* Printable copy of wire text (SNI, ALPN): non-printable bytes become '.'. */
@@ -675,18 +649,18 @@ static void tsc_t_exts(struct tsc_buf *out, const char *indent, const struct tsc
 static void tsc_t_short(struct tsc_buf *out, const struct tsc_hs_msg *m)
 {
     if (m->skipped) {
-        tsc_tprintf(out, " (skipped: %u bytes)", m->length);
+        tsc_bprintf(out, " (skipped: %u bytes)", m->length);
         return;
     }
     if (!m->parsed) {
         if (m->err != TSC_ERR_UNSUPPORTED && m->err != TSC_ERR_STATE) {
-            tsc_tprintf(out, " (malformed: %s)", tsc_err_name(m->err));
+            tsc_bprintf(out, " (malformed: %s)", tsc_err_name(m->err));
         }
         return;
     }
     if (m->sslv2) {
         if (m->type == TSC_V2_CLIENT_HELLO) {
-            tsc_tprintf(out, " %s specs=%u", tsc_or(tsc_name_version(m->u.v2ch.version), "unknown"),
+            tsc_bprintf(out, " %s specs=%u", tsc_or(tsc_name_version(m->u.v2ch.version), "unknown"),
                         m->u.v2ch.n_specs);
         }
         return;
@@ -698,19 +672,19 @@ static void tsc_t_short(struct tsc_buf *out, const struct tsc_hs_msg *m)
         if (e != NULL && e->known && e->u.sni.host.len > 0) {
             tsc_printable(e->u.sni.host, sni, sizeof(sni));
         }
-        tsc_tprintf(out, " %s%s%s suites=%u extensions=%u",
+        tsc_bprintf(out, " %s%s%s suites=%u extensions=%u",
                     tsc_or(tsc_name_version(ch->legacy_version), "unknown"),
                     sni[0] != '\0' ? " sni=" : "", sni, ch->n_suites, ch->ext.n);
     } else if (m->type == TSC_HS_SERVER_HELLO) {
         const struct tsc_server_hello *sh = &m->u.sh;
         uint16_t v = sh->selected_version != 0 ? sh->selected_version : sh->legacy_version;
-        tsc_tprintf(out, "%s %s %s", sh->hrr ? " HelloRetryRequest" : "",
+        tsc_bprintf(out, "%s %s %s", sh->hrr ? " HelloRetryRequest" : "",
                     tsc_or(tsc_name_version(v), "unknown"),
                     tsc_or(tsc_name_cipher_suite(sh->cipher_suite), "unknown"));
     } else if (m->type == TSC_HS_CERTIFICATE) {
-        tsc_tprintf(out, " certificates=%u", m->u.cert.n);
+        tsc_bprintf(out, " certificates=%u", m->u.cert.n);
     } else if (m->type == TSC_HS_SERVER_KEY_EXCHANGE || m->type == TSC_HS_CLIENT_KEY_EXCHANGE) {
-        tsc_tprintf(
+        tsc_bprintf(
             out, " %s",
             tsc_kex_name(m->type == TSC_HS_SERVER_KEY_EXCHANGE ? m->u.ske.kex : m->u.cke.kex));
     }

@@ -126,31 +126,6 @@ void tsc_writer_emit(struct tsc_writer *w)
     }
 }
 
-void tsc_bprintf(struct tsc_buf *b, const char *fmt, ...)
-{
-    char tmp[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        return;
-    }
-    if ((size_t)n < sizeof(tmp)) {
-        if (tsc_buf_append(b, tmp, (size_t)n) != TSC_OK) {
-            return; /* out of memory: the line is dropped */
-        }
-        return;
-    }
-    if (tsc_buf_reserve(b, (size_t)n + 1) != TSC_OK) {
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf((char *)b->p + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
-
 /* ---- embedding callback ---- */
 
 bool tsc_writer_cb_wants(const struct tsc_writer *w, enum tsc_event_type t)

@@ -114,11 +114,5 @@ void tsc_text_connection(struct tsc_writer *w, struct tsc_out_conn *c,
                          const struct tsc_tls_facts *f, enum tsc_tcp_end_reason why);
 void tsc_text_stats(struct tsc_writer *w, const struct tsc_run_stats *st);
 
-/* Text helpers. */
-void tsc_bprintf(struct tsc_buf *b, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
 
 #endif

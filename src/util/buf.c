@@ -1,5 +1,7 @@
 #include "util/buf.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,4 +91,31 @@ void tsc_hex(const uint8_t *p, size_t n, char *out)
         out[2 * i + 1] = digits[p[i] & 15];
     }
     out[2 * n] = '\0';
+}
+
+void tsc_vbprintf(struct tsc_buf *b, const char *fmt, va_list ap)
+{
+    char tmp[1024];
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    if (n < 0) {
+        va_end(again);
+        return;
+    }
+    if ((size_t)n < sizeof(tmp)) {
+        (void)!tsc_buf_append(b, tmp, (size_t)n); /* out of memory: the line is dropped */
+    } else if (tsc_buf_reserve(b, (size_t)n + 1) == TSC_OK) {
+        vsnprintf((char *)b->p + b->len, (size_t)n + 1, fmt, again);
+        b->len += (size_t)n;
+    }
+    va_end(again);
+}
+
+void tsc_bprintf(struct tsc_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    tsc_vbprintf(b, fmt, ap);
+    va_end(ap);
 }

@@ -2,6 +2,7 @@
 #ifndef TSC_UTIL_BUF_H
 #define TSC_UTIL_BUF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,5 +27,13 @@ void tsc_buf_consume(struct tsc_buf *b, size_t n);
 
 /* Lower-case hex of n bytes into out (needs 2n+1 bytes). */
 void tsc_hex(const uint8_t *p, size_t n, char *out);
+
+/* printf onto the end of b, any length (on allocation failure nothing is added). */
+void tsc_vbprintf(struct tsc_buf *b, const char *fmt, va_list ap);
+void tsc_bprintf(struct tsc_buf *b, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 
 #endif
