@@ -1290,7 +1290,8 @@ static uint64_t accounted_bytes(const struct tsc_analyzer *a, const struct tsc_x
     uint64_t per_conn = sizeof(struct conn_state) + tsc_tls_conn_bytes() +
                         (a->keys != NULL ? tsc_csess_bytes() : 0);
     return a->st.tcp.memory_bytes + a->st.tcp.open_flows * per_conn + a->hold.bytes +
-           xs->memory_bytes + (a->st.have_sessions ? a->st.sessions.memory_bytes : 0);
+           xs->memory_bytes + (a->st.have_sessions ? a->st.sessions.memory_bytes : 0) +
+           a->st.vcerts.memory_bytes + a->st.chains.memory_bytes;
 }
 
 static void fill_stats(struct tsc_analyzer *a, bool final)
@@ -1302,6 +1303,10 @@ static void fill_stats(struct tsc_analyzer *a, bool final)
     a->st.cert_lookups = xs.lookups;
     a->st.cert_hits = xs.hits;
     a->st.cert_evictions = xs.evictions;
+    a->st.have_verify = a->vcerts != NULL;
+    tsc_vcert_cache_stats(a->vcerts, &a->st.vcerts);
+    a->st.have_chains = a->trust != NULL;
+    tsc_trust_stats(a->trust, &a->st.chains);
     a->st.pending_records_dropped = a->hold.dropped_records;
     a->st.have_follow = a->n_follow > 0;
     a->st.follow_files = (uint32_t)a->n_follow;

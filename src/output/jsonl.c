@@ -923,6 +923,39 @@ void tsc_jsonl_stats(struct tsc_writer *w, const struct tsc_run_stats *st)
     tsc_jw_kuint(&j, "lookups", st->cert_lookups);
     tsc_jw_kuint(&j, "hits", st->cert_hits);
     tsc_jw_obj_end(&j);
+    if (st->have_verify) {
+        const struct tsc_vcert_stats *vs = &st->vcerts;
+        tsc_jw_key(&j, "verify_cache");
+        tsc_jw_obj_begin(&j);
+        tsc_jw_key(&j, "certificates");
+        tsc_jw_obj_begin(&j);
+        tsc_jw_kuint(&j, "capacity", vs->capacity);
+        tsc_jw_kuint(&j, "entries", vs->entries);
+        tsc_jw_kuint(&j, "lookups", vs->lookups);
+        tsc_jw_kuint(&j, "hits", vs->hits);
+        tsc_jw_kuint(&j, "evictions", vs->evictions);
+        tsc_jw_kuint(&j, "uncached", vs->uncached);
+        tsc_jw_kuint(&j, "contexts", vs->contexts);
+        tsc_jw_kuint(&j, "context_hits", vs->context_hits);
+        tsc_jw_kuint(&j, "name_hits", vs->name_hits);
+        tsc_jw_kuint(&j, "memory_bytes", vs->memory_bytes);
+        tsc_jw_obj_end(&j);
+        tsc_jw_key(&j, "chains");
+        if (st->have_chains) {
+            const struct tsc_chain_stats *cs = &st->chains;
+            tsc_jw_obj_begin(&j);
+            tsc_jw_kuint(&j, "capacity", cs->capacity);
+            tsc_jw_kuint(&j, "entries", cs->entries);
+            tsc_jw_kuint(&j, "lookups", cs->lookups);
+            tsc_jw_kuint(&j, "hits", cs->hits);
+            tsc_jw_kuint(&j, "evictions", cs->evictions);
+            tsc_jw_kuint(&j, "memory_bytes", cs->memory_bytes);
+            tsc_jw_obj_end(&j);
+        } else {
+            tsc_jw_null(&j);
+        }
+        tsc_jw_obj_end(&j);
+    }
     tsc_jw_key(&j, "session_cache");
     if (st->have_sessions) {
         const struct tsc_sess_cache_stats *ss = &st->sessions;

@@ -18,6 +18,7 @@
 #include "tlsscope/tlsscope.h"
 #include "util/buf.h"
 #include "util/diag.h"
+#include "crypto/verify.h"
 #include "verify/verdict.h"
 
 /* Per-connection context the writers need (owned by the analyzer). */
@@ -93,6 +94,10 @@ struct tsc_run_stats {
     uint64_t cert_lookups;
     uint64_t cert_hits;
     uint64_t cert_evictions; /* certificate summaries dropped from the cache (full) */
+    bool have_verify;                  /* --verify: its certificate cache (and chain results) */
+    struct tsc_vcert_stats vcerts;
+    bool have_chains;                  /* --ca-file / --ca-path given */
+    struct tsc_chain_stats chains;
     bool have_sessions;                /* a resumption cache was in use */
     struct tsc_sess_cache_stats sessions;
     uint64_t resumed_connections;      /* TLS connections that resumed a session */

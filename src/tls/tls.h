@@ -30,7 +30,7 @@ struct tsc_trust;       /* trust anchors for --verify: src/crypto/verify.h */
 /* --verify: signature, chain, order and record checks per connection (verify.c). */
 struct tsc_verify_config {
     struct tsc_vcert_cache *certs;
-    const struct tsc_trust *trust; /* NULL: chains not checked */
+    struct tsc_trust *trust; /* NULL: chains not checked (results cached inside) */
 };
 
 struct tsc_tls_record_info {

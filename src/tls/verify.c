@@ -15,6 +15,13 @@
  *     renegotiation_info) and, at close, from the facts (suite, alerts,
  *     heartbeats).
  * Signature checks run once per handshake message, never per record.
+ *
+ * TLS <= 1.2 client CertificateVerify signs the handshake messages with a
+ * hash of the client's choosing, not necessarily the PRF's, so the messages
+ * themselves are kept (header and body as on the wire, capped at
+ * TSC_VERIFY_TX_MAX with a diagnostic) from the ClientHello until that
+ * CertificateVerify, or until it is known none will come: TLS 1.3
+ * negotiated, ServerHelloDone without a CertificateRequest, a Finished.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,6 +32,16 @@
 #include "crypto/verify.h"
 #include "tls/conn.h"
 #include "tls/names.h"
+#include "util/buf.h"
+
+/* Handshake messages kept for a TLS <= 1.2 client CertificateVerify, per connection. */
+#define TSC_VERIFY_TX_MAX (128u * 1024u)
+
+enum tsc_vtx {
+    TSC_VTX_OFF = 0, /* not kept: no handshake yet, or no client CertificateVerify to come */
+    TSC_VTX_ON,      /* keeping the current handshake's messages */
+    TSC_VTX_LOST,    /* a message was missing, skipped or over the cap */
+};
 
 /* Handshake progress of one direction, for the order check. */
 struct tsc_vdir {
@@ -46,6 +63,9 @@ struct tsc_tls_verify {
     bool fallback;    /* TLS_FALLBACK_SCSV offered */
     bool hs_done;     /* both Finished of the first handshake seen */
     uint64_t hs_plain_before_fin[2];
+    enum tsc_vtx tx_state;
+    bool cert_req;    /* CertificateRequest in the current TLS <= 1.2 handshake */
+    struct tsc_buf tx; /* the handshake messages so far (tx_state ON) */
 };
 
 static const char *tsc_hs_name(uint8_t type)
@@ -90,7 +110,11 @@ enum tsc_err tsc_verify_new(struct tsc_tls_conn *t)
         return TSC_OK;
     }
     t->v = calloc(1, sizeof(*t->v));
-    return t->v != NULL ? TSC_OK : TSC_ERR_NOMEM;
+    if (t->v == NULL) {
+        return TSC_ERR_NOMEM;
+    }
+    tsc_buf_init(&t->v->tx, TSC_VERIFY_TX_MAX);
+    return TSC_OK;
 }
 
 static void tsc_verify_drop_certs(struct tsc_tls_verify *v)
@@ -109,6 +133,7 @@ void tsc_verify_free(struct tsc_tls_conn *t)
     }
     tsc_verify_drop_certs(t->v);
     tsc_vcert_put(t->v->cli);
+    tsc_buf_free(&t->v->tx);
     free(t->v);
     t->v = NULL;
 }
@@ -241,6 +266,67 @@ void tsc_verify_ccs(struct tsc_tls_conn *t, int dir)
     d->ccs = true;
 }
 
+/* ---- TLS <= 1.2 transcript for the client CertificateVerify ---- */
+
+static void tsc_tx_stop(struct tsc_tls_verify *v, enum tsc_vtx state)
+{
+    v->tx_state = state;
+    tsc_buf_reset(&v->tx);
+    tsc_buf_shrink(&v->tx, 0);
+}
+
+/*
+ * RFC 5246 7.4.8: handshake_messages from ClientHello up to, not including,
+ * CertificateVerify; HelloRequest is not part of it (7.4.1.1). Runs before
+ * the message's own checks, so a CertificateVerify sees the messages before it.
+ */
+static void tsc_tx_message(struct tsc_tls_conn *t, int dir, const struct tsc_hs_msg *m)
+{
+    struct tsc_tls_verify *v = t->v;
+    if (m->type == TSC_HS_CLIENT_HELLO && dir == TSC_DIR_C2S) {
+        tsc_tx_stop(v, TSC_VTX_ON); /* a new handshake (first, or renegotiation) */
+        v->cert_req = false;
+    }
+    if (v->tx_state != TSC_VTX_ON || m->type == TSC_HS_HELLO_REQUEST ||
+        (m->type == TSC_HS_CERTIFICATE_VERIFY && dir == TSC_DIR_C2S)) {
+        return;
+    }
+    if (m->skipped || m->body.len != m->length) {
+        tsc_tx_stop(v, TSC_VTX_LOST);
+        return;
+    }
+    const uint8_t hdr[4] = {m->type, (uint8_t)(m->length >> 16), (uint8_t)(m->length >> 8),
+                            (uint8_t)m->length};
+    if (v->tx.len + sizeof(hdr) + m->body.len > TSC_VERIFY_TX_MAX) {
+        tsc_tls_fail(t, dir, m->offset, TSC_DIAG_TLS_LIMIT, false,
+                     "--verify: handshake messages exceed %u bytes: the client "
+                     "CertificateVerify cannot be checked",
+                     TSC_VERIFY_TX_MAX);
+        tsc_tx_stop(v, TSC_VTX_LOST);
+        return;
+    }
+    if (tsc_buf_append(&v->tx, hdr, sizeof(hdr)) != TSC_OK ||
+        tsc_buf_append(&v->tx, m->body.p, m->body.len) != TSC_OK) {
+        tsc_tx_stop(v, TSC_VTX_LOST);
+    }
+}
+
+/* After the message's checks: stop keeping when no client CertificateVerify can follow. */
+static void tsc_tx_after(struct tsc_tls_conn *t, int dir, const struct tsc_hs_msg *m)
+{
+    struct tsc_tls_verify *v = t->v;
+    if (v->tx_state == TSC_VTX_OFF) {
+        return;
+    }
+    if (t->tls13 || m->type == TSC_HS_FINISHED ||
+        (m->type == TSC_HS_CERTIFICATE_VERIFY && dir == TSC_DIR_C2S) ||
+        (m->type == TSC_HS_SERVER_HELLO_DONE && dir == TSC_DIR_S2C && !v->cert_req)) {
+        tsc_tx_stop(v, TSC_VTX_OFF);
+    } else if (m->type == TSC_HS_CERTIFICATE_REQUEST && dir == TSC_DIR_S2C) {
+        v->cert_req = true;
+    }
+}
+
 /* ---- signatures and certificates ---- */
 
 static void tsc_sig_result(struct tsc_sig_fact *s, enum tsc_sigerr e)
@@ -316,7 +402,7 @@ static void tsc_ske(struct tsc_tls_conn *t, const struct tsc_hs_msg *m)
     }
     struct tsc_sig_in in = {t->version, ske->has_sig_alg, ske->sig_alg, ske->signature.p,
                             ske->signature.len};
-    const struct tsc_vcert *leaf = t->v->n_srv > 0 ? t->v->srv[0] : NULL;
+    struct tsc_vcert *leaf = t->v->n_srv > 0 ? t->v->srv[0] : NULL;
     tsc_sig_result(s, tsc_verify_ske(leaf, &in, h->client_random, h->server_random, m->body.p,
                                      m->body.len - tail));
 }
@@ -331,21 +417,24 @@ static void tsc_cv(struct tsc_tls_conn *t, int dir, const struct tsc_hs_msg *m)
     s->pkt = t->pkt;
     s->has_scheme = cv->has_sig_alg;
     s->scheme = cv->sig_alg;
-    const struct tsc_vcert *cert = server ? (t->v->n_srv > 0 ? t->v->srv[0] : NULL) : t->v->cli;
+    struct tsc_vcert *cert = server ? (t->v->n_srv > 0 ? t->v->srv[0] : NULL) : t->v->cli;
     struct tsc_sig_in in = {t->version, cv->has_sig_alg, cv->sig_alg, cv->signature.p,
                             cv->signature.len};
-    uint8_t h[2 * 64];
-    size_t hl = 0;
-    const char *md = NULL;
-    bool have = tsc_csess_transcript_hash(t->cs, h, sizeof(h), &hl, &md);
     if (cert == NULL) {
         tsc_sig_result(s, TSC_SIGERR_NO_CERTIFICATE);
-    } else if (!have) {
-        tsc_sig_result(s, TSC_SIGERR_NO_TRANSCRIPT);
     } else if (t->tls13) {
-        tsc_sig_result(s, tsc_verify_cv13(cert, &in, server, h, hl));
+        uint8_t h[2 * 64];
+        size_t hl = 0;
+        const char *md = NULL;
+        if (tsc_csess_transcript_hash(t->cs, h, sizeof(h), &hl, &md)) {
+            tsc_sig_result(s, tsc_verify_cv13(cert, &in, server, h, hl));
+        } else {
+            tsc_sig_result(s, TSC_SIGERR_NO_TRANSCRIPT);
+        }
+    } else if (server || t->v->tx_state != TSC_VTX_ON) {
+        tsc_sig_result(s, TSC_SIGERR_NO_TRANSCRIPT); /* a server one does not exist before 1.3 */
     } else {
-        tsc_sig_result(s, tsc_verify_cv12(cert, &in, md, h, hl));
+        tsc_sig_result(s, tsc_verify_cv12(cert, &in, t->v->tx.p, t->v->tx.len));
     }
 }
 
@@ -414,27 +503,10 @@ static void tsc_server_hello(struct tsc_tls_conn *t, const struct tsc_server_hel
     }
 }
 
-void tsc_verify_message(struct tsc_tls_conn *t, int dir, const struct tsc_hs_msg *m)
+/* The checks of a parsed message. */
+static void tsc_verify_parsed(struct tsc_tls_conn *t, int dir, const struct tsc_hs_msg *m)
 {
     struct tsc_tls_verify *v = t->v;
-    if (v == NULL || m->sslv2 || m->skipped) {
-        return;
-    }
-    tsc_order(t, dir, m);
-    if (dir == TSC_DIR_S2C && (m->type == TSC_HS_CERTIFICATE ||
-                               m->type == TSC_HS_SERVER_KEY_EXCHANGE ||
-                               m->type == TSC_HS_SERVER_HELLO_DONE)) {
-        v->full = true;
-    }
-    if (m->type == TSC_HS_CLIENT_KEY_EXCHANGE && dir == TSC_DIR_C2S) {
-        v->cke = true;
-    }
-    if (m->type == TSC_HS_FINISHED) {
-        v->d[dir].finished = true;
-    }
-    if (!m->parsed) {
-        return;
-    }
     switch (m->type) {
     case TSC_HS_CLIENT_HELLO:
         if (dir == TSC_DIR_C2S) {
@@ -467,6 +539,40 @@ void tsc_verify_message(struct tsc_tls_conn *t, int dir, const struct tsc_hs_msg
     default:
         break;
     }
+}
+
+
+void tsc_verify_message(struct tsc_tls_conn *t, int dir, const struct tsc_hs_msg *m)
+{
+    struct tsc_tls_verify *v = t->v;
+    if (v == NULL) {
+        return;
+    }
+    if (m->sslv2) {
+        /* An SSL 2.0 compatible hello: its transcript form is not kept here. */
+        tsc_tx_stop(v, TSC_VTX_LOST);
+        return;
+    }
+    tsc_tx_message(t, dir, m);
+    if (m->skipped) {
+        return;
+    }
+    tsc_order(t, dir, m);
+    if (dir == TSC_DIR_S2C && (m->type == TSC_HS_CERTIFICATE ||
+                               m->type == TSC_HS_SERVER_KEY_EXCHANGE ||
+                               m->type == TSC_HS_SERVER_HELLO_DONE)) {
+        v->full = true;
+    }
+    if (m->type == TSC_HS_CLIENT_KEY_EXCHANGE && dir == TSC_DIR_C2S) {
+        v->cke = true;
+    }
+    if (m->type == TSC_HS_FINISHED) {
+        v->d[dir].finished = true;
+    }
+    if (m->parsed) {
+        tsc_verify_parsed(t, dir, m);
+    }
+    tsc_tx_after(t, dir, m);
 }
 
 /* ---- records ---- */

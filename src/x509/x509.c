@@ -429,7 +429,7 @@ void tsc_x509_summarize(const uint8_t *der, size_t len, struct tsc_cert_summary 
 
 struct tsc_x509_entry {
     struct tsc_cert_summary s; /* first: a summary pointer is its entry */
-    uint64_t key;              /* der_key() of the DER */
+    uint64_t key;              /* tsc_x509_der_hash() of the DER */
     uint32_t refs;
     bool cached;   /* in the hash table (else freed on last put) */
     bool der_null; /* looked up without DER bytes (der NULL) */
@@ -498,7 +498,7 @@ void tsc_x509_cache_free(struct tsc_x509_cache *c)
  * strides, then a murmur-style finaliser). Not cryptographic: it only spreads
  * entries over buckets; a hit is confirmed by the bytes themselves.
  */
-static uint64_t der_key(const uint8_t *p, size_t n)
+uint64_t tsc_x509_der_hash(const uint8_t *p, size_t n)
 {
     const uint64_t m = 0x9e3779b97f4a7c15ull;
     uint64_t h[4] = {m ^ n, 0xc2b2ae3d27d4eb4full, 0x165667b19e3779f9ull, 0xd6e8feb86659fd93ull};
@@ -609,7 +609,7 @@ const struct tsc_cert_summary *tsc_x509_get(struct tsc_x509_cache *c, const uint
         return NULL;
     }
     c->lookups++;
-    uint64_t key = der_key(der, len);
+    uint64_t key = tsc_x509_der_hash(der, len);
     uint32_t der_len = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
     bool keep = der != NULL && len <= TSC_X509_KEEP_DER;
     uint8_t sha[32];

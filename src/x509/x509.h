@@ -24,6 +24,11 @@ void tsc_x509_cache_free(struct tsc_x509_cache *c);
 const struct tsc_cert_summary *tsc_x509_get(struct tsc_x509_cache *c, const uint8_t *der,
                                             size_t len);
 void tsc_x509_put(struct tsc_x509_cache *c, const struct tsc_cert_summary *s);
+/*
+ * Fast, non-cryptographic 64-bit hash of DER bytes (buckets of this cache and
+ * of the --verify certificate cache); a hit must be confirmed by the bytes.
+ */
+uint64_t tsc_x509_der_hash(const uint8_t *p, size_t n);
 /* Decode without caching (tests, fuzzing). */
 void tsc_x509_summarize(const uint8_t *der, size_t len, struct tsc_cert_summary *out);
 

@@ -272,6 +272,115 @@ START_TEST(cache_and_names_and_chain)
 }
 END_TEST
 
+/* TLS <= 1.2 client CertificateVerify: the scheme's own hash over the messages, any scheme. */
+START_TEST(cv12_any_scheme)
+{
+    uint8_t tx[700];
+    for (size_t i = 0; i < sizeof(tx); i++) {
+        tx[i] = (uint8_t)(i * 13 + 5);
+    }
+    static const struct {
+        const char *key, *crt, *md;
+        bool pss, has_scheme;
+        uint16_t scheme;
+    } cases[] = {
+        {"client-rsa.key", "client-rsa.crt", "SHA1", false, true, 0x0201},    /* rsa_pkcs1_sha1 */
+        {"client-rsa.key", "client-rsa.crt", "SHA512", false, true, 0x0601},  /* rsa_pkcs1_sha512 */
+        {"client-rsa.key", "client-rsa.crt", "SHA384", true, true, 0x0805},   /* rsa_pss_rsae_sha384 */
+        {"server-ecdsa.key", "server-ecdsa.crt", "SHA512", false, true, 0x0603}, /* ecdsa_sha512 */
+        {"server-ecdsa.key", "server-ecdsa.crt", "SHA1", false, true, 0x0203},   /* ecdsa_sha1 */
+        {"client-rsa.key", "client-rsa.crt", "MD5-SHA1", false, false, 0},   /* TLS 1.0 RSA */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        EVP_PKEY *k = load_key(cases[i].key);
+        struct tsc_vcert *c = cert(cases[i].crt);
+        uint8_t sig[512];
+        size_t n = sign(k, cases[i].md, cases[i].pss, tx, sizeof(tx), sig, sizeof(sig));
+        struct tsc_sig_in in = {cases[i].has_scheme ? 0x0303 : 0x0301, cases[i].has_scheme,
+                                cases[i].scheme, sig, n};
+        ck_assert_msg(tsc_verify_cv12(c, &in, tx, sizeof(tx)) == TSC_SIGERR_NONE, "case %zu", i);
+        tx[100] ^= 1; /* one transcript byte changed */
+        ck_assert_msg(tsc_verify_cv12(c, &in, tx, sizeof(tx)) == TSC_SIGERR_BAD_SIGNATURE,
+                      "case %zu tampered", i);
+        tx[100] ^= 1;
+        /* A shorter transcript (one message less) is another transcript. */
+        ck_assert_int_eq(tsc_verify_cv12(c, &in, tx, sizeof(tx) - 1), TSC_SIGERR_BAD_SIGNATURE);
+        ck_assert_int_eq(tsc_verify_cv12(c, &in, NULL, 0), TSC_SIGERR_NO_TRANSCRIPT);
+        tsc_vcert_put(c);
+        EVP_PKEY_free(k);
+    }
+}
+END_TEST
+
+/* What is done once per certificate or chain is done once, and counted. */
+START_TEST(caches_count_and_reuse)
+{
+    EVP_PKEY *k = load_key("server-rsa.key");
+    struct tsc_vcert *a = cert("server-rsa.crt");
+    struct tsc_vcert *b = cert("server-rsa.crt");
+    struct tsc_vcert_stats st;
+    tsc_vcert_cache_stats(cache, &st);
+    ck_assert_uint_eq(st.lookups, 2);
+    ck_assert_uint_eq(st.hits, 1);
+    ck_assert_uint_eq(st.entries, 1);
+    ck_assert_uint_eq(st.capacity, 16);
+    ck_assert_uint_gt(st.memory_bytes, 16 * sizeof(void *));
+    uint8_t sig[512];
+    size_t n = sign(k, "SHA256", true, tbs, sizeof(tbs), sig, sizeof(sig));
+    struct tsc_sig_in in = {0x0303, true, 0x0804, sig, n};
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(tsc_verify_ske(b, &in, cr, srv_random, params, sizeof(params)),
+                         TSC_SIGERR_NONE);
+    }
+    /* The cached context does not carry one verification's state into the next. */
+    params[3] ^= 1;
+    ck_assert_int_eq(tsc_verify_ske(a, &in, cr, srv_random, params, sizeof(params)),
+                     TSC_SIGERR_BAD_SIGNATURE);
+    params[3] ^= 1;
+    ck_assert_int_eq(tsc_verify_ske(a, &in, cr, srv_random, params, sizeof(params)),
+                     TSC_SIGERR_NONE);
+    in.scheme = 0x0401; /* another scheme: another context */
+    ck_assert_int_eq(tsc_verify_ske(a, &in, cr, srv_random, params, sizeof(params)),
+                     TSC_SIGERR_BAD_SIGNATURE);
+    ck_assert(tsc_vcert_matches_host(a, "server.test"));
+    ck_assert(tsc_vcert_matches_host(b, "server.test"));
+    ck_assert(!tsc_vcert_matches_host(a, "other.test"));
+    ck_assert(tsc_vcert_matches_host(a, "server.test"));
+    tsc_vcert_cache_stats(cache, &st);
+    ck_assert_uint_eq(st.contexts, 2);
+    ck_assert_uint_eq(st.context_hits, 6);
+    ck_assert_uint_eq(st.name_hits, 1);
+
+    struct tsc_trust *t = NULL;
+    char err[256];
+    ck_assert_int_eq(tsc_trust_new(&t, path_of("server-rsa.crt"), NULL, err, sizeof(err)), 0);
+    struct tsc_vcert *chain[1] = {a};
+    /* 2030 and 2031: same validity stretch (one run); 2050: past notAfter, run again. */
+    ck_assert_int_eq(tsc_trust_verify(t, chain, 1, 1893456000, err, sizeof(err)), TSC_CHECK_PASS);
+    ck_assert_int_eq(tsc_trust_verify(t, chain, 1, 1924992000, err, sizeof(err)), TSC_CHECK_PASS);
+    ck_assert_str_eq(err, "");
+    ck_assert_int_eq(tsc_trust_verify(t, chain, 1, 2524608000, err, sizeof(err)), TSC_CHECK_FAIL);
+    ck_assert_ptr_nonnull(strstr(err, "expired"));
+    ck_assert_int_eq(tsc_trust_verify(t, chain, 1, 2524608100, err, sizeof(err)), TSC_CHECK_FAIL);
+    ck_assert_ptr_nonnull(strstr(err, "expired")); /* the reason comes back with the result */
+    struct tsc_chain_stats cs;
+    tsc_trust_stats(t, &cs);
+    ck_assert_uint_eq(cs.lookups, 4);
+    ck_assert_uint_eq(cs.hits, 2);
+    ck_assert_uint_eq(cs.entries, 1);
+    ck_assert_uint_eq(cs.evictions, 1);
+    tsc_vcert_put(a);
+    tsc_vcert_put(b);
+    /* The chain result keeps its certificate alive past the cache. */
+    tsc_vcert_cache_free(cache);
+    cache = NULL;
+    ck_assert_int_eq(tsc_trust_verify(t, chain, 1, 2524608200, err, sizeof(err)), TSC_CHECK_FAIL);
+    tsc_trust_free(t);
+    ck_assert_int_eq(tsc_vcert_cache_new(&cache, 16), TSC_OK);
+    EVP_PKEY_free(k);
+}
+END_TEST
+
 /* ---- verdicts ---- */
 
 static struct tsc_tls_facts F;
@@ -557,6 +666,8 @@ static Suite *suite(void)
     tcase_add_test(tc, ske_ecdsa_and_legacy);
     tcase_add_test(tc, cv13_rules);
     tcase_add_test(tc, cache_and_names_and_chain);
+    tcase_add_test(tc, cv12_any_scheme);
+    tcase_add_test(tc, caches_count_and_reuse);
     suite_add_tcase(s, tc);
     TCase *tv = tcase_create("verdicts");
     tcase_add_test(tv, verdict_verified_and_failures);
