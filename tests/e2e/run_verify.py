@@ -4,11 +4,15 @@
   clean     every manifest capture with its keys: every connection "verified",
             exit status 0, except the expected exceptions below (a handshake
             that stopped: "incomplete", exit status 1);
+  client CV every TLS 1.2 capture whose manifest names the client CertificateVerify
+            scheme (client_cv_scheme: SHA-1, SHA-384, SHA-512 with a SHA-256 PRF)
+            has that signature checked and passing, with its keys and without any;
   ca        a chain check with the right CA passes, with another CA fails;
   tampered  copies made by tools/tamper (a byte flipped in an encrypted record,
             in a Finished, in a ServerKeyExchange signature; a certificate swapped
             for another capture's; a TCP segment removed; a ClientHello cipher
-            list edited): each gives exactly the expected verdict and set of
+            list edited; a byte flipped in a client CertificateVerify signature):
+            each gives exactly the expected verdict and set of
             failed checks, and exit status 1;
   text      text mode ends with the summary table.
 
@@ -49,6 +53,10 @@ TAMPERED = [
     (E, ["--downgrade-suites"], "failed", FIN, None),
     (T13, ["--downgrade-suites"], "failed", FIN | {"server_certificate_verify"},
      ("server_certificate_verify", "bad_signature")),
+] + [
+    ("tls12-client-auth-" + n, ["--flip-client-cv"], "failed",
+     FIN | {"client_certificate_verify"}, ("client_certificate_verify", "bad_signature"))
+    for n in ("rsa-pkcs1-sha1", "ecdsa-sha512", "rsa-pss-sha384")
 ]
 
 
@@ -112,6 +120,24 @@ def main():
             if want == "verified":
                 check(not failed_checks(v) and not v["reasons"],
                       "clean %s conn %d: %s" % (name, v["conn"], v["reasons"]))
+
+    # TLS 1.2 client CertificateVerify: whatever its hash, checked over the kept transcript.
+    n_cv = 0
+    for name, cap in caps.items():
+        want = [c.get("client_cv_scheme") for c in cap["connections"]]
+        if not any(w is not None for w in want):
+            continue
+        n_cv += 1
+        f = os.path.join(src, "pcaps", cap["file"])
+        for args in (key_args(src, cap), []):
+            rc, vs = run(a.tlsscope, ["-r", f] + args)
+            for v, w in zip(vs, want):
+                cv = v["signatures"]["client_certificate_verify"]
+                check(cv is not None and cv["result"] == "pass" and cv["scheme"] == w and
+                      cv["error"] is None,
+                      "client CV %s conn %d (%s): %s, want pass with scheme 0x%04x" %
+                      (name, v["conn"], "keys" if args else "keyless", cv, w))
+    check(n_cv >= 3, "client CV: %d captures name their scheme, want at least 3" % n_cv)
 
     keys = os.path.join(src, "pcaps", "keys")
     base = ["-r", os.path.join(src, "pcaps", caps[E]["file"])] + key_args(src, caps[E])

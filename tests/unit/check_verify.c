@@ -656,6 +656,146 @@ START_TEST(dissector_findings_and_ledger)
 }
 END_TEST
 
+/* Diagnostics of the crafted connections below, by kind. */
+static void count_diag(void *ud, enum tsc_diag_kind kind, const struct tsc_where *where,
+                       const char *msg)
+{
+    (void)ud;
+    (void)kind;
+    (void)where;
+    (void)msg;
+}
+
+/* Feeds p as handshake records of at most 16384 bytes. */
+static void feed_hs(struct tsc_tls_conn *t, int dir, const uint8_t *p, size_t n, uint64_t pkt)
+{
+    static uint8_t rec[16384 + 5];
+    struct tsc_ts ts = {1700000000, 0};
+    for (size_t at = 0; at < n;) {
+        size_t k = n - at < 16384 ? n - at : 16384;
+        size_t r = record(rec, 22, p + at, k);
+        tsc_tls_conn_data(t, dir, rec, r, pkt, ts, NULL);
+        at += k;
+    }
+}
+
+/*
+ * A keyless TLS 1.2 handshake with client authentication, SHA-1 client
+ * signature under a SHA-256 PRF suite: the client CertificateVerify is
+ * checked over the messages from ClientHello to ClientKeyExchange (a
+ * HelloRequest among them is not part of it). big: the server also sends a
+ * 130 000-byte message, beyond the kept-transcript cap: not checked, and a
+ * tls-limit diagnostic says why.
+ */
+static void client_auth_conn(bool big, bool tamper)
+{
+    struct tsc_verify_config vc = {cache, NULL};
+    struct tsc_diag_sink sink;
+    memset(&sink, 0, sizeof(sink));
+    sink.emit = count_diag;
+    struct tsc_tls_config cfg;
+    tsc_tls_config_default(&cfg);
+    cfg.verify = &vc;
+    cfg.sink = &sink;
+    struct tsc_tls_conn *t = NULL;
+    ck_assert_int_eq(tsc_tls_conn_new(&t, &cfg, 1), TSC_OK);
+    size_t cap = 200000, tn = 0, n = 0;
+    uint8_t *tx = malloc(cap), *flight = malloc(cap), body[600];
+    ck_assert_ptr_nonnull(tx);
+    ck_assert_ptr_nonnull(flight);
+    static const uint8_t v12[2] = {3, 3};
+    n = put(body, 0, v12, 2);
+    memset(body + n, 0x31, 32);
+    n += 32;
+    static const uint8_t ch_rest[] = {0, 0, 2, 0xc0, 0x2f, 1, 0, 0, 0};
+    n = put(body, n, ch_rest, sizeof(ch_rest));
+    size_t m = hs(flight, 1, body, n);
+    tn = put(tx, 0, flight, m);
+    feed_hs(t, TSC_DIR_C2S, flight, m, 1);
+    /* ServerHello (renegotiation_info), HelloRequest, [big], CertificateRequest, ServerHelloDone. */
+    n = put(body, 0, v12, 2);
+    memset(body + n, 0x42, 32);
+    n += 32;
+    static const uint8_t sh_rest[] = {0, 0xc0, 0x2f, 0, 0, 5, 0xff, 1, 0, 1, 0};
+    n = put(body, n, sh_rest, sizeof(sh_rest));
+    m = hs(flight, 2, body, n);
+    tn = put(tx, tn, flight, m);
+    size_t hr = hs(flight + m, 0, NULL, 0);
+    m += hr;
+    if (big) {
+        static uint8_t junk[130000];
+        memset(junk, 0x77, sizeof(junk));
+        size_t b = hs(flight + m, 22, junk, sizeof(junk)); /* certificate_status */
+        tn = put(tx, tn, flight + m, b);
+        m += b;
+    }
+    static const uint8_t cr_body[] = {1, 1, 0, 2, 2, 1, 0, 0}; /* rsa_sign; rsa_pkcs1_sha1 */
+    size_t b = hs(flight + m, 13, cr_body, sizeof(cr_body));
+    b += hs(flight + m + b, 14, NULL, 0);
+    tn = put(tx, tn, flight + m, b);
+    m += b;
+    feed_hs(t, TSC_DIR_S2C, flight, m, 2);
+    /* Client: Certificate, ClientKeyExchange, CertificateVerify. */
+    size_t dl = 0;
+    uint8_t *der = load_der("client-rsa.crt", &dl);
+    uint8_t cert_body[2048];
+    size_t cb = 0;
+    const uint8_t l3[6] = {0, (uint8_t)((dl + 3) >> 8), (uint8_t)(dl + 3), 0, (uint8_t)(dl >> 8),
+                           (uint8_t)dl};
+    cb = put(cert_body, 0, l3, 6);
+    cb = put(cert_body, cb, der, dl);
+    OPENSSL_free(der);
+    m = hs(flight, 11, cert_body, cb);
+    uint8_t cke[66];
+    cke[0] = 65;
+    memset(cke + 1, 0x04, 65);
+    m += hs(flight + m, 16, cke, sizeof(cke));
+    tn = put(tx, tn, flight, m);
+    EVP_PKEY *k = load_key("client-rsa.key");
+    uint8_t sig[512];
+    size_t sl = sign(k, "SHA1", false, tx, tn, sig, sizeof(sig));
+    EVP_PKEY_free(k);
+    if (tamper) {
+        sig[sl / 2] ^= 1;
+    }
+    uint8_t cv[4 + 512];
+    const uint8_t cvh[4] = {2, 1, (uint8_t)(sl >> 8), (uint8_t)sl};
+    size_t cvn = put(cv, 0, cvh, 4);
+    cvn = put(cv, cvn, sig, sl);
+    m += hs(flight + m, 15, cv, cvn);
+    feed_hs(t, TSC_DIR_C2S, flight, m, 3);
+    tsc_tls_conn_end(t, TSC_DIR_C2S);
+    tsc_tls_conn_end(t, TSC_DIR_S2C);
+    tsc_tls_conn_close(t);
+    const struct tsc_verify_facts *v = tsc_tls_conn_verify(t);
+    ck_assert(v->client_cert);
+    ck_assert(v->client_cv.present);
+    ck_assert_uint_eq(v->client_cv.scheme, 0x0201);
+    if (big) {
+        ck_assert_int_eq(v->client_cv.result, TSC_CHECK_NOT_CHECKED);
+        ck_assert_str_eq(v->client_cv.error, "transcript_unavailable");
+        ck_assert_uint_eq(sink.counts[TSC_DIAG_TLS_LIMIT], 1);
+    } else if (tamper) {
+        ck_assert_int_eq(v->client_cv.result, TSC_CHECK_FAIL);
+        ck_assert_str_eq(v->client_cv.error, "bad_signature");
+    } else {
+        ck_assert_int_eq(v->client_cv.result, TSC_CHECK_PASS);
+        ck_assert_ptr_null(v->client_cv.error);
+        ck_assert_uint_eq(sink.counts[TSC_DIAG_TLS_LIMIT], 0);
+    }
+    tsc_tls_conn_free(t);
+    free(tx);
+    free(flight);
+}
+
+START_TEST(dissector_client_cv_transcript)
+{
+    client_auth_conn(false, false);
+    client_auth_conn(false, true);
+    client_auth_conn(true, false);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("verify");
@@ -676,6 +816,7 @@ static Suite *suite(void)
     TCase *td = tcase_create("dissector");
     tcase_add_checked_fixture(td, setup, teardown);
     tcase_add_test(td, dissector_findings_and_ledger);
+    tcase_add_test(td, dissector_client_cv_transcript);
     suite_add_tcase(s, td);
     return s;
 }

@@ -221,6 +221,20 @@ def captures(payload, psk_hex):
         "(server -Verify 1)", client_auth=True,
         client_args=["-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"],
         server_args=["-tls1_2"], expect={"client_auth": True})
+    # TLS 1.2 client CertificateVerify with a hash other than the PRF's (SHA-256 here): the
+    # server's CertificateRequest offers only the one scheme (-client_sigalgs).
+    for n, desc, scheme, cc, val in (
+            ("tls12-client-auth-rsa-pkcs1-sha1", "rsa_pkcs1_sha1", "RSA+SHA1", "rsa", 0x0201),
+            ("tls12-client-auth-ecdsa-sha512", "ecdsa_secp521r1_sha512 (a P-256 key)",
+             "ECDSA+SHA512", "ecdsa", 0x0603),
+            ("tls12-client-auth-rsa-pss-sha384", "rsa_pss_rsae_sha384", "rsa_pss_rsae_sha384",
+             "rsa", 0x0805)):
+        args = ["-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256:" + SECLEVEL0]
+        add(n, "TLS 1.2 ECDHE-RSA-AES128-GCM-SHA256 (SHA-256 PRF) with a client certificate "
+            "whose CertificateVerify is signed with %s" % desc, client_auth=True, client_cert=cc,
+            client_args=args + ["-client_sigalgs", scheme],
+            server_args=args + ["-client_sigalgs", scheme],
+            expect={"client_auth": True, "client_cv_scheme": val})
     add("tls13-client-auth", "TLS 1.3 with client certificate authentication", client_auth=True,
         client_args=["-tls1_3"], server_args=["-tls1_3", "-num_tickets", "1"],
         expect={"client_auth": True})
