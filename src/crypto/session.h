@@ -214,8 +214,8 @@ bool tsc_csess_awaiting_keys(const struct tsc_crypto_sess *s, int dir);
  * (there the cap on secrets bounds the work).
  */
 #define TSC_TRIAL_WINDOW 16u
-#define TSC_TRIAL_WINDOW_MAX 32768u
-#define TSC_TRIAL_PROBE_BUDGET (1u << 18)
+#define TSC_TRIAL_WINDOW_MAX 2048u
+#define TSC_TRIAL_PROBE_BUDGET (1u << 14)
 /* KeyUpdate generations tried: application_traffic_secret_0 and _1. */
 #define TSC_TRIAL_GENERATIONS 2u
 bool tsc_csess_trial_take_match(struct tsc_crypto_sess *s, uint16_t *cipher_suite);
