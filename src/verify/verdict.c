@@ -63,7 +63,20 @@ static struct tsc_vcheck *tsc_add(struct tsc_verdict *v, const char *name, enum 
     c->result = r;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
+    /* A constant detail or a lone "%s" is copied as vsnprintf would (cut to fit): most
+     * details of a clean connection are constants, and this runs per connection. */
+    const char *lit = strchr(fmt, '%') == NULL ? fmt : NULL;
+    if (lit == NULL && strcmp(fmt, "%s") == 0) {
+        lit = va_arg(ap, const char *);
+    }
+    if (lit != NULL) {
+        size_t n = strlen(lit);
+        n = n < sizeof(c->detail) - 1 ? n : sizeof(c->detail) - 1;
+        memcpy(c->detail, lit, n);
+        c->detail[n] = '\0';
+    } else {
+        vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
+    }
     va_end(ap);
     return c;
 }
