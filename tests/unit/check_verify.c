@@ -2,12 +2,17 @@
  * --verify: signature checks (src/crypto/verify.c) with the throwaway keys
  * and certificates of pcaps/keys (signatures made here with libcrypto: valid,
  * wrong key, scheme not matching the key, truncated, TLS 1.3 rules, legacy
- * MD5+SHA-1), the certificate cache, chains at a given time, host names; and
+ * MD5+SHA-1; TLS 1.2 client CertificateVerify with SHA-1 to SHA-512, PSS,
+ * ECDSA, Ed25519 over the messages), the certificate cache with its
+ * verification contexts and name memo, chains at a given time and their
+ * cached results, host names; and
  * the verdict logic (src/verify/verdict.c): ledger failures, findings,
  * incomplete evidence; and findings and the record ledger of the dissector
  * side (src/tls/verify.c) on crafted keyless records: fallback SCSV,
  * downgrade sentinel, missing renegotiation_info, a message out of order,
- * an early CCS, an overlong heartbeat, a protected record nobody can decrypt.
+ * an early CCS, an overlong heartbeat, a protected record nobody can decrypt;
+ * the kept TLS 1.2 transcript (a client CertificateVerify over it passes,
+ * tampered fails, over the cap: not checked with a tls-limit diagnostic).
  */
 #include <check.h>
 #include <openssl/evp.h>
@@ -309,6 +314,46 @@ START_TEST(cv12_any_scheme)
         tsc_vcert_put(c);
         EVP_PKEY_free(k);
     }
+}
+END_TEST
+
+/* RFC 8422 5.10: an Ed25519 client signs the handshake messages themselves (no digest). */
+START_TEST(cv12_ed25519)
+{
+    EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+    ck_assert_ptr_nonnull(k);
+    X509 *x = X509_new();
+    ck_assert_ptr_nonnull(x);
+    ck_assert_int_eq(ASN1_INTEGER_set(X509_get_serialNumber(x), 7), 1);
+    ck_assert_ptr_nonnull(X509_gmtime_adj(X509_getm_notBefore(x), 0));
+    ck_assert_ptr_nonnull(X509_gmtime_adj(X509_getm_notAfter(x), 3600));
+    ck_assert_int_eq(X509_set_pubkey(x, k), 1);
+    ck_assert_int_gt(X509_sign(x, k, NULL), 0);
+    uint8_t *der = NULL;
+    int dn = i2d_X509(x, &der);
+    ck_assert_int_gt(dn, 0);
+    struct tsc_vcert *c = tsc_vcert_get(cache, der, (size_t)dn);
+    ck_assert_ptr_nonnull(c);
+    uint8_t tx[300];
+    for (size_t i = 0; i < sizeof(tx); i++) {
+        tx[i] = (uint8_t)(i ^ 0x5c);
+    }
+    uint8_t sig[128];
+    size_t n = sizeof(sig);
+    EVP_MD_CTX *mc = EVP_MD_CTX_new();
+    ck_assert_int_eq(EVP_DigestSignInit(mc, NULL, NULL, NULL, k), 1);
+    ck_assert_int_eq(EVP_DigestSign(mc, sig, &n, tx, sizeof(tx)), 1);
+    EVP_MD_CTX_free(mc);
+    struct tsc_sig_in in = {0x0303, true, 0x0807, sig, n};
+    ck_assert_int_eq(tsc_verify_cv12(c, &in, tx, sizeof(tx)), TSC_SIGERR_NONE);
+    tx[0] ^= 1;
+    ck_assert_int_eq(tsc_verify_cv12(c, &in, tx, sizeof(tx)), TSC_SIGERR_BAD_SIGNATURE);
+    in.scheme = 0x0804; /* claimed as RSA-PSS: not this key */
+    ck_assert_int_eq(tsc_verify_cv12(c, &in, tx, sizeof(tx)), TSC_SIGERR_KEY_TYPE);
+    tsc_vcert_put(c);
+    OPENSSL_free(der);
+    X509_free(x);
+    EVP_PKEY_free(k);
 }
 END_TEST
 
@@ -807,6 +852,7 @@ static Suite *suite(void)
     tcase_add_test(tc, cv13_rules);
     tcase_add_test(tc, cache_and_names_and_chain);
     tcase_add_test(tc, cv12_any_scheme);
+    tcase_add_test(tc, cv12_ed25519);
     tcase_add_test(tc, caches_count_and_reuse);
     suite_add_tcase(s, tc);
     TCase *tv = tcase_create("verdicts");
