@@ -6,7 +6,8 @@
  * (text or JSON Lines, see docs/json-schema.md) to an output stream.
  *
  * Threading: an analyzer has no global mutable state; use one analyzer per
- * thread. tsc_analyzer_stop() may be called from a signal handler.
+ * thread (cfg.threads > 1 makes the analyzer run worker threads of its own).
+ * tsc_analyzer_stop() may be called from a signal handler.
  */
 #ifndef TLSSCOPE_TLSSCOPE_H
 #define TLSSCOPE_TLSSCOPE_H
@@ -119,6 +120,11 @@ struct tsc_config {
                                        0 = default 4096 */
     uint64_t max_memory;            /* --max-memory: budget the caps are derived from and the heap
                                        is held to (oldest flows evicted); 0 = none */
+    int threads;                    /* --threads: analysis threads; 0 or 1 = the calling thread
+                                       alone. N > 1: the calling thread reads and dispatches,
+                                       N workers analyse (flows sharded by address; see
+                                       docs/architecture.md); not with verify, report_file,
+                                       data_dir, export_keylog, write_pcapng or on_event */
     /* Live capture. */
     int snaplen;
     bool no_promisc;

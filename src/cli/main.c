@@ -118,6 +118,9 @@ static void usage(FILE *f)
             "                          dropped first; 0: off)\n"
             "  --trial-max N           midstream TLS 1.3 connections (no handshake): key log\n"
             "                          secrets tried per connection at most (default 4096)\n"
+            "  --threads N|auto        analysis threads (default 1; auto: one per core): one\n"
+            "                          thread reads, N workers analyse, flows sharded by\n"
+            "                          address (ids and line order differ, docs/usage.md)\n"
             "\n"
             "  -h, --help         this help\n"
             "  -V, --version      version\n"
@@ -201,6 +204,7 @@ enum {
     OPT_REPORT,
     OPT_STATS,
     OPT_MAX_MEMORY,
+    OPT_THREADS,
 };
 
 static int hexval(char c)
@@ -293,6 +297,7 @@ int main(int argc, char **argv)
         {"report", required_argument, NULL, OPT_REPORT},
         {"stats", required_argument, NULL, OPT_STATS},
         {"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
+        {"threads", required_argument, NULL, OPT_THREADS},
         {NULL, 0, NULL, 0},
     };
     struct tsc_config cfg;
@@ -479,6 +484,17 @@ int main(int argc, char **argv)
                 return EXIT_USAGE;
             }
             cfg.max_memory = u64;
+            break;
+        case OPT_THREADS:
+            if (strcmp(optarg, "auto") == 0) {
+                long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+                cfg.threads = ncpu < 1 ? 1 : (ncpu > 64 ? 64 : (int)ncpu);
+            } else if (parse_u32(optarg, &u32) != 0 || u32 == 0 || u32 > 64) {
+                fprintf(stderr, "tlsscope: --threads wants 1 to 64, or auto (the number of cores)\n");
+                return EXIT_USAGE;
+            } else {
+                cfg.threads = (int)u32;
+            }
             break;
         case OPT_STATS:
             if (parse_u32(optarg, &u32) != 0 || u32 == 0 || u32 > 86400) {

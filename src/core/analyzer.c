@@ -35,6 +35,7 @@ size_t __sanitizer_get_current_allocated_bytes(void);
 #endif
 
 #include "capture/capture.h"
+#include "core/workq.h"
 #include "crypto/session.h"
 #include "crypto/sesscache.h"
 #include "crypto/suites.h"
@@ -80,6 +81,18 @@ struct pending_diag {
 };
 
 #define TSC_MAX_KEYFILES 64
+
+/* A worker of a threaded run: its analyzer, thread and the stats it last published. */
+struct tsc_worker {
+    struct tsc_analyzer *a;
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t snap_mu;
+    struct tsc_run_stats snap;          /* live: as of the worker's last tick */
+    uint64_t snap_diag[TSC_DIAG__COUNT];
+    uint64_t *snap_suites;              /* 65536 */
+    uint64_t snap_accounted;
+};
 
 struct tsc_analyzer {
     struct tsc_config cfg;
@@ -135,6 +148,25 @@ struct tsc_analyzer {
     uint64_t heap_budget;
     double last_memory_check;
     uint64_t memory_evictions;
+    /* --threads N > 1 (docs/architecture.md): this analyzer reads and dispatches;
+     * each worker is an analyzer of its own (TCP, TLS, output) on its thread. */
+    struct tsc_tcp_config tcp_cfg; /* the limits in force, split among the workers */
+    int n_workers;
+    struct tsc_worker *workers;
+    struct tsc_wq *wq;
+    atomic_bool run_out;         /* run record written: workers release their held output */
+    bool keys_locking;           /* followed key logs: keys_lock guards the key index */
+    pthread_rwlock_t keys_lock;  /* read by workers per batch, written by the dispatcher */
+    int64_t last_tick_sec;       /* capture second of the last tick sent (offline) */
+    uint64_t last_put;           /* packet number of the last item dispatched */
+    uint64_t diag_total[TSC_DIAG__COUNT]; /* every thread's diagnostics, for the stats */
+    /* In a worker: */
+    struct tsc_analyzer *parent;
+    int worker_index;
+    bool live_worker;
+    bool following;    /* the dispatcher follows key logs: held records, sweeps */
+    bool final_flush;  /* flushing at the end: no watermark waits */
+    uint64_t cur_pkt;  /* packet being processed (watermark) */
     /* progress */
     struct timespec last_progress;
     uint64_t progress_done_before; /* bytes of earlier files */
@@ -993,6 +1025,7 @@ int tsc_analyzer_new(struct tsc_analyzer **out, const struct tsc_config *cfg, ch
         }
         apply_memory_budget(a, cfg, &tc);
     }
+    a->tcp_cfg = tc;
     /* Echo the limits actually in force into the run record. */
     a->cfg.max_flows = tc.max_flows;
     a->cfg.max_buffered_bytes = tc.max_buffered_bytes;
@@ -1107,6 +1140,8 @@ int tsc_analyzer_new(struct tsc_analyzer **out, const struct tsc_config *cfg, ch
     return 0;
 }
 
+static void workers_free(struct tsc_analyzer *a);
+
 void tsc_analyzer_stop(struct tsc_analyzer *a)
 {
     a->stop = 1;
@@ -1125,6 +1160,7 @@ void tsc_analyzer_free(struct tsc_analyzer *a)
     if (a == NULL) {
         return;
     }
+    workers_free(a);
     /* The TCP table closes open flows through our callbacks: writer and
      * certificate cache must still exist then. */
     tsc_tcp_table_free(a->tcp);
@@ -1414,6 +1450,8 @@ static void feed_frame(struct tsc_analyzer *a, const struct tsc_frame *f)
 #define TSC_HOLD_MAX (64u << 20)
 static void write_run_record(struct tsc_analyzer *a);
 static bool hashes_ready(const struct tsc_analyzer *a);
+static void dispatch_frame(struct tsc_analyzer *a, const struct tsc_frame *f);
+static struct tsc_ts wall_now(void);
 
 /* Read one capture to its end; returns false if it could not be opened. */
 static bool run_one(struct tsc_analyzer *a, const char *path)
@@ -1444,7 +1482,11 @@ static bool run_one(struct tsc_analyzer *a, const char *path)
             continue;
         }
         a->next_pkt = f.num + 1;
-        feed_frame(a, &f);
+        if (a->wq != NULL) {
+            dispatch_frame(a, &f);
+        } else {
+            feed_frame(a, &f);
+        }
         if ((++n & 0xfff) == 0) {
             progress(a, cap, false);
             memory_check(a);
@@ -1523,6 +1565,7 @@ static void write_run_record(struct tsc_analyzer *a)
     tsc_writer_release(a->writer);
     a->holding = false;
     a->hash_job = NULL;
+    atomic_store_explicit(&a->run_out, true, memory_order_release); /* workers may write now */
 }
 
 struct dsb_ctx {
@@ -1561,6 +1604,459 @@ static void load_embedded_secrets(struct tsc_analyzer *a, const char *const *pat
     }
 }
 
+/* ---- threaded runs (--threads N > 1) ----
+ *
+ * The analyzer the caller made becomes the dispatcher: it reads the input,
+ * decodes link, IP and TCP headers (fragments reassembled) and hands each
+ * TCP segment to the worker its flow hashes to (src/core/workq.h). A worker
+ * is an analyzer of its own with the stages from TCP on: its flow table,
+ * TLS and crypto state, certificate cache, fingerprint context, writer and
+ * statistics. Shared read-mostly: the configuration, the key material (a
+ * read-write lock while key logs are followed), the resumption cache (its
+ * own mutex). Each worker writes whole events to the one output stream, so a
+ * connection's lines stay in order; connection ids are w + 1, w + 1 + N, ...
+ * in worker w (unique, the same on every run of the same input). */
+
+static bool threads_usable(const struct tsc_config *cfg, const char **why)
+{
+    *why = cfg->verify || cfg->report_file != NULL ? "--verify and --report"
+           : cfg->data_dir != NULL                 ? "--data-dir"
+           : cfg->export_keylog != NULL            ? "--export-keylog"
+           : cfg->write_pcapng != NULL             ? "-w"
+           : cfg->on_event != NULL                 ? "an event callback"
+                                                   : NULL;
+    return *why == NULL;
+}
+
+/* Watermark (tls_cfg.sess_wait): a resumption lookup missed; wait until every
+ * other worker has processed every packet before this one, then look again. */
+static bool worker_sess_wait(void *ud)
+{
+    struct tsc_analyzer *a = ud;
+    if (a->final_flush) {
+        return false;
+    }
+    return tsc_wq_wait(a->parent->wq, a->worker_index, a->cur_pkt, a->live_worker ? 100 : -1);
+}
+
+static void worker_free(struct tsc_analyzer *a)
+{
+    if (a == NULL) {
+        return;
+    }
+    a->keys = NULL;     /* the dispatcher's */
+    a->sessions = NULL; /* the dispatcher's */
+    tsc_analyzer_free(a);
+}
+
+/* Worker w of n: the stages from TCP on, limits split n ways, shared keys and sessions. */
+static int worker_new(struct tsc_analyzer *p, int w, int n, bool live, struct tsc_analyzer **out)
+{
+    struct tsc_analyzer *a = calloc(1, sizeof(*a));
+    if (a == NULL) {
+        return -1;
+    }
+    *out = a;
+    a->cfg = p->cfg;
+    a->parent = p;
+    a->worker_index = w;
+    a->live_worker = live;
+    a->following = p->n_follow > 0;
+    a->heap_budget = p->heap_budget;
+    a->t0 = p->t0;
+    a->sink.emit = on_diag;
+    a->sink.ud = a;
+    struct tsc_tcp_config tc = p->tcp_cfg;
+    tc.max_flows = tc.max_flows / (uint32_t)n > 16 ? tc.max_flows / (uint32_t)n : 16;
+    tc.max_buffered_bytes = tc.max_buffered_bytes / (uint64_t)n;
+    tc.id_first = (uint64_t)w + 1;
+    tc.id_step = (uint32_t)n;
+    uint32_t certs = p->cfg.cert_cache_entries / (uint32_t)n;
+    struct tsc_tcp_callbacks cb = {tcp_open, tcp_data, tcp_gap, tcp_end, tcp_close, a};
+    a->suite_counts = calloc(65536, sizeof(uint64_t));
+    if (a->suite_counts == NULL || tsc_writer_new(&a->writer, &a->cfg) != 0 ||
+        tsc_tcp_table_new(&a->tcp, &tc, &cb, &a->sink) != TSC_OK ||
+        tsc_x509_cache_new(&a->certs, certs > 16 ? certs : 16) != TSC_OK ||
+        tsc_fp_ctx_new(&a->fp) != TSC_OK) {
+        return -1;
+    }
+    a->keys = p->keys;
+    a->sessions = p->sessions;
+    a->hold = p->hold;
+    a->hold.max_bytes /= (uint64_t)n;
+    a->tls_cfg = p->tls_cfg;
+    a->tls_cfg.certs = a->certs;
+    a->tls_cfg.fp = a->fp;
+    a->tls_cfg.sink = &a->sink;
+    a->tls_cfg.hold = p->tls_cfg.hold != NULL ? &a->hold : NULL;
+    a->tls_cfg.events.ud = a;
+    a->tls_cfg.sess_wait = worker_sess_wait;
+    a->tls_cfg.sess_wait_ud = a;
+    a->pre_cfg = p->pre_cfg;
+    a->pre_cfg.sink = &a->sink;
+    if (live) {
+        a->run_written = true; /* the dispatcher writes the run record before starting us */
+        tsc_writer_set_line_mode(a->writer, true);
+    } else {
+        a->holding = true; /* until the dispatcher's run record is out */
+        tsc_writer_hold(a->writer);
+    }
+    return 0;
+}
+
+/* Offline: output held until the run record is out; past the worker's share of
+ * TSC_HOLD_MAX (or at the end) the worker waits for it. */
+static void worker_release(struct tsc_analyzer *a, bool wait)
+{
+    if (!a->holding) {
+        return;
+    }
+    struct tsc_analyzer *p = a->parent;
+    wait = wait || tsc_writer_held_bytes(a->writer) > TSC_HOLD_MAX / (size_t)p->n_workers;
+    while (!atomic_load_explicit(&p->run_out, memory_order_acquire)) {
+        if (!wait) {
+            return;
+        }
+        struct timespec ms = {0, 1000000L};
+        nanosleep(&ms, NULL);
+    }
+    tsc_writer_release(a->writer);
+    a->holding = false;
+    run_written(a);
+}
+
+/* Per-flow counters of a worker into its st (the dispatcher sums them). */
+static uint64_t worker_fill(struct tsc_analyzer *a)
+{
+    tsc_tcp_get_stats(a->tcp, &a->st.tcp);
+    struct tsc_x509_stats xs;
+    tsc_x509_get_stats(a->certs, &xs);
+    a->st.cert_lookups = xs.lookups;
+    a->st.cert_hits = xs.hits;
+    a->st.cert_evictions = xs.evictions;
+    a->st.pending_records_dropped = a->hold.dropped_records;
+    a->st.held_records = a->hold.held_records;
+    a->st.held_bytes_peak = a->hold.peak_bytes;
+    a->st.memory_evictions = a->memory_evictions;
+    a->st.have_sessions = false; /* accounted once, by the dispatcher */
+    return accounted_bytes(a, &xs);
+}
+
+/* Live: what the worker publishes at each tick for the periodic statistics. */
+static void worker_publish(struct tsc_worker *wk)
+{
+    struct tsc_analyzer *a = wk->a;
+    uint64_t acc = worker_fill(a);
+    pthread_mutex_lock(&wk->snap_mu);
+    wk->snap = a->st;
+    memcpy(wk->snap_diag, a->sink.counts, sizeof(wk->snap_diag));
+    memcpy(wk->snap_suites, a->suite_counts, 65536 * sizeof(uint64_t));
+    wk->snap_accounted = acc;
+    pthread_mutex_unlock(&wk->snap_mu);
+}
+
+static void stats_add(struct tsc_run_stats *d, const struct tsc_run_stats *s)
+{
+    d->tcp.segments += s->tcp.segments;
+    d->tcp.connections += s->tcp.connections;
+    d->tcp.open_flows += s->tcp.open_flows;
+    d->tcp.peak_flows += s->tcp.peak_flows; /* sum of the workers' peaks: an upper bound */
+    d->tcp.evicted_flows += s->tcp.evicted_flows;
+    d->tcp.timed_out_flows += s->tcp.timed_out_flows;
+    d->tcp.buffered_bytes += s->tcp.buffered_bytes;
+    d->tcp.peak_buffered_bytes += s->tcp.peak_buffered_bytes;
+    d->tcp.gap_bytes += s->tcp.gap_bytes;
+    d->tcp.conflict_bytes += s->tcp.conflict_bytes;
+    d->tcp.ooo_dropped_bytes += s->tcp.ooo_dropped_bytes;
+    d->tcp.late_segments += s->tcp.late_segments;
+    d->tcp.memory_bytes += s->tcp.memory_bytes;
+    d->tcp_connections += s->tcp_connections;
+    d->tls_connections += s->tls_connections;
+    d->malformed_connections += s->malformed_connections;
+    d->heartbleed_connections += s->heartbleed_connections;
+    d->partial_connections += s->partial_connections;
+    d->decrypted_connections += s->decrypted_connections;
+    d->bad_records += s->bad_records;
+    for (int i = 0; i < TSC_PRE__COUNT; i++) {
+        d->prelude_seen[i] += s->prelude_seen[i];
+        d->prelude_upgraded[i] += s->prelude_upgraded[i];
+    }
+    for (int i = 0; i < TSC_VERSION_BUCKETS; i++) {
+        d->versions[i] += s->versions[i];
+    }
+    d->cert_lookups += s->cert_lookups;
+    d->cert_hits += s->cert_hits;
+    d->cert_evictions += s->cert_evictions;
+    d->resumed_connections += s->resumed_connections;
+    d->resumed_linked += s->resumed_linked;
+    d->pending_records_dropped += s->pending_records_dropped;
+    d->memory_evictions += s->memory_evictions;
+    d->held_records += s->held_records;
+    d->held_bytes_peak += s->held_bytes_peak;
+}
+
+/* The dispatcher's statistics plus every worker's (final: read directly, the
+ * workers have ended; periodic: their last published snapshot). */
+static void merge_workers(struct tsc_analyzer *a, bool final, struct tsc_run_stats *out)
+{
+    *out = a->st;
+    memcpy(a->diag_total, a->sink.counts, sizeof(a->diag_total));
+    memset(a->suite_counts, 0, 65536 * sizeof(uint64_t));
+    uint64_t accounted = (out->have_sessions ? a->st.sessions.memory_bytes : 0) +
+                         tsc_wq_memory_bytes(a->wq);
+    for (int w = 0; w < a->n_workers; w++) {
+        struct tsc_worker *wk = &a->workers[w];
+        const struct tsc_run_stats *s;
+        const uint64_t *diag, *suites;
+        if (final) {
+            accounted += worker_fill(wk->a);
+            s = &wk->a->st;
+            diag = wk->a->sink.counts;
+            suites = wk->a->suite_counts;
+        } else {
+            pthread_mutex_lock(&wk->snap_mu);
+            accounted += wk->snap_accounted;
+            s = &wk->snap;
+            diag = wk->snap_diag;
+            suites = wk->snap_suites;
+        }
+        stats_add(out, s);
+        for (int i = 0; i < TSC_DIAG__COUNT; i++) {
+            a->diag_total[i] += diag[i];
+        }
+        for (int i = 0; i < 65536; i++) {
+            a->suite_counts[i] += suites[i];
+        }
+        if (!final) {
+            pthread_mutex_unlock(&wk->snap_mu);
+        }
+    }
+    out->diag_counts = a->diag_total;
+    out->suite_counts = a->suite_counts;
+    if (out->have_memory) {
+        out->accounted_bytes = accounted;
+    }
+}
+
+static void worker_tick(struct tsc_worker *wk, struct tsc_ts now)
+{
+    struct tsc_analyzer *a = wk->a;
+    if (a->following) {
+        uint64_t n = tsc_keys_keylog_added(a->keys);
+        bool added = n != a->keys_swept;
+        a->keys_swept = n;
+        hold_sweep(a, added, now, false);
+    }
+    tsc_tcp_expire(a->tcp, now);
+    if (a->live_worker) {
+        memory_check(a);
+        worker_publish(wk);
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    struct tsc_worker *wk = arg;
+    struct tsc_analyzer *a = wk->a;
+    struct tsc_analyzer *p = a->parent;
+    const struct tsc_wq_batch *b;
+    while ((b = tsc_wq_pop(p->wq, a->worker_index)) != NULL) {
+        if (a->following) {
+            pthread_rwlock_rdlock(&p->keys_lock);
+        }
+        size_t off = 0;
+        struct tsc_wq_item it;
+        while (tsc_wq_next(b, &off, &it)) {
+            if (it.kind == TSC_WQ_SEG) {
+                a->cur_file = it.seg.file;
+                a->cur_pkt = it.seg.pkt;
+                tsc_tcp_process(a->tcp, &it.seg);
+            } else {
+                worker_tick(wk, it.seg.ts);
+            }
+        }
+        if (a->following) {
+            pthread_rwlock_unlock(&p->keys_lock);
+        }
+        tsc_wq_done(p->wq, a->worker_index);
+        if (!a->live_worker) {
+            memory_check(a);
+            worker_release(a, false);
+        }
+    }
+    /* End of input: held records, then every open flow, then our output. */
+    a->final_flush = true;
+    if (a->following) {
+        hold_sweep(a, true, wall_now(), true);
+    }
+    tsc_tcp_flush_all(a->tcp, TSC_TCP_END_EOF);
+    worker_release(a, true);
+    tsc_writer_flush(a->writer);
+    tsc_csess_pool_drain(); /* this thread's recycled crypto sessions */
+    return NULL;
+}
+
+/* Blocked on a full ring: the run record may be written meanwhile. */
+static void dispatch_idle(void *ud)
+{
+    struct tsc_analyzer *a = ud;
+    if (a->holding && hashes_ready(a)) {
+        write_run_record(a);
+    }
+}
+
+static void workers_stop(struct tsc_analyzer *a)
+{
+    if (a->wq == NULL) {
+        return;
+    }
+    tsc_wq_close(a->wq);
+    for (int w = 0; w < a->n_workers; w++) {
+        if (a->workers[w].started) {
+            pthread_join(a->workers[w].thread, NULL);
+            a->workers[w].started = false;
+        }
+    }
+}
+
+static void workers_free(struct tsc_analyzer *a)
+{
+    if (a->workers == NULL) {
+        return;
+    }
+    workers_stop(a);
+    for (int w = 0; w < a->n_workers; w++) {
+        worker_free(a->workers[w].a);
+        free(a->workers[w].snap_suites);
+        pthread_mutex_destroy(&a->workers[w].snap_mu);
+    }
+    free(a->workers);
+    a->workers = NULL;
+    a->n_workers = 0;
+    tsc_wq_free(a->wq);
+    a->wq = NULL;
+    if (a->keys_locking) {
+        pthread_rwlock_destroy(&a->keys_lock);
+        a->keys_locking = false;
+    }
+}
+
+/* Start cfg.threads workers; false (and one thread) when not possible. */
+static bool workers_start(struct tsc_analyzer *a, bool live)
+{
+    int n = a->cfg.threads;
+    const char *why = NULL;
+    if (n <= 1) {
+        return false;
+    }
+    if (!threads_usable(&a->cfg, &why)) {
+        struct tsc_where w = {NULL, 0, TSC_NO_CONN, -1, -1};
+        tsc_diag(&a->sink, TSC_DIAG_RUN, &w, "--threads %d: %s run on one thread", n, why);
+        return false;
+    }
+    n = n > TSC_WQ_MAX_WORKERS ? TSC_WQ_MAX_WORKERS : n;
+    a->workers = calloc((size_t)n, sizeof(*a->workers));
+    if (a->workers == NULL || tsc_wq_new(&a->wq, n, 0) != TSC_OK) {
+        free(a->workers);
+        a->workers = NULL;
+        return false;
+    }
+    a->n_workers = n;
+    atomic_init(&a->run_out, false);
+    if (a->n_follow > 0) {
+        pthread_rwlockattr_t at;
+        pthread_rwlockattr_init(&at);
+        /* The dispatcher's rare writes must not starve behind the workers' reads. */
+        pthread_rwlockattr_setkind_np(&at, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+        a->keys_locking = pthread_rwlock_init(&a->keys_lock, &at) == 0;
+        pthread_rwlockattr_destroy(&at);
+    }
+    tsc_wq_set_idle(a->wq, live ? NULL : dispatch_idle, a);
+    bool ok = !(a->n_follow > 0 && !a->keys_locking);
+    for (int w = 0; w < n; w++) {
+        pthread_mutex_init(&a->workers[w].snap_mu, NULL);
+    }
+    for (int w = 0; w < n && ok; w++) {
+        struct tsc_worker *wk = &a->workers[w];
+        wk->snap_suites = calloc(65536, sizeof(uint64_t));
+        ok = wk->snap_suites != NULL && worker_new(a, w, n, live, &wk->a) == 0;
+    }
+    for (int w = 0; w < n && ok; w++) {
+        ok = pthread_create(&a->workers[w].thread, NULL, worker_main, &a->workers[w]) == 0;
+        a->workers[w].started = ok;
+    }
+    if (!ok) {
+        struct tsc_where w = {NULL, 0, TSC_NO_CONN, -1, -1};
+        tsc_diag(&a->sink, TSC_DIAG_RUN, &w, "--threads %d: workers not started; one thread", n);
+        workers_free(a);
+        return false;
+    }
+    return true;
+}
+
+/* Dispatcher: one frame decoded up to TCP and handed to its flow's worker. */
+static void dispatch_frame(struct tsc_analyzer *a, const struct tsc_frame *f)
+{
+    a->st.packets++;
+    a->st.bytes += f->caplen;
+    a->st.wire_bytes += f->wirelen;
+    struct tsc_tcp_seg seg;
+    bool is_tcp = false;
+    if (tsc_net_decode(a->net, f, &seg, &is_tcp) != TSC_OK || !is_tcp) {
+        return;
+    }
+    if (a->cur_file != NULL) {
+        seg.file = a->cur_file; /* the caller's string outlives the capture (and its copy) */
+    }
+    if (a->live == NULL && seg.ts.sec != a->last_tick_sec) {
+        /* Capture time moved to a new second: every worker expires its idle
+         * flows (a worker may see no packet of its own for a long time). */
+        a->last_tick_sec = seg.ts.sec;
+        for (int w = 0; w < a->n_workers; w++) {
+            (void)!tsc_wq_put(a->wq, w, TSC_WQ_TICK, &seg, seg.pkt);
+        }
+    }
+    int w = tsc_wq_shard(a->wq, &seg.src, &seg.dst);
+    if (tsc_wq_put(a->wq, w, TSC_WQ_SEG, &seg, seg.pkt) != TSC_OK) {
+        struct tsc_where wh = {seg.file, seg.pkt, TSC_NO_CONN, -1, -1};
+        tsc_diag(&a->sink, TSC_DIAG_RUN, &wh, "out of memory: segment of %u bytes not analysed",
+                 seg.payload_len);
+    }
+    a->last_put = seg.pkt;
+    if (tsc_wq_flush_wanted(a->wq)) {
+        tsc_wq_flush(a->wq, a->last_put);
+    }
+}
+
+/* Live: a tick for every worker (wall clock), and what was put goes out. */
+static void dispatch_tick(struct tsc_analyzer *a, struct tsc_ts now)
+{
+    struct tsc_tcp_seg seg;
+    memset(&seg, 0, sizeof(seg));
+    seg.ts = now;
+    for (int w = 0; w < a->n_workers; w++) {
+        (void)!tsc_wq_put(a->wq, w, TSC_WQ_TICK, &seg, a->last_put);
+    }
+    tsc_wq_flush(a->wq, a->last_put);
+}
+
+/* Dispatcher: read what the followed key logs gained, workers kept out meanwhile. */
+static void dispatch_follow(struct tsc_analyzer *a, bool finish)
+{
+    if (a->n_follow == 0) {
+        return;
+    }
+    pthread_rwlock_wrlock(&a->keys_lock);
+    if (finish) {
+        for (int i = 0; i < a->n_follow; i++) {
+            tsc_keylog_follow_finish(a->follow[i]);
+        }
+    } else {
+        (void)follow_poll(a);
+    }
+    pthread_rwlock_unlock(&a->keys_lock);
+}
+
 int tsc_analyzer_run_files(struct tsc_analyzer *a, const char *const *paths, int n)
 {
     load_embedded_secrets(a, paths, n);
@@ -1589,6 +2085,7 @@ int tsc_analyzer_run_files(struct tsc_analyzer *a, const char *const *paths, int
     a->hash_job = &job;
     a->holding = true;
     tsc_writer_hold(a->writer);
+    bool threaded = workers_start(a, false);
     int rc = 0;
     for (int i = 0; i < n && !a->stop; i++) {
         if (!run_one(a, paths[i])) {
@@ -1596,7 +2093,11 @@ int tsc_analyzer_run_files(struct tsc_analyzer *a, const char *const *paths, int
         }
     }
     a->cur_file = NULL;
+    if (threaded) {
+        tsc_wq_close(a->wq); /* the workers drain their rings and flush */
+    }
     write_run_record(a);
+    workers_stop(a);
     tsc_tcp_flush_all(a->tcp, TSC_TCP_END_EOF);
     close_exports(a);
     write_pcapng(a, paths, n);
@@ -1606,7 +2107,11 @@ int tsc_analyzer_run_files(struct tsc_analyzer *a, const char *const *paths, int
     }
     fill_stats(a, true);
     finish_report(a);
-    tsc_writer_stats(a->writer, &a->st);
+    struct tsc_run_stats all;
+    if (threaded) {
+        merge_workers(a, true, &all);
+    }
+    tsc_writer_stats(a->writer, threaded ? &all : &a->st);
     free(inputs);
     return rc;
 }
@@ -1697,6 +2202,7 @@ int tsc_analyzer_run_live(struct tsc_analyzer *a, const char *iface, char *errbu
     }
     run_written(a);
     tsc_writer_set_line_mode(a->writer, true);
+    bool threaded = workers_start(a, true);
     double t = now_s();
     double next_tick = t + TSC_LIVE_TICK_S;
     double interval = (double)a->cfg.stats_interval_s;
@@ -1708,25 +2214,48 @@ int tsc_analyzer_run_live(struct tsc_analyzer *a, const char *iface, char *errbu
         if (eof || (e != TSC_OK && e != TSC_ERR_STATE)) {
             break;
         }
-        if (f.data != NULL) {
+        if (f.data != NULL && threaded) {
+            dispatch_frame(a, &f);
+        } else if (f.data != NULL) {
             feed_frame(a, &f);
+        } else if (threaded) {
+            tsc_wq_flush(a->wq, a->last_put); /* a quiet moment: what was put goes out */
         }
         t = now_s();
         if (t >= next_tick) {
             next_tick = t + TSC_LIVE_TICK_S;
-            live_tick(a);
+            if (threaded) {
+                dispatch_follow(a, false);
+                dispatch_tick(a, wall_now());
+            } else {
+                live_tick(a);
+            }
         }
         if (a->reopen) {
+            if (threaded) {
+                flockfile(a->cfg.out); /* no worker writes while the file is swapped */
+            }
             reopen_output(a, &info);
+            if (threaded) {
+                funlockfile(a->cfg.out);
+            }
         }
         if (interval > 0 && t >= next_stats) {
             /* Late (a long stall): the next one is a whole interval away, no burst. */
             next_stats = next_stats + interval > t ? next_stats + interval : t + interval;
             fill_stats(a, false);
-            tsc_writer_stats(a->writer, &a->st);
+            struct tsc_run_stats all;
+            if (threaded) {
+                merge_workers(a, false, &all);
+            }
+            tsc_writer_stats(a->writer, threaded ? &all : &a->st);
         }
     }
-    if (a->n_follow > 0) {
+    if (threaded) {
+        /* Stopping: the key logs' last lines, then the workers drain and flush. */
+        dispatch_follow(a, true);
+        workers_stop(a);
+    } else if (a->n_follow > 0) {
         /* Stopping: the key logs' last lines (an unterminated one too) for
          * the records still held, then the rest goes through. */
         for (int i = 0; i < a->n_follow; i++) {
@@ -1741,7 +2270,11 @@ int tsc_analyzer_run_live(struct tsc_analyzer *a, const char *iface, char *errbu
     }
     fill_stats(a, true);
     finish_report(a);
-    tsc_writer_stats(a->writer, &a->st);
+    struct tsc_run_stats all;
+    if (threaded) {
+        merge_workers(a, true, &all);
+    }
+    tsc_writer_stats(a->writer, threaded ? &all : &a->st);
     a->live = NULL;
     tsc_capture_close(cap);
     return 0;

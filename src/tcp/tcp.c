@@ -145,6 +145,8 @@ void tsc_tcp_config_default(struct tsc_tcp_config *cfg)
     cfg->syn_timeout_s = 30;
     cfg->closed_linger_s = 5;
     cfg->time_wait_s = 120;
+    cfg->id_first = 1;
+    cfg->id_step = 1;
 }
 
 /* ------------------------------------------------------------------------- */
@@ -583,7 +585,8 @@ static struct conn *conn_new(struct tsc_tcp_table *t, const struct tsc_tcp_seg *
     }
     enum tsc_role_source rs;
     bool src_client = guess_src_is_client(seg, &rs);
-    c->pub.id = t->next_id++;
+    c->pub.id = t->next_id;
+    t->next_id += t->cfg.id_step != 0 ? t->cfg.id_step : 1;
     c->pub.client = src_client ? seg->src : seg->dst;
     c->pub.server = src_client ? seg->dst : seg->src;
     c->pub.role_source = rs;
@@ -1143,7 +1146,7 @@ enum tsc_err tsc_tcp_table_new(struct tsc_tcp_table **out, const struct tsc_tcp_
         free(t);
         return TSC_ERR_NOMEM;
     }
-    t->next_id = 1;
+    t->next_id = cfg->id_first != 0 ? cfg->id_first : 1;
     *out = t;
     return TSC_OK;
 }

@@ -74,6 +74,10 @@ struct tsc_tcp_config {
     uint32_t closed_linger_s;     /* after FIN/RST both ways, default 5 */
     uint32_t time_wait_s;         /* a closed flow is remembered this long so late
                                      retransmissions do not open a new one, default 120 */
+    /* Connection ids: id_first, id_first + id_step, ... (0 = 1 and 1). Threaded runs give
+     * worker w of N first w + 1 and step N, so ids stay unique and repeatable. */
+    uint64_t id_first;
+    uint32_t id_step;
 };
 
 void tsc_tcp_config_default(struct tsc_tcp_config *cfg);

@@ -27,6 +27,26 @@ static void tsc_resume_link(struct tsc_tls_conn *t)
     }
 }
 
+/*
+ * One lookup. In a threaded run the issuing connection may sit in another
+ * worker that has not reached this packet yet: on a miss (or a TLS <= 1.2
+ * entry still without its master secret) the lookup is made again once every
+ * earlier packet is processed, so the answer is the one a single thread gives.
+ */
+static bool tsc_resume_get(struct tsc_tls_conn *t, const struct tsc_sess_key *k)
+{
+    bool hit = tsc_sess_cache_get(t->cfg.sessions, k, &t->resume_val);
+    if ((!hit || (!t->tls13 && !t->resume_val.have_ms)) && t->cfg.sess_wait != NULL &&
+        t->cfg.sess_wait(t->cfg.sess_wait_ud)) {
+        struct tsc_sess_val again;
+        if (tsc_sess_cache_get(t->cfg.sessions, k, &again)) {
+            t->resume_val = again;
+            hit = true;
+        }
+    }
+    return hit;
+}
+
 void tsc_resume_client_hello(struct tsc_tls_conn *t, const struct tsc_hs_msg *m)
 {
     const struct tsc_client_hello *ch = &m->u.ch;
@@ -69,8 +89,7 @@ void tsc_resume_server_hello(struct tsc_tls_conn *t, const struct tsc_hs_msg *m)
         /* RFC 8446 4.2.11: selected_identity indexes the ClientHello's identities. */
         const struct tsc_ext *e = tsc_ext_find(&sh->ext, TSC_EXT_PRE_SHARED_KEY);
         if (e != NULL && e->known && e->u.psk_selected < t->n_ch_psk) {
-            t->resume_hit = tsc_sess_cache_get(sc, &t->ch_psk_key[e->u.psk_selected],
-                                               &t->resume_val);
+            t->resume_hit = tsc_resume_get(t, &t->ch_psk_key[e->u.psk_selected]);
             tsc_resume_link(t);
         }
         return;
@@ -83,10 +102,10 @@ void tsc_resume_server_hello(struct tsc_tls_conn *t, const struct tsc_hs_msg *m)
     }
     /* A ticket first: with RFC 5077 the server also echoes the client's session ID. */
     if (t->ch_ticket_key_ok) {
-        t->resume_hit = tsc_sess_cache_get(sc, &t->ch_ticket_key, &t->resume_val);
+        t->resume_hit = tsc_resume_get(t, &t->ch_ticket_key);
     }
     if (!t->resume_hit && echoed) {
-        t->resume_hit = tsc_sess_cache_get(sc, &sid, &t->resume_val);
+        t->resume_hit = tsc_resume_get(t, &sid);
     }
     if (echoed) {
         tsc_resume_link(t); /* an echoed session ID is a resumption (RFC 5246 7.4.1.3) */

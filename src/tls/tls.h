@@ -101,6 +101,12 @@ struct tsc_tls_config {
     const char *file;            /* for diagnostics' where->file (current input name) */
     const struct tsc_keys *keys; /* NULL: keyless; else each connection gets a crypto session */
     struct tsc_sess_cache *sessions; /* run-wide resumption cache, or NULL (no resumed_from) */
+    /* Threaded runs (src/core/workq.h): a resumption lookup that found nothing, or a
+     * TLS <= 1.2 session without its master secret yet, calls this before giving up;
+     * true means the connections of every earlier packet are now processed, so the
+     * lookup is made once more. NULL: no second look. */
+    bool (*sess_wait)(void *ud);
+    void *sess_wait_ud;
     const struct tsc_verify_config *verify; /* NULL: no verification state */
     struct tsc_tls_events events;
     /* Live key logs: protected records whose keys may still come are held
