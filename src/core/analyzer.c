@@ -1900,7 +1900,9 @@ static void *worker_main(void *arg)
 static void dispatch_idle(void *ud)
 {
     struct tsc_analyzer *a = ud;
-    if (a->holding && hashes_ready(a)) {
+    /* No hashing thread (it could not start): hashed here, or a worker over its
+     * share of held output would wait for the run record forever. */
+    if (a->holding && (hashes_ready(a) || (a->hash_job != NULL && !a->hash_job->started))) {
         write_run_record(a);
     }
 }

@@ -205,6 +205,7 @@ def match_by_sni(clients, conns, where):
 
 def tlsscope_argv(args, iface, out, port, key, keylog, extra):
     argv = [args.tlsscope, "-i", iface, "-j", "-o", out, "-k", key, "--no-env-keylog", "-q"]
+    argv += args.extra.split()
     if keylog is not None:
         argv += ["-l", keylog]
     return argv + extra + ["tcp port %d" % port]
@@ -374,7 +375,8 @@ def memory_budget(args, tmp, procs):
     top of the budget) so that a slow (sanitizer) build drops nothing."""
     port = free_port()
     out = os.path.join(tmp, "memory.jsonl")
-    argv = [args.tlsscope, "-i", "lo", "-j", "--summary-only", "-q", "--no-env-keylog",
+    argv = [args.tlsscope, "-i", "lo", "-j", "--summary-only", "-q", "--no-env-keylog"] + \
+        args.extra.split() + [
             "--max-memory", "16M", "--buffer-size", str(32 << 20), "--stats", "1", "-o", out,
             "tcp port %d" % port]
     ts = start_tlsscope(procs, [], argv, out)
@@ -483,6 +485,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tlsscope", required=True)
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    ap.add_argument("--extra", default="", help="more tlsscope options for every run, e.g. "
+                    "'--threads 2'")
     args = ap.parse_args()
     if os.geteuid() != 0:
         print("SKIP: live capture needs root (or CAP_NET_RAW)")
