@@ -165,7 +165,7 @@ struct tsc_analyzer {
     int worker_index;
     bool live_worker;
     bool following;    /* the dispatcher follows key logs: held records, sweeps */
-    bool final_flush;  /* flushing at the end: no watermark waits */
+    bool final_flush;  /* flushing at the end: waits are for every packet */
     uint64_t cur_pkt;  /* packet being processed (watermark) */
     /* progress */
     struct timespec last_progress;
@@ -1629,14 +1629,13 @@ static bool threads_usable(const struct tsc_config *cfg, const char **why)
 }
 
 /* Watermark (tls_cfg.sess_wait): a resumption lookup missed; wait until every
- * other worker has processed every packet before this one, then look again. */
+ * other worker has processed every packet before this one (at the final
+ * flush: every packet, as one thread would have), then look again. */
 static bool worker_sess_wait(void *ud)
 {
     struct tsc_analyzer *a = ud;
-    if (a->final_flush) {
-        return false;
-    }
-    return tsc_wq_wait(a->parent->wq, a->worker_index, a->cur_pkt, a->live_worker ? 100 : -1);
+    uint64_t n = a->final_flush ? TSC_WQ_NONE : a->cur_pkt;
+    return tsc_wq_wait(a->parent->wq, a->worker_index, n, a->live_worker ? 100 : -1);
 }
 
 static void worker_free(struct tsc_analyzer *a)
