@@ -90,7 +90,7 @@ struct tsc_worker {
     pthread_mutex_t snap_mu;
     struct tsc_run_stats snap;          /* live: as of the worker's last tick */
     uint64_t snap_diag[TSC_DIAG__COUNT];
-    uint64_t *snap_suites;              /* 65536 */
+    bool snaps;                         /* live with --stats: snapshots published */
     uint64_t snap_accounted;
 };
 
@@ -134,7 +134,8 @@ struct tsc_analyzer {
     volatile sig_atomic_t reopen; /* SIGHUP: reopen cfg.out_path */
     const char *live_iface;
     struct tsc_run_stats st;
-    uint64_t *suite_counts; /* 65536 */
+    uint64_t *suite_counts; /* 65536 (threaded: the sum of suite_shared, for the stats) */
+    _Atomic uint64_t *suite_shared; /* threaded: 65536, counted by every worker */
     struct timespec t0;
     struct tsc_capture *live; /* for stop() */
     struct conn_state *cur;   /* connection being fed to the TLS layer */
@@ -559,6 +560,16 @@ static void tcp_end(void *ud, struct tsc_tcp_conn *c, int dir, enum tsc_tcp_end_
     a->cur = NULL;
 }
 
+/* A connection per negotiated suite; a worker counts in the dispatcher's shared table. */
+static void count_suite(struct tsc_analyzer *a, uint16_t suite)
+{
+    if (a->parent != NULL) {
+        atomic_fetch_add_explicit(&a->parent->suite_shared[suite], 1, memory_order_relaxed);
+    } else {
+        a->suite_counts[suite]++;
+    }
+}
+
 /* --verify: the connection's verdict, written after its summary and counted. */
 static void conn_verdict(struct tsc_analyzer *a, struct conn_state *cs,
                          const struct tsc_tls_facts *f)
@@ -606,7 +617,7 @@ static void tcp_close(void *ud, struct tsc_tcp_conn *c, enum tsc_tcp_end_reason 
             a->st.tls_connections++;
             a->st.versions[tsc_version_bucket(f->version)]++;
             if (f->cipher_suite >= 0 && f->cipher_suite <= 0xffff) {
-                a->suite_counts[f->cipher_suite]++;
+                count_suite(a, (uint16_t)f->cipher_suite);
             }
             if (f->malformed) {
                 a->st.malformed_connections++;
@@ -1418,15 +1429,18 @@ static void progress(struct tsc_analyzer *a, struct tsc_capture *cap, bool done)
     total = a->progress_total;
     double el = (double)(t.tv_sec - a->t0.tv_sec) + (double)(t.tv_nsec - a->t0.tv_nsec) / 1e9;
     double rate = el > 0 ? (double)d / el / 1e6 : 0;
+    /* Threaded: the connections are the workers'; the dispatcher counts packets. */
+    uint64_t count = a->wq != NULL ? a->st.packets : a->st.tcp_connections;
+    const char *what = a->wq != NULL ? "packets" : "connections";
     if (total > 0) {
         double left = rate > 0 ? ((double)(total > d ? total - d : 0) / 1e6) / rate : 0;
         fprintf(stderr, "\r%6.1f%%  %8.1f MB of %.1f MB  %7.1f MB/s  %" PRIu64
-                        " connections  %5.0f s left ",
+                        " %s  %5.0f s left ",
                 100.0 * (double)d / (double)total, (double)d / 1e6, (double)total / 1e6, rate,
-                a->st.tcp_connections, left);
+                count, what, left);
     } else {
-        fprintf(stderr, "\r%8.1f MB  %7.1f MB/s  %" PRIu64 " connections ", (double)d / 1e6, rate,
-                a->st.tcp_connections);
+        fprintf(stderr, "\r%8.1f MB  %7.1f MB/s  %" PRIu64 " %s ", (double)d / 1e6, rate, count,
+                what);
     }
     a->progress_shown = true;
     if (done) {
@@ -1672,8 +1686,7 @@ static int worker_new(struct tsc_analyzer *p, int w, int n, bool live, struct ts
     tc.id_step = (uint32_t)n;
     uint32_t certs = p->cfg.cert_cache_entries / (uint32_t)n;
     struct tsc_tcp_callbacks cb = {tcp_open, tcp_data, tcp_gap, tcp_end, tcp_close, a};
-    a->suite_counts = calloc(65536, sizeof(uint64_t));
-    if (a->suite_counts == NULL || tsc_writer_new(&a->writer, &a->cfg) != 0 ||
+    if (tsc_writer_new(&a->writer, &a->cfg) != 0 ||
         tsc_tcp_table_new(&a->tcp, &tc, &cb, &a->sink) != TSC_OK ||
         tsc_x509_cache_new(&a->certs, certs > 16 ? certs : 16) != TSC_OK ||
         tsc_fp_ctx_new(&a->fp) != TSC_OK) {
@@ -1749,7 +1762,6 @@ static void worker_publish(struct tsc_worker *wk)
     pthread_mutex_lock(&wk->snap_mu);
     wk->snap = a->st;
     memcpy(wk->snap_diag, a->sink.counts, sizeof(wk->snap_diag));
-    memcpy(wk->snap_suites, a->suite_counts, 65536 * sizeof(uint64_t));
     wk->snap_accounted = acc;
     pthread_mutex_unlock(&wk->snap_mu);
 }
@@ -1800,31 +1812,28 @@ static void merge_workers(struct tsc_analyzer *a, bool final, struct tsc_run_sta
 {
     *out = a->st;
     memcpy(a->diag_total, a->sink.counts, sizeof(a->diag_total));
-    memset(a->suite_counts, 0, 65536 * sizeof(uint64_t));
+    for (int i = 0; i < 65536; i++) {
+        a->suite_counts[i] = atomic_load_explicit(&a->suite_shared[i], memory_order_relaxed);
+    }
     uint64_t accounted = (out->have_sessions ? a->st.sessions.memory_bytes : 0) +
                          tsc_wq_memory_bytes(a->wq);
     for (int w = 0; w < a->n_workers; w++) {
         struct tsc_worker *wk = &a->workers[w];
         const struct tsc_run_stats *s;
-        const uint64_t *diag, *suites;
+        const uint64_t *diag;
         if (final) {
             accounted += worker_fill(wk->a);
             s = &wk->a->st;
             diag = wk->a->sink.counts;
-            suites = wk->a->suite_counts;
         } else {
             pthread_mutex_lock(&wk->snap_mu);
             accounted += wk->snap_accounted;
             s = &wk->snap;
             diag = wk->snap_diag;
-            suites = wk->snap_suites;
         }
         stats_add(out, s);
         for (int i = 0; i < TSC_DIAG__COUNT; i++) {
             a->diag_total[i] += diag[i];
-        }
-        for (int i = 0; i < 65536; i++) {
-            a->suite_counts[i] += suites[i];
         }
         if (!final) {
             pthread_mutex_unlock(&wk->snap_mu);
@@ -1849,7 +1858,9 @@ static void worker_tick(struct tsc_worker *wk, struct tsc_ts now)
     tsc_tcp_expire(a->tcp, now);
     if (a->live_worker) {
         memory_check(a);
-        worker_publish(wk);
+        if (wk->snaps) {
+            worker_publish(wk);
+        }
     }
 }
 
@@ -1878,8 +1889,8 @@ static void *worker_main(void *arg)
             pthread_rwlock_unlock(&p->keys_lock);
         }
         tsc_wq_done(p->wq, a->worker_index);
+        memory_check(a); /* at most every 200 ms; not only at ticks, which queue behind data */
         if (!a->live_worker) {
-            memory_check(a);
             worker_release(a, false);
         }
     }
@@ -1928,12 +1939,13 @@ static void workers_free(struct tsc_analyzer *a)
     workers_stop(a);
     for (int w = 0; w < a->n_workers; w++) {
         worker_free(a->workers[w].a);
-        free(a->workers[w].snap_suites);
         pthread_mutex_destroy(&a->workers[w].snap_mu);
     }
     free(a->workers);
     a->workers = NULL;
     a->n_workers = 0;
+    free(a->suite_shared);
+    a->suite_shared = NULL;
     tsc_wq_free(a->wq);
     a->wq = NULL;
     if (a->keys_locking) {
@@ -1956,10 +1968,20 @@ static bool workers_start(struct tsc_analyzer *a, bool live)
         return false;
     }
     n = n > TSC_WQ_MAX_WORKERS ? TSC_WQ_MAX_WORKERS : n;
+    /* Slabs: 8 per worker, 256 KiB each, less under a small --max-memory (they are heap). */
+    size_t slab = TSC_WQ_SLAB;
+    if (a->heap_budget > 0) {
+        uint64_t share = a->heap_budget / 32 / (uint64_t)n / TSC_WQ_SLOTS;
+        slab = share < (32u << 10) ? (32u << 10) : (share < TSC_WQ_SLAB ? (size_t)share : slab);
+    }
     a->workers = calloc((size_t)n, sizeof(*a->workers));
-    if (a->workers == NULL || tsc_wq_new(&a->wq, n, 0) != TSC_OK) {
+    a->suite_shared = calloc(65536, sizeof(*a->suite_shared));
+    if (a->workers == NULL || a->suite_shared == NULL ||
+        tsc_wq_new(&a->wq, n, slab) != TSC_OK) {
         free(a->workers);
         a->workers = NULL;
+        free(a->suite_shared);
+        a->suite_shared = NULL;
         return false;
     }
     a->n_workers = n;
@@ -1979,8 +2001,8 @@ static bool workers_start(struct tsc_analyzer *a, bool live)
     }
     for (int w = 0; w < n && ok; w++) {
         struct tsc_worker *wk = &a->workers[w];
-        wk->snap_suites = calloc(65536, sizeof(uint64_t));
-        ok = wk->snap_suites != NULL && worker_new(a, w, n, live, &wk->a) == 0;
+        wk->snaps = live && a->cfg.stats_interval_s > 0; /* for periodic statistics */
+        ok = worker_new(a, w, n, live, &wk->a) == 0;
     }
     for (int w = 0; w < n && ok; w++) {
         ok = pthread_create(&a->workers[w].thread, NULL, worker_main, &a->workers[w]) == 0;

@@ -1146,7 +1146,7 @@ enum tsc_err tsc_tcp_table_new(struct tsc_tcp_table **out, const struct tsc_tcp_
         free(t);
         return TSC_ERR_NOMEM;
     }
-    t->next_id = cfg->id_first != 0 ? cfg->id_first : 1;
+    t->next_id = t->cfg.id_first != 0 ? t->cfg.id_first : 1;
     *out = t;
     return TSC_OK;
 }
