@@ -487,6 +487,7 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     ap.add_argument("--extra", default="", help="more tlsscope options for every run, e.g. "
                     "'--threads 2'")
+    ap.add_argument("--no-memory", action="store_true", help="leave out the --max-memory run")
     args = ap.parse_args()
     if os.geteuid() != 0:
         print("SKIP: live capture needs root (or CAP_NET_RAW)")
@@ -500,7 +501,8 @@ def main():
     t0 = time.monotonic()
     try:
         loopback(args, tmp, procs)
-        memory_budget(args, tmp, procs)
+        if not args.no_memory:
+            memory_budget(args, tmp, procs)
         netns(args, tmp, procs)
     finally:
         procs.stop_all()
