@@ -118,9 +118,10 @@ static void usage(FILE *f)
             "                          dropped first; 0: off)\n"
             "  --trial-max N           midstream TLS 1.3 connections (no handshake): key log\n"
             "                          secrets tried per connection at most (default 4096)\n"
-            "  --threads N|auto        analysis threads (default 1; auto: one per core): one\n"
-            "                          thread reads, N workers analyse, flows sharded by\n"
-            "                          address (ids and line order differ, docs/usage.md)\n"
+            "  --threads N|auto        analysis threads (auto: one per core; default auto\n"
+            "                          with -i, 1 with -r): one thread reads, N workers\n"
+            "                          analyse, flows sharded by address (ids and line\n"
+            "                          order differ from one thread, docs/usage.md)\n"
             "\n"
             "  -h, --help         this help\n"
             "  -V, --version      version\n"
@@ -257,6 +258,13 @@ static int read_password_file(const char *path, char *out, size_t cap)
     return 0;
 }
 
+/* --threads auto: one analysis thread per online core (1 to 64). */
+static int cores(void)
+{
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    return ncpu < 1 ? 1 : (ncpu > 64 ? 64 : (int)ncpu);
+}
+
 int main(int argc, char **argv)
 {
 #if defined(__GLIBC__)
@@ -305,6 +313,7 @@ int main(int argc, char **argv)
     const char *inputs[MAX_INPUTS];
     int n_inputs = 0;
     const char *iface = NULL;
+    bool threads_given = false;
     const char *outpath = NULL;
     int opt;
     uint32_t u32;
@@ -486,9 +495,9 @@ int main(int argc, char **argv)
             cfg.max_memory = u64;
             break;
         case OPT_THREADS:
+            threads_given = true;
             if (strcmp(optarg, "auto") == 0) {
-                long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-                cfg.threads = ncpu < 1 ? 1 : (ncpu > 64 ? 64 : (int)ncpu);
+                cfg.threads = cores();
             } else if (parse_u32(optarg, &u32) != 0 || u32 == 0 || u32 > 64) {
                 fprintf(stderr, "tlsscope: --threads wants 1 to 64, or auto (the number of cores)\n");
                 return EXIT_USAGE;
@@ -526,6 +535,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "tlsscope: give either -r FILE (one or more) or -i IFACE\n"
                         "Try 'tlsscope --help'.\n");
         return EXIT_USAGE;
+    }
+    /* Live capture uses every core unless told otherwise (and unless an option
+     * that runs on one thread is given: then quietly one thread). Offline the
+     * default stays one thread, so the same file gives the same output, byte
+     * for byte, run after run (docs/usage.md, "Threads"). */
+    if (iface != NULL && !threads_given && !cfg.verify && cfg.data_dir == NULL &&
+        cfg.export_keylog == NULL && cfg.write_pcapng == NULL) {
+        cfg.threads = cores();
     }
     if (cfg.write_pcapng != NULL) {
         /* -w reads the inputs a second time once every secret is known. */

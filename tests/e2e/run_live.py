@@ -372,11 +372,13 @@ def memory_budget(args, tmp, procs):
     """--max-memory 16M while 250 connections each buffer a 200 KB handshake
     message in the making (about 24 MB): the heap check evicts flows, the heap
     stays within the budget. The capture buffer is given explicitly (32 MiB, on
-    top of the budget) so that a slow (sanitizer) build drops nothing."""
+    top of the budget) so that a slow (sanitizer) build drops nothing. One
+    thread (unless --extra says otherwise): the 20 MiB bound below is one
+    analyzer's; each worker adds its own slabs and caches."""
     port = free_port()
     out = os.path.join(tmp, "memory.jsonl")
     argv = [args.tlsscope, "-i", "lo", "-j", "--summary-only", "-q", "--no-env-keylog"] + \
-        args.extra.split() + [
+        args.extra.split() + ([] if "--threads" in args.extra else ["--threads", "1"]) + [
             "--max-memory", "16M", "--buffer-size", str(32 << 20), "--stats", "1", "-o", out,
             "tcp port %d" % port]
     ts = start_tlsscope(procs, [], argv, out)
