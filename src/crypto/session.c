@@ -66,7 +66,6 @@ struct tsc_trial_st {
     uint32_t paired_fails[2];
     uint32_t scans[2];      /* dir's records scanned with every candidate */
     uint64_t next[2][2];    /* [dir][0 own label, 1 other]: next candidate position */
-    uint64_t added_at_scan; /* tsc_keys_keylog_added at the last scan */
     uint32_t tried;
     uint64_t records;        /* protected records seen while undecided */
     bool all_block_multiple; /* ... every one a multiple of 16 bytes (CBC) */
@@ -1163,11 +1162,14 @@ bool tsc_csess_protected(const struct tsc_crypto_sess *s, int dir)
 static void tsc_enter_app13(struct tsc_crypto_sess *s, int dir);
 
 static bool tsc_trial_undecided(const struct tsc_crypto_sess *s, int dir);
+static bool tsc_trial_untried(const struct tsc_crypto_sess *s, int dir);
 
 bool tsc_csess_awaiting_keys(const struct tsc_crypto_sess *s, int dir)
 {
     if (tsc_trial_undecided(s, dir)) {
-        return true; /* midstream: a followed key log may still bring the secret */
+        /* Midstream: a record is worth a scan when dir has candidates it has not tried;
+         * else it waits (held) for a followed key log to bring more. */
+        return !tsc_trial_untried(s, dir);
     }
     if (s == NULL || s->keys == NULL || (dir != 0 && dir != 1) || !s->sh_seen ||
         s->suite == NULL || s->finished_called) {
@@ -1193,8 +1195,9 @@ bool tsc_csess_awaiting_keys(const struct tsc_crypto_sess *s, int dir)
 bool tsc_csess_retry_keys(struct tsc_crypto_sess *s)
 {
     if (tsc_trial_undecided(s, 0) || tsc_trial_undecided(s, 1)) {
-        /* The trial itself needs a record: worth one when candidates came since the last. */
-        return !s->tr.scanned || tsc_keys_keylog_added(s->keys) != s->tr.added_at_scan;
+        /* The trial needs the record itself: tsc_csess_awaiting_keys turns false for a
+         * direction once candidates it has not tried exist, and the record goes through. */
+        return false;
     }
     if (!tsc_csess_awaiting_keys(s, 0) && !tsc_csess_awaiting_keys(s, 1)) {
         return false;
@@ -1503,6 +1506,24 @@ static bool tsc_trial_undecided(const struct tsc_crypto_sess *s, int dir)
     return !s->tr.matched && !s->tr.tls12 && !s->tr.cap_hit;
 }
 
+/* Candidates past where dir's last scan stopped (none scanned yet, or a followed key log grew). */
+static bool tsc_trial_untried(const struct tsc_crypto_sess *s, int dir)
+{
+    for (int which = 0; which < 2; which++) {
+        bool client = (dir == 0) != (which == 1); /* as in tsc_trial_scan */
+        uint64_t first = 0;
+        uint64_t end = 0;
+        tsc_keys_trial_span(s->keys,
+                            client ? TSC_KL_CLIENT_TRAFFIC_SECRET_0 : TSC_KL_SERVER_TRAFFIC_SECRET_0,
+                            &first, &end);
+        uint64_t next = s->tr.next[dir][which];
+        if (end > (next > first ? next : first)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /*
  * TLS <= 1.2 cannot be keyed from a key log without its handshake: the key
  * block needs the server random too (RFC 5246 6.3). Its records show it: a
@@ -1714,7 +1735,6 @@ static enum tsc_err tsc_trial_record(struct tsc_crypto_sess *s, int dir,
         t->next[dir][0] = t->next[dir][1] = 0; /* every candidate again */
     } /* else only candidates added since (a followed key log) */
     t->scanned = true;
-    t->added_at_scan = tsc_keys_keylog_added(s->keys);
     t->dstate[dir] = TSC_TR_SCANNED;
     uint64_t window = tsc_trial_window(s, dir);
     if (window > s->f.trial_window) {

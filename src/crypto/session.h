@@ -201,10 +201,12 @@ bool tsc_csess_awaiting_keys(const struct tsc_crypto_sess *s, int dir);
  * tsc_keys_trial_max per connection; the tag decides. A match binds the
  * client random's secret pair to the connection, the other direction's first
  * records are searched with its paired secret over a wider window, and
- * decryption goes on as after a handshake. While undecided, the connection
- * awaits keys like a handshake whose secrets are not logged yet, and
- * tsc_csess_retry_keys says whether new candidates came. True once, when the
- * trial has just matched (the dissector then treats the connection as TLS 1.3).
+ * decryption goes on as after a handshake. While undecided, a direction
+ * awaits keys (its records are held, live) once it has tried every candidate
+ * there is, and stops waiting when a followed key log brings new ones; the
+ * record that then goes through is scanned (tsc_csess_retry_keys stays false
+ * for trials). tsc_csess_trial_take_match: true once, when the trial has just
+ * matched (the dissector then treats the connection as TLS 1.3).
  */
 /*
  * Sequence numbers tried per (secret, suite, generation) when scanning

@@ -483,6 +483,64 @@ def netns(args, tmp, procs):
         subprocess.run(["ip", "netns", "del", ns_b], stderr=subprocess.DEVNULL)
 
 
+def midstream_trial(args, tmp, procs):
+    """A TLS 1.3 connection already open when tlsscope starts (no SYN, no
+    handshake), its key log lines appended to the followed key log after the
+    start: decrypted by trial. (Whether its records are held first depends on
+    when s_client sends them; the held path itself is checked in
+    check_crypto_tls13, test_trial_late_keys.)"""
+    key, cert = make_key(tmp)
+    port = free_port()
+    out = os.path.join(tmp, "midstream.jsonl")
+    private = os.path.join(tmp, "midstream-client.log")
+    followed = os.path.join(tmp, "midstream-followed.log")
+    srv = start_server(procs, [], "127.0.0.1", port, key, cert)
+    if srv is None:
+        return
+    cl = run_client(procs, [], s_client("127.0.0.1", port, "mid.live.test", ["-tls1_3"], private),
+                    b"before the capture\n", hold=1)
+    time.sleep(0.3)
+    ts = start_tlsscope(procs, [], tlsscope_argv(args, "lo", out, port, key, followed,
+                                                 ["--idle-timeout", "10"]), out)
+    if ts is None:
+        return
+    data = b"after the pickup, before the keys\n" * 20
+    cl.stdin.write(data)
+    cl.stdin.flush()
+    time.sleep(1.0)
+    with open(private) as f:
+        lines = f.read()
+    with open(followed, "a") as f:
+        f.write(lines)
+    time.sleep(0.8)
+    cl.stdin.close()
+    try:
+        cl.wait(5)
+    except subprocess.TimeoutExpired:
+        fail("s_client did not finish")
+    time.sleep(0.5)
+    stop_tlsscope(procs, ts, out)
+    conns = [e for e in read_events(out) if e.get("type") == "connection"]
+    if not check(len(conns) == 1, "midstream: %d connection summaries" % len(conns)):
+        return
+    c = conns[0]
+    tr = c.get("trial") or {}
+    check(c.get("matched_by") == "trial" and tr.get("matched") is True,
+          "midstream: matched_by %s, trial %s, reason %s" %
+          (c.get("matched_by"), tr, c.get("undecrypted_reason")))
+    # Roles of a connection without SYN are guessed from the ports: the client's data is
+    # in the direction whose sender is not the server port.
+    d = "c2s" if c.get("client_port") != port else "s2c"
+    ad = (c.get("app_data") or {}).get(d) or {}
+    want = hashlib.sha256(data).hexdigest()
+    check(ad.get("sha256") == want and ad.get("bytes") == len(data),
+          "midstream: %s app_data %s, expected %d bytes %s" % (d, ad, len(data), want))
+    check(c.get("bad_records") == 0 and c.get("partial") is True,
+          "midstream: bad_records %s partial %s" % (c.get("bad_records"), c.get("partial")))
+
+    procs.stop(srv)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tlsscope", required=True)
@@ -505,6 +563,7 @@ def main():
         loopback(args, tmp, procs)
         if not args.no_memory:
             memory_budget(args, tmp, procs)
+        midstream_trial(args, tmp, procs)
         netns(args, tmp, procs)
     finally:
         procs.stop_all()

@@ -551,14 +551,14 @@ START_TEST(test_trial_late_keys)
     add_decoys(k, 1);
     struct tsc_crypto_sess *s = NULL;
     ck_assert_int_eq(tsc_csess_new(&s, k), TSC_OK);
-    ck_assert(tsc_csess_awaiting_keys(s, 1));
-    ck_assert(tsc_csess_retry_keys(s)); /* never tried: worth a record */
+    ck_assert(!tsc_csess_awaiting_keys(s, 1)); /* a candidate not tried: worth a record */
     ck_assert_int_eq(dec_mid(s, 1, "server_ticket_record", &out, &inner), TSC_ERR_UNSUPPORTED);
-    ck_assert(tsc_csess_awaiting_keys(s, 1));
-    ck_assert(!tsc_csess_retry_keys(s)); /* nothing new */
+    ck_assert(tsc_csess_awaiting_keys(s, 1)); /* all tried: later records wait */
+    ck_assert(!tsc_csess_awaiting_keys(s, 0)); /* the other direction has not tried them */
+    ck_assert(!tsc_csess_retry_keys(s));
     add_kl(k, "CLIENT_TRAFFIC_SECRET_0", "c_ap_traffic");
     add_kl(k, "SERVER_TRAFFIC_SECRET_0", "s_ap_traffic");
-    ck_assert(tsc_csess_retry_keys(s));
+    ck_assert(!tsc_csess_awaiting_keys(s, 1)); /* new candidates: the next record goes */
     ck_assert_int_eq(dec_mid(s, 1, "server_app_record", &out, &inner), TSC_OK);
     ck_assert(!tsc_csess_awaiting_keys(s, 1));
     ck_assert_mem_eq(out.p, V("app_plaintext")->b, 50);
