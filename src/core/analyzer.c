@@ -1450,17 +1450,23 @@ static void progress(struct tsc_analyzer *a, struct tsc_capture *cap, bool done)
     }
 }
 
-static void feed_frame(struct tsc_analyzer *a, const struct tsc_frame *f)
+/* One frame counted and decoded; true when it carries a TCP segment. */
+static bool frame_segment(struct tsc_analyzer *a, const struct tsc_frame *f,
+                          struct tsc_tcp_seg *seg)
 {
     a->st.packets++;
     a->st.bytes += f->caplen;
     a->st.wire_bytes += f->wirelen;
-    struct tsc_tcp_seg seg;
     bool is_tcp = false;
-    if (tsc_net_decode(a->net, f, &seg, &is_tcp) != TSC_OK || !is_tcp) {
-        return;
+    return tsc_net_decode(a->net, f, seg, &is_tcp) == TSC_OK && is_tcp;
+}
+
+static void feed_frame(struct tsc_analyzer *a, const struct tsc_frame *f)
+{
+    struct tsc_tcp_seg seg;
+    if (frame_segment(a, f, &seg)) {
+        tsc_tcp_process(a->tcp, &seg);
     }
-    tsc_tcp_process(a->tcp, &seg);
 }
 
 #define TSC_HOLD_MAX (64u << 20)
@@ -2022,12 +2028,8 @@ static bool workers_start(struct tsc_analyzer *a, bool live)
 /* Dispatcher: one frame decoded up to TCP and handed to its flow's worker. */
 static void dispatch_frame(struct tsc_analyzer *a, const struct tsc_frame *f)
 {
-    a->st.packets++;
-    a->st.bytes += f->caplen;
-    a->st.wire_bytes += f->wirelen;
     struct tsc_tcp_seg seg;
-    bool is_tcp = false;
-    if (tsc_net_decode(a->net, f, &seg, &is_tcp) != TSC_OK || !is_tcp) {
+    if (!frame_segment(a, f, &seg)) {
         return;
     }
     if (a->cur_file != NULL) {
