@@ -1343,15 +1343,21 @@ static uint64_t accounted_bytes(const struct tsc_analyzer *a, const struct tsc_x
            a->st.vcerts.memory_bytes + a->st.chains.memory_bytes;
 }
 
+/* The certificate cache's counters into a->st (xs: the whole record, for accounting). */
+static void cert_stats(struct tsc_analyzer *a, struct tsc_x509_stats *xs)
+{
+    tsc_x509_get_stats(a->certs, xs);
+    a->st.cert_lookups = xs->lookups;
+    a->st.cert_hits = xs->hits;
+    a->st.cert_evictions = xs->evictions;
+}
+
 static void fill_stats(struct tsc_analyzer *a, bool final)
 {
     tsc_net_get_stats(a->net, &a->st.net);
     tsc_tcp_get_stats(a->tcp, &a->st.tcp);
     struct tsc_x509_stats xs;
-    tsc_x509_get_stats(a->certs, &xs);
-    a->st.cert_lookups = xs.lookups;
-    a->st.cert_hits = xs.hits;
-    a->st.cert_evictions = xs.evictions;
+    cert_stats(a, &xs);
     a->st.have_verify = a->vcerts != NULL;
     tsc_vcert_cache_stats(a->vcerts, &a->st.vcerts);
     a->st.have_chains = a->trust != NULL;
@@ -1750,10 +1756,7 @@ static uint64_t worker_fill(struct tsc_analyzer *a)
 {
     tsc_tcp_get_stats(a->tcp, &a->st.tcp);
     struct tsc_x509_stats xs;
-    tsc_x509_get_stats(a->certs, &xs);
-    a->st.cert_lookups = xs.lookups;
-    a->st.cert_hits = xs.hits;
-    a->st.cert_evictions = xs.evictions;
+    cert_stats(a, &xs);
     a->st.pending_records_dropped = a->hold.dropped_records;
     a->st.held_records = a->hold.held_records;
     a->st.held_bytes_peak = a->hold.peak_bytes;
